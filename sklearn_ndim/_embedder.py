@@ -1,6 +1,5 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
-import copy
 import math
 from numbers import Integral, Real
 
@@ -18,19 +17,18 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
+from ._building import build_encoder, check_encoder_output, input_statistics
 from ._callbacks import MutualInfoRecorder
 from ._critics import make_critic
 from ._divergence import excess_kl
-from ._encoders import ConvEncoder, MLPEncoder
-from ._net import InfoMaxNet, TensorBatchIterator
-from ._objectives import info_nce
+from ._inference import as_tensor, calibrate_normalizer, embed, estimate_mutual_info
+from ._module import InfoMaxModule
+from ._net import InfoMaxNet
 from ._priors import channel_capacity, noise_for_capacity, resolve_prior
 from ._validation import check_callbacks, resolve_device, split_image_shape
-from ._views import ImageViews, TabularViews
+from ._views import ImageViews, TabularViews, nearest_neighbors
 
 __all__ = ["NoisyInfoMaxEmbedder"]
-
-_INFERENCE_BATCH = 4096
 
 
 class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -85,6 +83,14 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Pair score for InfoNCE: a scaled dot product, the negative scaled
         squared distance (optimal for the Gaussian channel with invariant
         views), or an MLP on the concatenated pair (about 40x slower on CPU).
+
+    n_neighbors : int >= 0, default=10
+        Tabular views only: each view moves a row a random fraction of the
+        way towards one of its ``n_neighbors`` nearest rows (Euclidean, on
+        standardised features), so positive pairs are nearby points of the
+        data and the embedding keeps neighbourhoods. ``0`` turns it off (then
+        views differ only by jitter and corruption). Costs one exact
+        nearest-neighbour search at fit.
 
     jitter_scale : float >= 0, default=0.1
         Standard deviation of the Gaussian noise that makes a view, in units
@@ -147,6 +153,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the torch module.
 
+    batch_size_ : int
+        Rows per training batch actually used, ``min(batch_size, n_samples)``.
+
     noise_scale_ : float
         Noise scale used in training (resolves ``"auto"``).
 
@@ -205,6 +214,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "hidden_layer_sizes": ["array-like"],
         "image_shape": [None, "array-like"],
         "critic": [StrOptions({"separable", "quadratic", "mlp"})],
+        "n_neighbors": [Interval(Integral, 0, None, closed="left")],
         "jitter_scale": [Interval(Real, 0, None, closed="left")],
         "corruption_rate": [Interval(Real, 0, 1, closed="left")],
         "max_shift": [Interval(Integral, 0, None, closed="left")],
@@ -231,6 +241,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         hidden_layer_sizes=(256, 256),
         image_shape=None,
         critic="separable",
+        n_neighbors=10,
         jitter_scale=0.1,
         corruption_rate=0.0,
         max_shift=2,
@@ -253,6 +264,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape
         self.critic = critic
+        self.n_neighbors = n_neighbors
         self.jitter_scale = jitter_scale
         self.corruption_rate = corruption_rate
         self.max_shift = max_shift
@@ -291,11 +303,12 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         callbacks = check_callbacks(self.callbacks)
         n_samples = X.shape[0]
         batch_size = min(self.batch_size, n_samples)
+        self.batch_size_ = batch_size
         self.noise_scale_ = self._resolve_noise_scale(prior.base, batch_size)
         self.capacity_ = channel_capacity(prior.base, self.n_components, self.noise_scale_)
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-        data = torch.as_tensor(X, dtype=torch.float32, device=device)
+        data = as_tensor(X, torch.float32, device)
         fork_devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(self._seed)
@@ -320,8 +333,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 f"fit was interrupted after {len(net.history)} of {self.max_epochs} epochs; "
                 "the estimator was left unfitted rather than half-trained."
             )
-        self._calibrate_normalizer(net.module_, data)
-        self.mutual_info_ = self._estimate_mutual_info(net.module_, data, net.views, batch_size)
+        calibrate_normalizer(net.module_, data)
+        self.mutual_info_ = estimate_mutual_info(
+            net.module_, data, net.views, batch_size, self._seed
+        )
         # Training-only state: the random generator and the view bank (a copy
         # of the training data) must not live on in the fitted model.
         net.views = net.generator = None
@@ -347,7 +362,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        base = self._embed_base(X)
+        base = embed(self.net_.module_, X, self._device())
         return resolve_prior(self.prior).from_base(base).astype(X.dtype, copy=False)
 
     def score(self, X, y=None):
@@ -355,9 +370,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         Returns ``I_hat - KL_hat`` in nats, higher is better:
 
-        - ``I_hat`` is the InfoNCE estimate of ``I(f(X'); f(X) + Z)`` on ``X``
-          with the training noise: how much of the sample the embedding still
-          tells apart through the channel.
+        - ``I_hat`` is :meth:`estimate_mutual_info` on ``X``: how much of the
+          sample the embedding still tells apart through the noisy channel.
         - ``KL_hat`` estimates ``KL(P_f(X) || prior)`` above the sampling noise
           floor (Gaussian fit of the joint plus marginal negentropies, in the
           Gaussian base space, where KL is the same as in the prior's space).
@@ -379,12 +393,30 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        data = torch.as_tensor(X, dtype=torch.float32, device=self._device())
-        module = self.net_.module_
-        batch_size = min(self.batch_size, data.shape[0])
-        views = self._make_views(module.preprocess(data))
-        information = self._estimate_mutual_info(module, data, views, batch_size)
-        return information - excess_kl(self._gaussian_base(self._embed_base(X)))
+        information = self._mutual_info_of(X)
+        return information - excess_kl(
+            self._gaussian_base(embed(self.net_.module_, X, self._device()))
+        )
+
+    def estimate_mutual_info(self, X):
+        """InfoNCE estimate (nats) of ``I(f(X'); f(X) + Z)`` on the rows of ``X``.
+
+        Uses the training views and channel noise with the final model in
+        evaluation mode, over shuffled full batches of ``min(batch_size,
+        len(X))`` rows, with a fixed seed (so the result is deterministic).
+        It is a lower bound, capped by ``ln`` of that batch size.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            At least 2 rows.
+
+        Returns
+        -------
+        mutual_info : float
+        """
+        check_is_fitted(self)
+        return self._mutual_info_of(self._validate_input(X, reset=False))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -425,83 +457,27 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             raise ValueError(f"noise_scale must be finite; got {self.noise_scale}.")
         return float(self.noise_scale)
 
-    def _encoder_kind(self):
-        if self.encoder == "auto":
-            return "conv" if self._sample_shape is not None else "mlp"
-        return self.encoder
-
     def _build_module(self, data, base):
-        """Create the torch module with input scaling fitted on ``data``."""
-        from ._module import InfoMaxModule
-
-        image_shape = self._sample_shape
-        input_shape = image_shape or (data.shape[1],)
-        kind = self._encoder_kind()
-        if kind == "mlp":
-            sizes = tuple(self.hidden_layer_sizes)
-            if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-                raise ValueError(
-                    f"hidden_layer_sizes must hold positive integers; got {self.hidden_layer_sizes!r}."
-                )
-            encoder = MLPEncoder(data.shape[1], self.n_components, sizes)
-            input_shape = (data.shape[1],)
-        elif kind == "conv":
-            if image_shape is None:
-                raise ValueError(
-                    "encoder='conv' needs images: pass X as (n, H, W) or (n, C, H, W), or set "
-                    "image_shape for flattened rows."
-                )
-            encoder = ConvEncoder(image_shape, self.n_components)
-        elif isinstance(self.encoder, torch.nn.Module):
-            encoder = copy.deepcopy(self.encoder)
-        else:
-            encoder = self.encoder(input_shape=input_shape, n_components=self.n_components)
-            if not isinstance(encoder, torch.nn.Module):
-                raise TypeError(
-                    f"encoder callable returned {type(encoder).__name__}, not a torch.nn.Module."
-                )
-        mean, scale = self._input_statistics(data, input_shape)
-        module = InfoMaxModule(
-            encoder.to(data.device),
+        """Create the torch module, with input scaling fitted on ``data``."""
+        encoder, input_shape = build_encoder(
+            self.encoder,
+            self._sample_shape,
+            data.shape[1],
             self.n_components,
-            base,
-            self.noise_scale_,
-            make_critic(self.critic, self.n_components, self.noise_scale_),
-            input_shape,
-            mean,
-            scale,
+            self.hidden_layer_sizes,
+        )
+        mean, scale = input_statistics(data, input_shape, self.standardize)
+        critic = make_critic(self.critic, self.n_components, self.noise_scale_)
+        module = InfoMaxModule(
+            encoder, self.n_components, base, self.noise_scale_, critic, input_shape, mean, scale
         ).to(data.device)
-        self._check_encoder_output(module, data)
+        check_encoder_output(module, data, self.n_components)
         return module
-
-    def _input_statistics(self, data, input_shape):
-        """Mean and scale for standardisation: per feature, or per image channel."""
-        if not self.standardize:
-            ones = torch.ones(input_shape[0], *([1] * (len(input_shape) - 1)), device=data.device)
-            return torch.zeros_like(ones), ones
-        shaped = data.reshape((data.shape[0],) + tuple(input_shape))
-        dims = (0,) if len(input_shape) == 1 else (0, 2, 3)
-        mean = shaped.mean(dim=dims, keepdim=True)[0]
-        scale = shaped.std(dim=dims, keepdim=True, unbiased=False)[0]
-        # Constant features carry nothing; scale 1 keeps them finite (at 0).
-        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-        return mean, scale
-
-    def _check_encoder_output(self, module, data):
-        module.eval()
-        with torch.no_grad():
-            out = module.encoder(module.preprocess(data[:2]))
-        module.train()
-        if tuple(out.shape) != (min(2, data.shape[0]), self.n_components):
-            raise ValueError(
-                f"The encoder maps a batch of {min(2, data.shape[0])} samples of shape "
-                f"{module.input_shape} to {tuple(out.shape)}; it must return "
-                f"(batch, n_components={self.n_components})."
-            )
 
     def _make_views(self, scaled):
         if len(scaled.shape) == 2:
-            return TabularViews(self.jitter_scale, self.corruption_rate, bank=scaled)
+            neighbors = nearest_neighbors(scaled, self.n_neighbors) if self.n_neighbors else None
+            return TabularViews(self.jitter_scale, self.corruption_rate, scaled, neighbors)
         return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale)
 
     def _training_callbacks(self, batch_size):
@@ -511,45 +487,16 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
+    def _mutual_info_of(self, X):
+        if X.shape[0] < 2:
+            raise ValueError("The mutual-information estimate needs at least 2 rows.")
+        data = as_tensor(X, torch.float32, self._device())
+        module = self.net_.module_
+        views = self._make_views(module.preprocess(data))
+        return estimate_mutual_info(module, data, views, min(self.batch_size, len(X)), self._seed)
+
     def _device(self):
         return next(self.net_.module_.parameters()).device
-
-    @torch.no_grad()
-    def _calibrate_normalizer(self, module, data):
-        """Fix the output statistics to those of the clean training rows.
-
-        Views are noisier than clean rows, so statistics gathered in training
-        would leave the clean embedding with less than unit variance.
-        """
-        module.eval()
-        raw = [
-            module.encoder(module.preprocess(rows))
-            for rows, _ in TensorBatchIterator(data, _INFERENCE_BATCH)
-        ]
-        module.normalizer.calibrate(torch.cat(raw))
-
-    @torch.no_grad()
-    def _estimate_mutual_info(self, module, data, views, batch_size):
-        """Mean InfoNCE estimate over full batches of ``data`` (eval mode, seeded)."""
-        module.eval()
-        generator = torch.Generator(device=data.device).manual_seed(self._seed)
-        estimates = []
-        for rows, _ in TensorBatchIterator(data, batch_size, True, True, generator):
-            x = module.preprocess(rows)
-            scores = module.pair_scores(views(x, generator), views(x, generator), generator)
-            estimates.append(info_nce(scores)[1].item())
-        return float(np.mean(estimates))
-
-    @torch.no_grad()
-    def _embed_base(self, X):
-        """Embedding in the base space, computed in the precision of ``X``."""
-        module = self.net_.module_
-        if X.dtype == np.float64:
-            module = copy.deepcopy(module).double()
-        module.eval()
-        data = torch.as_tensor(X, device=self._device())
-        out = [module(rows) for rows, _ in TensorBatchIterator(data, _INFERENCE_BATCH)]
-        return torch.cat(out).cpu().numpy()
 
     def _gaussian_base(self, base):
         """Map a base-space embedding to the Gaussian space (identity for Gaussian)."""

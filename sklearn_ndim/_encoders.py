@@ -1,6 +1,5 @@
 """Encoders ``f``: raw features or images in, ``d`` unnormalised outputs out."""
 
-import torch
 from torch import nn
 
 __all__ = ["MLPEncoder", "ConvEncoder"]

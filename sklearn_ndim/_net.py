@@ -50,13 +50,19 @@ class TensorBatchIterator:
         return math.ceil(n_rows / self.batch_size)
 
     def __iter__(self):
+        """Yield ``(rows, row_indices)``; the indices let views find neighbours."""
         n_rows = self.data.shape[0]
-        order = torch.randperm(n_rows, generator=self.generator) if self.shuffle else None
+        device = self.data.device
+        if self.shuffle:
+            order = torch.randperm(n_rows, generator=self.generator, device=self.generator.device)
+            order = order.to(device)
+        else:
+            order = torch.arange(n_rows, device=device)
         for batch_index in range(len(self)):
             start = batch_index * self.batch_size
-            stop = min(start + self.batch_size, n_rows)
-            rows = self.data[start:stop] if order is None else self.data[order[start:stop]]
-            yield rows, None
+            indices = order[start : start + self.batch_size]
+            rows = self.data[indices] if self.shuffle else self.data[start : start + len(indices)]
+            yield rows, indices
 
 
 class InfoMaxNet(NeuralNet):
@@ -102,10 +108,12 @@ class InfoMaxNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
-        x, _ = unpack_data(batch)
-        x = self.module_.preprocess(x.to(self.device, non_blocking=True))
+        x, indices = unpack_data(batch)
+        x = self.module_.preprocess(x)
         scores = self.module_.pair_scores(
-            self.views(x, self.generator), self.views(x, self.generator), self.generator
+            self.views(x, indices, self.generator),
+            self.views(x, indices, self.generator),
+            self.generator,
         )
         loss = self.criterion_(scores)
         if not torch.isfinite(loss):

@@ -78,7 +78,8 @@ def resolve_device(device):
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(
-            f"device={device!r} is not a torch device; use 'cpu', 'cuda', 'cuda:1', 'mps' or 'auto'."
+            f"device={device!r} is not a torch device; "
+            "use 'cpu', 'cuda', 'cuda:1', 'mps' or 'auto'."
         ) from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(

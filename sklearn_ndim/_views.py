@@ -8,11 +8,11 @@ images standardised per channel), so the scales below are in those units.
 
 import torch
 
-__all__ = ["TabularViews", "ImageViews"]
+__all__ = ["TabularViews", "ImageViews", "nearest_neighbors"]
 
 
 class TabularViews:
-    """Gaussian jitter and SCARF-style feature corruption for table rows.
+    """Neighbour interpolation, feature corruption and jitter for table rows.
 
     Parameters
     ----------
@@ -22,28 +22,58 @@ class TabularViews:
         Probability that a feature is replaced by the same feature of a random
         row of ``bank`` (a draw from its empirical marginal, as in SCARF).
     bank : torch.Tensor of shape (n_samples, n_features)
-        Rows to draw replacement values from (the training rows).
+        The (scaled) rows being trained on; the batch's ``indices`` point into it.
+    neighbors : torch.Tensor of shape (n_samples, k) or None
+        Indices of each row's nearest neighbours in ``bank``. When given, a
+        view first moves each row a uniform random fraction of the way to
+        one of its neighbours, so that the two views of a row are two nearby
+        points of the data manifold rather than two copies of one point.
     """
 
-    def __init__(self, jitter_scale, corruption_rate, bank):
+    def __init__(self, jitter_scale, corruption_rate, bank, neighbors=None):
         self.jitter_scale = jitter_scale
         self.corruption_rate = corruption_rate
         self.bank = bank
+        self.neighbors = neighbors
 
-    def __call__(self, x, generator):
+    def __call__(self, x, indices, generator):
+        device = x.device
+        if self.neighbors is not None:
+            n_rows, k = indices.shape[0], self.neighbors.shape[1]
+            pick = torch.randint(k, (n_rows,), generator=generator, device=device)
+            partner = self.bank[self.neighbors[indices, pick]]
+            weight = torch.rand((n_rows, 1), generator=generator, device=device, dtype=x.dtype)
+            x = x + weight * (partner - x)
         if self.corruption_rate > 0:
-            n_rows, n_features = x.shape
-            mask = torch.rand(x.shape, generator=generator, device=x.device) < self.corruption_rate
-            donor_rows = torch.randint(
-                self.bank.shape[0], x.shape, generator=generator, device=x.device
-            )
-            replacement = self.bank[donor_rows, torch.arange(n_features, device=x.device)]
+            n_features = x.shape[1]
+            mask = torch.rand(x.shape, generator=generator, device=device) < self.corruption_rate
+            donors = torch.randint(self.bank.shape[0], x.shape, generator=generator, device=device)
+            replacement = self.bank[donors, torch.arange(n_features, device=device)]
             x = torch.where(mask, replacement, x)
         if self.jitter_scale > 0:
             x = x + self.jitter_scale * torch.randn(
-                x.shape, generator=generator, device=x.device, dtype=x.dtype
+                x.shape, generator=generator, device=device, dtype=x.dtype
             )
         return x
+
+
+def nearest_neighbors(bank, n_neighbors):
+    """Indices ``(n, k)`` of each row's ``k`` nearest other rows (Euclidean).
+
+    Parameters
+    ----------
+    bank : torch.Tensor of shape (n_samples, n_features)
+        Scaled rows.
+    n_neighbors : int
+        ``k``; capped at ``n_samples - 1``.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(n_neighbors, bank.shape[0] - 1)
+    points = bank.detach().cpu().numpy()
+    _, indices = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
+    # Column 0 is (almost always) the row itself; keep the k others.
+    return torch.as_tensor(indices[:, 1:], device=bank.device)
 
 
 class ImageViews:
@@ -70,7 +100,7 @@ class ImageViews:
         self.intensity_jitter = intensity_jitter
         self.jitter_scale = jitter_scale
 
-    def __call__(self, x, generator):
+    def __call__(self, x, indices, generator):
         n_images, _, height, width = x.shape
         device = x.device
         if self.max_shift > 0:
@@ -95,7 +125,9 @@ class ImageViews:
         n_images, channels, height, width = x.shape
         shift = self.max_shift
         padded = torch.nn.functional.pad(x, (shift, shift, shift, shift))
-        offsets = torch.randint(0, 2 * shift + 1, (2, n_images), generator=generator, device=x.device)
+        offsets = torch.randint(
+            0, 2 * shift + 1, (2, n_images), generator=generator, device=x.device
+        )
         rows = torch.arange(height, device=x.device) + offsets[0][:, None]  # (n, H)
         cols = torch.arange(width, device=x.device) + offsets[1][:, None]  # (n, W)
         batch = torch.arange(n_images, device=x.device)[:, None, None]

@@ -1,0 +1,216 @@
+"""Result objects of :mod:`sklearn_ndim.metrics`: readable tables and plain dicts."""
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["MarginalTests", "PriorMatchReport", "InformationReport"]
+
+
+def _fmt(value, digits=4):
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+class MarginalTests(NamedTuple):
+    """Per-dimension Kolmogorov-Smirnov tests against the prior's marginal.
+
+    Attributes
+    ----------
+    statistic : ndarray of shape (n_components,)
+        KS distance of each dimension's empirical CDF to the marginal CDF.
+    pvalue : ndarray of shape (n_components,)
+        Two-sided p-value of each dimension.
+    min_pvalue : float
+        Smallest p-value after the Holm (here equal to Bonferroni) correction,
+        ``min(1, d * min(pvalue))``: a single p-value for "every marginal
+        matches".
+    """
+
+    statistic: np.ndarray
+    pvalue: np.ndarray
+    min_pvalue: float
+
+
+@dataclass(frozen=True)
+class PriorMatchReport:
+    """How closely an embedding follows its prior; made by :func:`prior_match_report`.
+
+    Base-space statistics come with a floor, their mean over exact N(0, I)
+    samples of the same shape.
+
+    Attributes
+    ----------
+    prior : str
+        Name of the prior.
+    n_samples, n_components : int
+        Shape of the embedding.
+    ks_statistic, ks_pvalue : list of float
+        Per-dimension Kolmogorov-Smirnov tests against the prior's marginal.
+    ks_min_pvalue : float
+        Holm-corrected smallest KS p-value.
+    sw2, sw2_floor : float
+        Sliced Wasserstein-2 distance to the prior (base space) and its floor.
+    sw2_ratio : float
+        ``sw2 / sw2_floor``: about 1 when indistinguishable from the prior.
+    sw2_pvalue : float
+        Fraction of the references at least as far as ``Z`` (+1 smoothing).
+    kl, kl_floor : float
+        KL divergence from N(0, I) of the Gaussian fitted in base space (sees
+        mean, scales and linear correlations), and its floor.
+    hz_statistic, hz_pvalue : float
+        Henze-Zirkler normality test in base space (normality with any mean
+        and covariance: read it beside ``sw2`` and ``kl``).
+    hz_n_samples : int
+        Rows the HZ test used; fewer than ``n_samples`` means a subsample.
+    max_correlation, max_correlation_floor : float
+        Largest absolute correlation between two dimensions (base space), and
+        its floor; ``nan`` for one dimension.
+    n_projections, n_reference : int
+        Directions of the sliced distance and exact reference samples drawn.
+    """
+
+    prior: str
+    n_samples: int
+    n_components: int
+    ks_statistic: list
+    ks_pvalue: list
+    ks_min_pvalue: float
+    sw2: float
+    sw2_floor: float
+    sw2_ratio: float
+    sw2_pvalue: float
+    kl: float
+    kl_floor: float
+    hz_statistic: float
+    hz_pvalue: float
+    hz_n_samples: int
+    max_correlation: float
+    max_correlation_floor: float
+    n_projections: int
+    n_reference: int
+
+    def passes(self, alpha=0.05, max_ratio=1.5):
+        """Whether the embedding passes as a sample of the prior.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            Level of the Henze-Zirkler normality test.
+        max_ratio : float, default=1.5
+            Largest accepted ``sw2_ratio``.
+
+        Returns
+        -------
+        passed : bool
+            ``hz_pvalue > alpha and sw2_ratio <= max_ratio``.
+        """
+        return bool(self.hz_pvalue > alpha and self.sw2_ratio <= max_ratio)
+
+    def to_dict(self):
+        """Return the fields as a dict of plain Python numbers and lists.
+
+        Returns
+        -------
+        fields : dict
+        """
+        return asdict(self)
+
+    def __str__(self):
+        subsample = "" if self.hz_n_samples == self.n_samples else f" (on {self.hz_n_samples} rows)"
+        worst = int(np.argmax(self.ks_statistic))
+        rows = [
+            (
+                f"sliced W2 (ratio {self.sw2_ratio:.2f})",
+                self.sw2,
+                self.sw2_floor,
+                self.sw2_pvalue,
+            ),
+            ("Gaussian-fit KL (nats)", self.kl, self.kl_floor, None),
+            ("Henze-Zirkler normality" + subsample, self.hz_statistic, None, self.hz_pvalue),
+            ("max |correlation|", self.max_correlation, self.max_correlation_floor, None),
+            (f"KS, worst dim {worst} (Holm p)", self.ks_statistic[worst], None, self.ks_min_pvalue),
+        ]
+        lines = [
+            f"Prior match of a {self.n_samples} x {self.n_components} embedding to "
+            f"{self.prior!r} (floors: mean of {self.n_reference} exact samples)",
+            f"{'statistic':<40}{'value':>11}{'floor':>11}{'p-value':>11}",
+        ]
+        lines += [
+            f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}{_fmt(pvalue, 3):>11}"
+            for name, value, floor, pvalue in rows
+        ]
+        lines.append(f"passes(alpha=0.05, max_ratio=1.5): {self.passes()}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class InformationReport:
+    """Information kept by a fitted embedder; made by :func:`information_report`.
+
+    Attributes
+    ----------
+    n_components : int
+        Embedding dimension ``d``.
+    noise_scale : float
+        Noise scale used in training.
+    batch_size : int
+        Rows per training batch ``B``.
+    capacity : float
+        Channel capacity ``C`` in nats (``inf`` without noise).
+    mutual_info : float
+        InfoNCE estimate of the mutual information on the training rows.
+    efficiency : float
+        ``mutual_info / capacity``; 1 only for an embedding that follows the
+        prior exactly and is invariant to the views (0 when ``C`` is infinite).
+    ln_batch : float
+        ``ln B``, the largest value InfoNCE can estimate.
+    gap : float
+        ``capacity - mutual_info``. For the Gaussian channel this bounds, up
+        to the estimator's bias, ``KL(P_Y || N(0, (1 + sigma^2) I))`` of the
+        noisy output ``Y``: a certificate of the match, meaningful only when
+        ``capacity_visible``.
+    capacity_visible : bool
+        ``C <= ln B``: the estimator can see the whole gap.
+    noise_at_ceiling : float
+        Noise scale whose capacity equals ``ln B``.
+    mutual_info_history : list of float
+        Epoch-mean InfoNCE estimate during training.
+    """
+
+    n_components: int
+    noise_scale: float
+    batch_size: int
+    capacity: float
+    mutual_info: float
+    efficiency: float
+    ln_batch: float
+    gap: float
+    capacity_visible: bool
+    noise_at_ceiling: float
+    mutual_info_history: list
+
+    def to_dict(self):
+        """Return the fields as a dict of plain Python numbers and lists.
+
+        Returns
+        -------
+        fields : dict
+        """
+        return asdict(self)
+
+    def __str__(self):
+        rows = [
+            ("noise scale", self.noise_scale),
+            ("capacity C (nats)", self.capacity),
+            ("mutual information estimate (nats)", self.mutual_info),
+            ("efficiency MI / C", self.efficiency),
+            (f"InfoNCE ceiling ln B (B = {self.batch_size})", self.ln_batch),
+            ("gap C - MI (nats)", self.gap),
+            ("noise scale with C = ln B", self.noise_at_ceiling),
+        ]
+        lines = [f"Information kept by a {self.n_components}-dimensional embedding"]
+        lines += [f"{name:<40}{_fmt(value):>11}" for name, value in rows]
+        if not self.capacity_visible:
+            lines.append("warning: C > ln B, the estimator cannot see the whole gap")
+        return "\n".join(lines)

@@ -1,0 +1,186 @@
+"""Numerical kernels behind :mod:`sklearn_ndim.metrics`.
+
+Everything here works on plain float64 arrays that have already been
+validated; the public wrappers with full docstrings live in ``metrics``.
+"""
+
+import math
+
+import numpy as np
+from scipy import special, stats
+from sklearn.utils import check_random_state
+
+__all__ = [
+    "make_rng",
+    "check_positive_int",
+    "subsample",
+    "check_embedding",
+    "to_gaussian_base",
+    "unit_directions",
+    "sliced_w2",
+    "max_offdiag_correlation",
+    "henze_zirkler_statistic",
+    "henze_zirkler_pvalue",
+]
+
+# Uniform values are clipped to [_EPS, 1 - _EPS] before the probit, so values
+# on or beyond the edges of the unit cube map to about +-8.2: far in the tail
+# for any sample size, without producing infinities.
+_EPS = np.finfo(np.float64).eps / 2
+# Largest base-space magnitude: about the normal quantile of the smallest double.
+_BASE_LIMIT = 38.0
+# Rows of the pairwise-distance matrix handled at once in Henze-Zirkler.
+_HZ_BLOCK = 1024
+
+
+def make_rng(random_state):
+    """A numpy Generator seeded from any scikit-learn ``random_state``."""
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return np.random.default_rng(seed)
+
+
+def check_positive_int(value, name, minimum=1):
+    """Raise a ValueError unless ``value`` is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+
+
+def subsample(Z, max_samples, random_state):
+    """At most ``max_samples`` rows of ``Z``: a seeded random subset, order kept."""
+    if Z.shape[0] <= max_samples:
+        return Z
+    rows = make_rng(random_state).choice(Z.shape[0], size=max_samples, replace=False)
+    return Z[np.sort(rows)]
+
+
+def check_embedding(Z, min_samples=2):
+    """Return ``Z`` as a finite 2-D float64 array or raise a clear ValueError."""
+    try:
+        Z = np.asarray(Z, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Z must be a numeric array; {exc}") from exc
+    if Z.ndim != 2:
+        hint = " Reshape a single dimension with Z.reshape(-1, 1)." if Z.ndim == 1 else ""
+        raise ValueError(
+            f"Z must be 2-D of shape (n_samples, n_components); got shape {Z.shape}.{hint}"
+        )
+    if Z.shape[1] < 1:
+        raise ValueError("Z has no columns; it needs at least one embedding dimension.")
+    if Z.shape[0] < min_samples:
+        raise ValueError(f"Z has {Z.shape[0]} rows; at least {min_samples} are needed.")
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("Z contains NaN or infinite values.")
+    return Z
+
+
+def to_gaussian_base(Z, prior):
+    """Map prior-space values to the Gaussian base space, per dimension.
+
+    ``prior`` is a resolved :class:`~sklearn_ndim._priors.Prior`. Under the
+    prior the result is exactly N(0, I); the map is monotone per dimension,
+    so it keeps ranks and dependence.
+    """
+    if prior.base == "uniform":
+        return special.ndtri(np.clip(Z, _EPS, 1.0 - _EPS))
+    # Values outside the prior's support map to +-inf; keep them as far,
+    # finite outliers so that every statistic still flags them.
+    return np.clip(prior.to_base(Z), -_BASE_LIMIT, _BASE_LIMIT)
+
+
+def unit_directions(n_components, n_projections, rng):
+    """``(n_components, n_projections)`` directions drawn uniformly on the sphere."""
+    directions = rng.standard_normal((n_components, n_projections))
+    return directions / np.linalg.norm(directions, axis=0, keepdims=True)
+
+
+def sliced_w2(Z, directions):
+    """Sliced Wasserstein-2 distance of the rows of ``Z`` to N(0, I).
+
+    Every projection of N(0, I) on a unit direction is N(0, 1), so each 1-D
+    distance is computed against the exact normal quantiles at the plotting
+    positions ``(i - 0.5) / n``. Returns the root mean square over directions.
+    """
+    n_samples = Z.shape[0]
+    projected = np.sort(Z @ directions, axis=0)
+    quantiles = special.ndtri((np.arange(1, n_samples + 1) - 0.5) / n_samples)
+    squared = np.mean((projected - quantiles[:, None]) ** 2, axis=0)
+    return float(np.sqrt(squared.mean()))
+
+
+def max_offdiag_correlation(Z):
+    """Largest absolute Pearson correlation between two different columns.
+
+    ``nan`` for a single column; a constant column counts as uncorrelated.
+    """
+    n_components = Z.shape[1]
+    if n_components < 2:
+        return math.nan
+    centred = Z - Z.mean(axis=0)
+    scale = np.linalg.norm(centred, axis=0)
+    scale[scale == 0] = np.inf
+    unit = centred / scale
+    corr = unit.T @ unit
+    return float(np.max(np.abs(corr[~np.eye(n_components, dtype=bool)])))
+
+
+def _hz_bandwidth(n_samples, n_components):
+    """Optimal smoothing parameter ``beta`` of Henze and Zirkler (1990)."""
+    p = n_components
+    return ((2 * p + 1) / 4) ** (1 / (p + 4)) * n_samples ** (1 / (p + 4)) / math.sqrt(2)
+
+
+def _whiten(Z):
+    """Centre ``Z`` and whiten it with the biased sample covariance, or None if singular."""
+    centred = Z - Z.mean(axis=0)
+    cov = centred.T @ centred / Z.shape[0]
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return None
+    if np.linalg.cond(chol) > 1e12:
+        return None
+    # Rows y with y @ y = (z - mean)' cov^-1 (z - mean).
+    return np.linalg.solve(chol, centred.T).T
+
+
+def henze_zirkler_statistic(Z):
+    """Henze-Zirkler statistic of the rows of ``Z`` (any mean and covariance).
+
+    A singular sample covariance (a collapsed dimension) gives ``4 n``, the
+    conventional value for degenerate data, whose p-value is essentially 0.
+    """
+    n_samples, p = Z.shape
+    white = _whiten(Z)
+    if white is None:
+        return 4.0 * n_samples
+    b2 = _hz_bandwidth(n_samples, p) ** 2
+    sq_norms = np.einsum("ij,ij->i", white, white)
+    pair_sum = 0.0
+    for start in range(0, n_samples, _HZ_BLOCK):
+        block = white[start : start + _HZ_BLOCK]
+        dist = sq_norms[start : start + _HZ_BLOCK, None] + sq_norms[None, :] - 2 * block @ white.T
+        pair_sum += np.exp(-0.5 * b2 * np.maximum(dist, 0.0)).sum()
+    single_sum = np.exp(-0.5 * b2 / (1 + b2) * sq_norms).sum()
+    return float(
+        pair_sum / n_samples
+        - 2 * (1 + b2) ** (-p / 2) * single_sum
+        + n_samples * (1 + 2 * b2) ** (-p / 2)
+    )
+
+
+def henze_zirkler_pvalue(statistic, n_samples, n_components):
+    """Upper-tail p-value of the statistic under normality (lognormal approximation)."""
+    p = n_components
+    b2 = _hz_bandwidth(n_samples, p) ** 2
+    b4, b8 = b2**2, b2**4
+    a = 1 + 2 * b2
+    w = (1 + b2) * (1 + 3 * b2)
+    mean = 1 - a ** (-p / 2) * (1 + p * b2 / a + p * (p + 2) * b4 / (2 * a**2))
+    var = (
+        2 * (1 + 4 * b2) ** (-p / 2)
+        + 2 * a ** (-p) * (1 + 2 * p * b4 / a**2 + 3 * p * (p + 2) * b8 / (4 * a**4))
+        - 4 * w ** (-p / 2) * (1 + 3 * p * b4 / (2 * w) + p * (p + 2) * b8 / (2 * w**2))
+    )
+    log_mean = math.log(mean**2 / math.sqrt(var + mean**2))
+    log_sd = math.sqrt(math.log((var + mean**2) / mean**2))
+    return float(stats.lognorm.sf(statistic, s=log_sd, scale=math.exp(log_mean)))

@@ -1,0 +1,486 @@
+"""Diagnostics: does an embedding follow its prior, and how much does it keep?
+
+Distribution match is measured in the Gaussian *base* space, where every
+supported prior becomes N(0, I): the identity for ``"gaussian"``, the probit
+``Phi^{-1}`` for ``"uniform"`` and ``Phi^{-1}(F(x))`` per dimension for a
+scipy.stats marginal ``F``. These maps are monotone per dimension, so they
+keep ranks and dependence, and the base space gives every statistic an exact
+reference distribution. Each statistic is reported beside its *floor*: its
+mean value on exact N(0, I) samples of the same size, because finite samples
+never score 0.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from scipy import stats
+from sklearn.utils.validation import check_is_fitted
+
+from ._divergence import gaussian_fit_kl
+from ._priors import noise_for_capacity, resolve_prior
+from ._reports import InformationReport, MarginalTests, PriorMatchReport
+from ._stats import (
+    check_embedding,
+    check_positive_int,
+    henze_zirkler_pvalue,
+    henze_zirkler_statistic,
+    make_rng,
+    max_offdiag_correlation,
+    sliced_w2,
+    subsample,
+    to_gaussian_base,
+    unit_directions,
+)
+
+__all__ = [
+    "PriorMatchReport",
+    "MarginalTests",
+    "InformationReport",
+    "prior_match_report",
+    "sliced_wasserstein",
+    "henze_zirkler",
+    "marginal_tests",
+    "information_report",
+    "suggest_noise_scale",
+    "prior_match_scorer",
+    "mutual_info_scorer",
+    "refit_most_informative",
+]
+
+
+def marginal_tests(Z, prior="gaussian"):
+    """Test each dimension of ``Z`` against the prior's marginal (KS).
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+        Embedding in the prior's space (the output of ``transform``).
+    prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
+            default="gaussian"
+        Target prior, as the embedder's ``prior`` parameter.
+
+    Returns
+    -------
+    result : MarginalTests
+        Statistics, p-values and the Holm-corrected smallest p-value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ndim.metrics import marginal_tests
+    >>> Z = np.random.default_rng(0).uniform(size=(500, 3))
+    >>> bool(marginal_tests(Z, prior="uniform").min_pvalue > 0.05)
+    True
+    """
+    Z = check_embedding(Z)
+    marginal = resolve_prior(prior).marginal
+    result = stats.kstest(Z, marginal.cdf, axis=0)
+    statistic = np.atleast_1d(result.statistic)
+    pvalue = np.atleast_1d(result.pvalue)
+    return MarginalTests(statistic, pvalue, float(min(1.0, len(pvalue) * pvalue.min())))
+
+
+def sliced_wasserstein(Z, prior="gaussian", n_projections=128, random_state=0):
+    """Sliced Wasserstein-2 distance of ``Z`` to the prior, in the Gaussian base space.
+
+    ``Z`` is mapped to the base space, projected on ``n_projections`` random
+    unit directions, and each projection is compared with the exact N(0, 1)
+    quantiles. The result is the root mean squared 1-D distance.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+        Embedding in the prior's space.
+    prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
+            default="gaussian"
+        Target prior.
+    n_projections : int, default=128
+        Number of random directions, >= 1.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the directions; keep it fixed to compare embeddings.
+
+    Returns
+    -------
+    distance : float
+        Sliced W2 in base-space units. It is positive even for exact prior
+        samples; :func:`prior_match_report` gives its floor and the ratio.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ndim.metrics import sliced_wasserstein
+    >>> Z = np.random.default_rng(0).standard_normal((1000, 4))
+    >>> bool(sliced_wasserstein(Z) < 0.1)
+    True
+    """
+    Z = check_embedding(Z)
+    check_positive_int(n_projections, "n_projections")
+    base = to_gaussian_base(Z, resolve_prior(prior))
+    return sliced_w2(base, unit_directions(Z.shape[1], n_projections, make_rng(random_state)))
+
+
+def henze_zirkler(Z, max_samples=5000, random_state=0):
+    """Henze-Zirkler test of multivariate normality.
+
+    The statistic is a weighted L2 distance between the empirical
+    characteristic function of the standardised sample and that of N(0, I),
+    with the bandwidth of Henze and Zirkler (1990); the p-value uses their
+    lognormal approximation. The sample is standardised by its own mean and
+    covariance, so this tests normality with *any* mean and covariance, not
+    N(0, I): see :func:`prior_match_report` for the full check.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+        Sample to test; at least ``n_components + 2`` rows.
+    max_samples : int, default=5000
+        The cost is quadratic in the rows; above this many, a random subset
+        of this size (seeded by ``random_state``) is tested.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the subsample.
+
+    Returns
+    -------
+    statistic : float
+        The HZ statistic (``4 n`` when the sample covariance is singular).
+    pvalue : float
+        Probability of a statistic at least this large under normality.
+
+    References
+    ----------
+    .. [1] N. Henze and B. Zirkler, "A class of invariant consistent tests
+       for multivariate normality", Communications in Statistics - Theory
+       and Methods, 19(10), 3595-3617, 1990.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ndim.metrics import henze_zirkler
+    >>> statistic, pvalue = henze_zirkler(np.random.default_rng(0).exponential(size=(300, 2)))
+    >>> bool(pvalue < 0.01)
+    True
+    """
+    Z = check_embedding(Z)
+    check_positive_int(max_samples, "max_samples")
+    Z = subsample(Z, max_samples, random_state)
+    n_samples, n_components = Z.shape
+    if n_samples < n_components + 2:
+        raise ValueError(
+            f"Henze-Zirkler needs at least n_components + 2 = {n_components + 2} rows; "
+            f"got {n_samples}."
+        )
+    statistic = henze_zirkler_statistic(Z)
+    return statistic, henze_zirkler_pvalue(statistic, n_samples, n_components)
+
+
+def prior_match_report(
+    Z, prior="gaussian", random_state=0, n_reference=50, n_projections=128, max_samples=5000
+):
+    """Measure how closely an embedding follows its prior.
+
+    Combines complementary checks, each in the Gaussian base space except
+    the marginal KS tests:
+
+    - per-dimension Kolmogorov-Smirnov tests against the prior's marginal;
+    - the sliced Wasserstein-2 distance to the prior, with its floor, ratio
+      and an empirical p-value from ``n_reference`` exact N(0, I) samples;
+    - the KL divergence of the fitted Gaussian (location, scale, linear
+      correlation), with its floor;
+    - the Henze-Zirkler test of multivariate normality (shape only);
+    - the largest correlation between two dimensions, with its floor.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+        Embedding in the prior's space, ideally of held-out rows.
+    prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
+            default="gaussian"
+        Target prior, as the embedder's ``prior`` parameter.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the directions, the reference samples and the HZ subsample.
+    n_reference : int, default=50
+        Exact N(0, I) samples of the same shape used for the floors and the
+        p-value of the sliced distance.
+    n_projections : int, default=128
+        Random directions of the sliced distance.
+    max_samples : int, default=5000
+        Largest number of rows for the Henze-Zirkler test (quadratic cost);
+        a seeded random subset is used above it.
+
+    Returns
+    -------
+    report : PriorMatchReport
+        ``print(report)`` shows a table; ``report.passes()`` gives a verdict.
+
+    See Also
+    --------
+    sliced_wasserstein, henze_zirkler, marginal_tests
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ndim.metrics import prior_match_report
+    >>> Z = np.random.default_rng(0).standard_normal((1000, 4))
+    >>> report = prior_match_report(Z, n_reference=20)
+    >>> report.passes()
+    True
+    >>> bool(prior_match_report(Z + 0.3, n_reference=20).passes())
+    False
+    """
+    Z = check_embedding(Z)
+    check_positive_int(n_reference, "n_reference")
+    check_positive_int(n_projections, "n_projections")
+    resolved = resolve_prior(prior)
+    rng = make_rng(random_state)
+    n_samples, n_components = Z.shape
+    base = to_gaussian_base(Z, resolved)
+    # Directions first, so that ``sw2`` equals sliced_wasserstein(Z, ...) for the same seed.
+    directions = unit_directions(n_components, n_projections, rng)
+    hz_statistic, hz_pvalue = henze_zirkler(base, max_samples, rng.integers(2**31))
+    floors = _reference_statistics(rng, Z.shape, directions, n_reference)
+    sw2 = sliced_w2(base, directions)
+    marginals = marginal_tests(Z, prior)
+    return PriorMatchReport(
+        prior=resolved.name,
+        n_samples=n_samples,
+        n_components=n_components,
+        ks_statistic=marginals.statistic.tolist(),
+        ks_pvalue=marginals.pvalue.tolist(),
+        ks_min_pvalue=marginals.min_pvalue,
+        sw2=sw2,
+        sw2_floor=float(floors["sw2"].mean()),
+        sw2_ratio=float(sw2 / floors["sw2"].mean()),
+        sw2_pvalue=float((1 + np.sum(floors["sw2"] >= sw2)) / (1 + n_reference)),
+        kl=float(gaussian_fit_kl(base)),
+        kl_floor=float(floors["kl"].mean()),
+        hz_statistic=hz_statistic,
+        hz_pvalue=hz_pvalue,
+        hz_n_samples=min(n_samples, max_samples),
+        max_correlation=max_offdiag_correlation(base),
+        max_correlation_floor=float(floors["correlation"].mean()),
+        n_projections=n_projections,
+        n_reference=n_reference,
+    )
+
+
+def _reference_statistics(rng, shape, directions, n_reference):
+    """Base-space statistics of ``n_reference`` exact N(0, I) samples of ``shape``.
+
+    Samples are drawn one at a time, so memory stays that of one sample.
+    """
+    values = {"sw2": [], "kl": [], "correlation": []}
+    for _ in range(n_reference):
+        reference = rng.standard_normal(shape)
+        values["sw2"].append(sliced_w2(reference, directions))
+        values["kl"].append(gaussian_fit_kl(reference))
+        values["correlation"].append(max_offdiag_correlation(reference))
+    return {name: np.array(v) for name, v in values.items()}
+
+
+# ------------------------------------------------------------------ information
+
+
+def information_report(embedder):
+    """Compare a fitted embedder's information estimate with its capacity.
+
+    Parameters
+    ----------
+    embedder : NoisyInfoMaxEmbedder
+        A fitted embedder.
+
+    Returns
+    -------
+    report : InformationReport
+        Capacity, estimate, efficiency, the ``ln B`` ceiling and the per-epoch
+        estimates.
+
+    Warns
+    -----
+    UserWarning
+        When ``C > ln B``: InfoNCE cannot estimate more than ``ln B``, so the
+        training objective cannot see the rest of the gap and the push towards
+        the prior weakens.
+
+    See Also
+    --------
+    suggest_noise_scale : Noise scale for a given capacity.
+    """
+    check_is_fitted(embedder, ["capacity_", "mutual_info_", "noise_scale_"])
+    batch_size = int(getattr(embedder, "batch_size_", embedder.batch_size))
+    capacity = float(embedder.capacity_)
+    mutual_info = float(embedder.mutual_info_)
+    ln_batch = math.log(batch_size)
+    ceiling_noise = suggest_noise_scale(embedder.n_components, batch_size, embedder.prior)
+    # "auto" noise gives C = ln B up to rounding; that is not an excess.
+    capacity_visible = capacity <= ln_batch * (1 + 1e-9)
+    if not capacity_visible:
+        why = (
+            "noise_scale_ = 0 makes the channel capacity infinite, above"
+            if math.isinf(capacity)
+            else f"The channel capacity C = {capacity:.3g} nats exceeds"
+        )
+        warnings.warn(
+            f"{why} ln(B) = {ln_batch:.3g} nats, the most InfoNCE can estimate with "
+            f"batches of B = {batch_size}; the objective cannot see the rest of the gap "
+            f"and the push towards the prior weakens. Use noise_scale >= "
+            f"{ceiling_noise:.3g} or a larger batch_size.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return InformationReport(
+        n_components=int(embedder.n_components),
+        noise_scale=float(embedder.noise_scale_),
+        batch_size=batch_size,
+        capacity=capacity,
+        mutual_info=mutual_info,
+        efficiency=0.0 if math.isinf(capacity) else mutual_info / capacity,
+        ln_batch=ln_batch,
+        gap=capacity - mutual_info,
+        capacity_visible=capacity_visible,
+        noise_at_ceiling=ceiling_noise,
+        mutual_info_history=[float(v) for v in embedder.history_[:, "mutual_info"]],
+    )
+
+
+def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0):
+    """Noise scale whose channel capacity is ``fraction * ln(batch_size)``.
+
+    With ``fraction=1`` the capacity equals the InfoNCE ceiling ``ln B``;
+    this is what ``noise_scale="auto"`` uses. Smaller fractions give more
+    noise: a closer match to the prior and less information kept.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension ``d``, >= 1.
+    batch_size : int
+        Rows per training batch ``B``, >= 2 (capped at the number of samples
+        in training, so pass ``min(batch_size, n_samples)``).
+    prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
+            default="gaussian"
+        Target prior; a scipy.stats prior uses the Gaussian channel.
+    fraction : float, default=1.0
+        Target capacity as a fraction of ``ln B``, > 0.
+
+    Returns
+    -------
+    noise_scale : float
+        Standard deviation ``sigma`` (Gaussian channel) or half-width
+        ``eps`` (uniform channel).
+
+    Examples
+    --------
+    >>> from sklearn_ndim.metrics import suggest_noise_scale
+    >>> round(suggest_noise_scale(16, 256), 2)
+    1.0
+    """
+    check_positive_int(n_components, "n_components")
+    check_positive_int(batch_size, "batch_size", minimum=2)
+    if not (isinstance(fraction, (int, float, np.number)) and 0 < fraction < math.inf):
+        raise ValueError(f"fraction must be a positive finite number; got {fraction!r}.")
+    base = resolve_prior(prior).base
+    return noise_for_capacity(base, n_components, fraction * math.log(batch_size))
+
+
+# ------------------------------------------------------------------ scorers
+
+
+def _split_pipeline(estimator, X):
+    """Final step of ``estimator`` (the embedder) and ``X`` transformed up to it."""
+    steps = getattr(estimator, "steps", None)
+    if steps is None:
+        return estimator, X
+    return estimator[-1], estimator[:-1].transform(X)
+
+
+def prior_match_scorer(estimator, X, y=None):
+    """Label-free scorer: minus the sliced-W2 ratio of ``transform(X)`` to the prior.
+
+    Higher is better; ``-1`` means as close to the prior as sampling allows.
+    Usable as ``scoring=`` in GridSearchCV, on an embedder or on a Pipeline
+    ending with one.
+
+    Parameters
+    ----------
+    estimator : NoisyInfoMaxEmbedder or Pipeline
+        Fitted embedder; its ``prior`` parameter is the target.
+    X : array-like
+        Rows to embed, ideally held out.
+    y : None
+        Ignored.
+
+    Returns
+    -------
+    score : float
+        ``-sw2_ratio`` of :func:`prior_match_report`, with a fixed seed so
+        that candidates are compared on the same directions.
+    """
+    embedder, _ = _split_pipeline(estimator, X)
+    Z = estimator.transform(X)
+    report = prior_match_report(Z, embedder.prior, random_state=0, n_reference=10)
+    return -report.sw2_ratio
+
+
+def mutual_info_scorer(estimator, X, y=None):
+    """Label-free scorer: InfoNCE estimate (nats) of the information kept on ``X``.
+
+    Higher is better. On its own it always prefers the least noise; pair it
+    with :func:`prior_match_scorer` (see :func:`refit_most_informative`).
+
+    Parameters
+    ----------
+    estimator : NoisyInfoMaxEmbedder or Pipeline
+        Fitted embedder, or a Pipeline ending with one.
+    X : array-like
+        Rows to score, at least 2.
+    y : None
+        Ignored.
+
+    Returns
+    -------
+    score : float
+        ``estimator.estimate_mutual_info(X)`` in nats.
+    """
+    embedder, Xt = _split_pipeline(estimator, X)
+    return float(embedder.estimate_mutual_info(Xt))
+
+
+def refit_most_informative(max_ratio=1.5, match="prior_match", information="mutual_info"):
+    """Refit rule for GridSearchCV: the most information among matching candidates.
+
+    Use with ``scoring={"prior_match": prior_match_scorer, "mutual_info":
+    mutual_info_scorer}``. Among candidates whose mean ``sw2_ratio`` is at
+    most ``max_ratio`` it picks the one with the highest mean information;
+    if none qualifies it picks the best match and warns.
+
+    Parameters
+    ----------
+    max_ratio : float, default=1.5
+        Largest accepted mean sliced-W2 ratio.
+    match : str, default="prior_match"
+        Scoring key of :func:`prior_match_scorer`.
+    information : str, default="mutual_info"
+        Scoring key of :func:`mutual_info_scorer`.
+
+    Returns
+    -------
+    refit : callable
+        ``refit(cv_results) -> int``, the index of the chosen candidate.
+    """
+
+    def refit(cv_results):
+        ratio = -np.asarray(cv_results[f"mean_test_{match}"], dtype=float)
+        info = np.asarray(cv_results[f"mean_test_{information}"], dtype=float)
+        matching = ratio <= max_ratio
+        if not matching.any():
+            warnings.warn(
+                f"No candidate reached sw2_ratio <= {max_ratio}; choosing the best match "
+                f"(ratio {np.nanmin(ratio):.3g}).",
+                UserWarning,
+                stacklevel=2,
+            )
+            return int(np.nanargmin(ratio))
+        return int(np.nanargmax(np.where(matching, info, -np.inf)))
+
+    return refit

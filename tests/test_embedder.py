@@ -1,0 +1,273 @@
+"""Behaviour of NoisyInfoMaxEmbedder: training, transform, persistence, tuning."""
+
+import io
+import math
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback, EarlyStopping
+
+from sklearn_ndim import NoisyInfoMaxEmbedder
+
+FAST = dict(max_epochs=3, hidden_layer_sizes=(32,), random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs):
+    X, _ = blobs
+    return NoisyInfoMaxEmbedder(n_components=3, **FAST).fit(X)
+
+
+def test_fitted_attributes(fitted, blobs):
+    X, _ = blobs
+    assert fitted.n_features_in_ == X.shape[1]
+    assert fitted.n_iter_ == 3 == len(fitted.history_)
+    assert fitted.batch_size_ == 256
+    expected_capacity = 1.5 * math.log1p(1 / fitted.noise_scale_**2)
+    assert fitted.capacity_ == pytest.approx(expected_capacity)
+    assert 0 < fitted.mutual_info_ <= math.log(fitted.batch_size_)
+    assert set(fitted.history_[-1]) >= {"train_loss", "mutual_info", "capacity", "dur"}
+
+
+def test_auto_noise_scale_puts_capacity_at_log_batch(fitted):
+    assert fitted.capacity_ == pytest.approx(math.log(fitted.batch_size_))
+
+
+def test_gaussian_output_is_standardised_on_training_rows(fitted, blobs):
+    Z = fitted.transform(blobs[0])
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(Z.std(axis=0), 1, atol=1e-3)
+
+
+def test_uniform_output_lies_in_unit_cube(blobs):
+    X, _ = blobs
+    Z = NoisyInfoMaxEmbedder(n_components=2, prior="uniform", noise_scale=0.1, **FAST).fit_transform(
+        X
+    )
+    assert Z.min() >= 0 and Z.max() <= 1
+    assert 0.4 < Z.mean() < 0.6
+
+
+def test_scipy_prior_maps_through_the_probability_integral_transform(blobs):
+    X, _ = blobs
+    gaussian = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(X)
+    laplace = NoisyInfoMaxEmbedder(n_components=2, prior=stats.laplace(), **FAST).fit(X)
+    expected = stats.laplace.ppf(stats.norm.cdf(gaussian.transform(X)))
+    np.testing.assert_allclose(laplace.transform(X), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_transform_preserves_float_precision(fitted, blobs):
+    X = blobs[0]
+    assert fitted.transform(X.astype(np.float32)).dtype == np.float32
+    assert fitted.transform(X).dtype == np.float64
+    np.testing.assert_allclose(
+        fitted.transform(X.astype(np.float32)), fitted.transform(X), atol=1e-4
+    )
+
+
+def test_transform_is_deterministic_and_batch_independent(fitted, blobs):
+    X = blobs[0]
+    full = fitted.transform(X)
+    np.testing.assert_array_equal(full, fitted.transform(X))
+    np.testing.assert_allclose(full[:7], fitted.transform(X[:7]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(full[123:124], fitted.transform(X[123:124]), rtol=0, atol=1e-12)
+
+
+def test_same_seed_gives_bitwise_identical_results(blobs):
+    X = blobs[0]
+    first = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(X)
+    second = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(X)
+    np.testing.assert_array_equal(first.transform(X), second.transform(X))
+    assert first.mutual_info_ == second.mutual_info_
+    other = NoisyInfoMaxEmbedder(n_components=2, **{**FAST, "random_state": 1}).fit(X)
+    assert not np.array_equal(first.transform(X), other.transform(X))
+
+
+def test_fit_leaves_global_random_state_untouched(blobs):
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()
+    NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(blobs[0])
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()
+    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
+
+
+@pytest.mark.parametrize("dump_load", ["pickle", "joblib"])
+def test_persistence_round_trip(fitted, blobs, dump_load):
+    X = blobs[0]
+    if dump_load == "pickle":
+        restored = pickle.loads(pickle.dumps(fitted))
+    else:
+        buffer = io.BytesIO()
+        joblib.dump(fitted, buffer)
+        buffer.seek(0)
+        restored = joblib.load(buffer)
+    np.testing.assert_array_equal(restored.transform(X), fitted.transform(X))
+    assert restored.score(X) == fitted.score(X)
+
+
+def test_fitted_model_holds_no_training_data(fitted):
+    assert fitted.net_.views is None and fitted.net_.generator is None
+    assert len(pickle.dumps(fitted)) < 200_000
+
+
+def test_clone_and_params_round_trip():
+    embedder = NoisyInfoMaxEmbedder(n_components=5, prior=stats.t(df=4), noise_scale=0.3)
+    copy = clone(embedder)
+    assert copy.get_params()["n_components"] == 5
+    copy.set_params(noise_scale=0.7)
+    assert copy.noise_scale == 0.7 and embedder.noise_scale == 0.3
+
+
+def test_pipeline_and_grid_search_with_labels(blobs):
+    X, y = blobs
+    pipe = make_pipeline(
+        StandardScaler(), NoisyInfoMaxEmbedder(n_components=4, **FAST), LogisticRegression()
+    )
+    search = GridSearchCV(pipe, {"noisyinfomaxembedder__noise_scale": [0.1, 1.0]}, cv=2, n_jobs=2)
+    search.fit(X, y)
+    assert search.best_score_ > 0.5
+    assert search.best_params_["noisyinfomaxembedder__noise_scale"] in (0.1, 1.0)
+
+
+def test_grid_search_without_labels_uses_score(blobs):
+    X, _ = blobs
+    search = GridSearchCV(
+        NoisyInfoMaxEmbedder(n_components=2, **FAST), {"noise_scale": [0.3, 1.0]}, cv=2
+    )
+    search.fit(X)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_score_is_information_minus_mismatch(fitted, blobs):
+    X = blobs[0]
+    information = fitted.estimate_mutual_info(X)
+    assert 0 < information <= math.log(256)
+    assert fitted.score(X) <= information + 0.5
+    assert fitted.score(X) == fitted.score(X)
+
+
+def test_feature_names_and_pandas_output(fitted, blobs):
+    pd = pytest.importorskip("pandas")
+    names = fitted.get_feature_names_out()
+    assert list(names) == [f"noisyinfomaxembedder{i}" for i in range(3)]
+    frame = pd.DataFrame(blobs[0], columns=[f"f{i}" for i in range(10)])
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **FAST).set_output(transform="pandas")
+    out = embedder.fit_transform(frame)
+    assert list(out.columns) == list(names)
+    assert list(embedder.feature_names_in_) == list(frame.columns)
+
+
+def test_batch_size_above_sample_count_still_trains(rng):
+    X = rng.normal(size=(20, 4))
+    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=512, **FAST).fit(X)
+    assert embedder.batch_size_ == 20
+    assert embedder.mutual_info_ <= math.log(20)
+    assert np.isfinite(embedder.transform(X)).all()
+
+
+def test_noise_free_infomax_has_infinite_capacity(blobs):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, noise_scale=0.0, **FAST).fit(blobs[0])
+    assert embedder.capacity_ == math.inf
+    assert embedder.noise_scale_ == 0.0
+
+
+@pytest.mark.parametrize("critic", ["separable", "quadratic", "mlp"])
+def test_every_critic_trains(critic, rng):
+    X = rng.normal(size=(64, 4))
+    embedder = NoisyInfoMaxEmbedder(n_components=2, critic=critic, batch_size=32, **FAST).fit(X)
+    assert np.isfinite(embedder.mutual_info_)
+
+
+def test_more_training_raises_the_mutual_information(blobs):
+    X = blobs[0]
+    params = {**FAST, "batch_size": 64}
+    short = NoisyInfoMaxEmbedder(n_components=4, **{**params, "max_epochs": 1}).fit(X)
+    longer = NoisyInfoMaxEmbedder(n_components=4, **{**params, "max_epochs": 20}).fit(X)
+    assert longer.mutual_info_ > short.mutual_info_ + 0.15
+
+
+class _InterruptAt(Callback):
+    def __init__(self, batch):
+        self.batch = batch
+
+    def on_batch_end(self, net, **kwargs):
+        if len(net.history[-1]["batches"]) >= self.batch:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_is_not_swallowed(blobs):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, callbacks=[_InterruptAt(1)], **FAST)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after"):
+        embedder.fit(blobs[0])
+    assert not hasattr(embedder, "net_")
+
+
+def test_early_stopping_is_a_normal_end(blobs):
+    stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    embedder = NoisyInfoMaxEmbedder(
+        n_components=2, callbacks=[stopper], **{**FAST, "max_epochs": 20}
+    )
+    embedder.fit(blobs[0])
+    assert embedder.n_iter_ < 20
+
+
+class _NaNEncoder(torch.nn.Module):
+    def __init__(self, input_shape, n_components):
+        super().__init__()
+        self.linear = torch.nn.Linear(input_shape[0], n_components)
+
+    def forward(self, x):
+        return self.linear(x) * float("nan")
+
+
+def test_nan_loss_stops_with_a_named_cause(rng):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, encoder=_NaNEncoder, **FAST)
+    with pytest.raises(FloatingPointError, match="learning rate"):
+        embedder.fit(rng.normal(size=(50, 3)))
+
+
+def test_verbosity_levels(blobs, capsys):
+    X = blobs[0]
+    NoisyInfoMaxEmbedder(n_components=2, verbose=0, **FAST).fit(X)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    NoisyInfoMaxEmbedder(n_components=2, verbose=1, **FAST).fit(X)
+    table = capsys.readouterr().out
+    for column in ("train_loss", "mutual_info", "capacity", "dur"):
+        assert column in table
+    NoisyInfoMaxEmbedder(n_components=2, verbose=2, **FAST).fit(X)
+    captured = capsys.readouterr()
+    assert "mutual_info" in captured.out
+    assert "it/s" in captured.err or "it/s" in captured.out
+
+
+def test_custom_encoder_class_and_instance(rng):
+    X = rng.normal(size=(60, 5))
+
+    class Tiny(torch.nn.Module):
+        def __init__(self, input_shape, n_components):
+            super().__init__()
+            self.linear = torch.nn.Linear(input_shape[0], n_components)
+
+        def forward(self, x):
+            return self.linear(x)
+
+    by_class = NoisyInfoMaxEmbedder(n_components=2, encoder=Tiny, **FAST).fit(X)
+    instance = torch.nn.Linear(5, 2)
+    weights = instance.weight.detach().clone()
+    by_instance = NoisyInfoMaxEmbedder(n_components=2, encoder=instance, **FAST)
+    by_instance.fit(X)
+    assert torch.equal(instance.weight, weights), "the user's module must not be trained in place"
+    first = by_instance.transform(X)
+    np.testing.assert_array_equal(clone(by_instance).fit(X).transform(X), first)
+    assert by_class.transform(X).shape == (60, 2)

@@ -1,0 +1,353 @@
+"""Diagnostics of sklearn_ndim.metrics on generated data with known answers."""
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim.metrics import (
+    InformationReport,
+    PriorMatchReport,
+    henze_zirkler,
+    information_report,
+    marginal_tests,
+    mutual_info_scorer,
+    prior_match_report,
+    prior_match_scorer,
+    refit_most_informative,
+    sliced_wasserstein,
+    suggest_noise_scale,
+)
+
+N, D = 1000, 4
+
+
+def _gaussian(seed=0, n=N, d=D):
+    return np.random.default_rng(seed).standard_normal((n, d))
+
+
+@pytest.fixture(scope="module")
+def training_data():
+    return np.random.default_rng(0).normal(size=(100, 5))
+
+
+@pytest.fixture(scope="module")
+def embedder(training_data):
+    return NoisyInfoMaxEmbedder(n_components=2, max_epochs=2, random_state=0).fit(training_data)
+
+
+# ------------------------------------------------------------- prior match
+
+
+def test_standard_normal_passes():
+    report = prior_match_report(_gaussian())
+    assert isinstance(report, PriorMatchReport)
+    assert report.passes()
+    assert 0.7 < report.sw2_ratio < 1.3
+    assert report.hz_pvalue > 0.01
+    assert report.sw2_pvalue > 0.05
+    assert report.ks_min_pvalue > 0.01
+    assert report.kl < 3 * report.kl_floor
+    assert report.max_correlation < 2 * report.max_correlation_floor
+    assert (report.n_samples, report.n_components, report.hz_n_samples) == (N, D, N)
+
+
+def _correlated(rng):
+    cov = 0.5 * np.eye(D) + 0.5
+    return rng.multivariate_normal(np.zeros(D), cov, size=N)
+
+
+def _skewed(rng):
+    return rng.exponential(size=(N, D)) - 1.0
+
+
+def _uniform_with_unit_variance(rng):
+    return (rng.uniform(size=(N, D)) - 0.5) * math.sqrt(12)
+
+
+@pytest.mark.parametrize("make", [_correlated, _skewed, _uniform_with_unit_variance])
+def test_non_standard_normal_data_fails(make):
+    report = prior_match_report(make(np.random.default_rng(1)))
+    assert not report.passes()
+    assert report.sw2_ratio > 1.5
+    assert report.sw2_pvalue == pytest.approx(1 / (1 + report.n_reference))
+
+
+def test_correlation_is_seen_by_kl_and_correlation_not_by_hz():
+    report = prior_match_report(_correlated(np.random.default_rng(1)))
+    assert report.max_correlation > 0.4 > 5 * report.max_correlation_floor
+    assert report.kl > 10 * report.kl_floor
+    # HZ standardises by the sample covariance: a correlated Gaussian is normal.
+    assert report.hz_pvalue > 0.01
+
+
+def test_uniform_prior_is_checked_in_the_right_space():
+    Z = np.random.default_rng(2).uniform(size=(N, D))
+    assert prior_match_report(Z, prior="uniform").passes()
+    assert not prior_match_report(Z, prior="gaussian").passes()
+
+
+def test_scipy_prior():
+    Z = stats.laplace().rvs(size=(N, D), random_state=3)
+    assert prior_match_report(Z, prior=stats.laplace()).passes()
+    assert not prior_match_report(Z, prior="gaussian").passes()
+    assert not prior_match_report(_gaussian(), prior=stats.laplace()).passes()
+
+
+@pytest.mark.parametrize(
+    "prior, sample, outside",
+    [
+        ("uniform", lambda rng: rng.uniform(size=(500, 2)), 1.5),
+        (stats.gamma(2), lambda rng: rng.gamma(2.0, size=(500, 2)), -1.0),
+    ],
+)
+def test_a_value_outside_the_support_is_flagged(prior, sample, outside):
+    Z = sample(np.random.default_rng(4))
+    assert prior_match_report(Z, prior=prior).passes()
+    Z[0, 0] = outside
+    report = prior_match_report(Z, prior=prior)
+    assert np.isfinite(report.sw2) and np.isfinite(report.kl)
+    assert not report.passes()
+
+
+def test_report_is_deterministic_and_serialisable():
+    Z = _gaussian(seed=4, n=300, d=3)
+    first = prior_match_report(Z, random_state=7, n_reference=10)
+    assert first == prior_match_report(Z, random_state=7, n_reference=10)
+    fields = first.to_dict()
+    assert json.loads(json.dumps(fields)) == fields
+    assert len(fields["ks_pvalue"]) == 3
+    text = str(first)
+    for name in ("sliced W2", "Henze-Zirkler", "KL", "correlation", "KS", "passes"):
+        assert name in text
+
+
+def test_report_sw2_matches_sliced_wasserstein():
+    Z = _gaussian(seed=5, n=400)
+    report = prior_match_report(Z, random_state=3, n_reference=5, n_projections=32)
+    assert report.sw2 == pytest.approx(sliced_wasserstein(Z, n_projections=32, random_state=3))
+
+
+def test_passes_thresholds():
+    report = prior_match_report(_gaussian(seed=6))
+    assert not report.passes(max_ratio=0.5 * report.sw2_ratio)
+    assert not report.passes(alpha=min(1.0, report.hz_pvalue + 1e-9))
+    assert report.passes(alpha=0.0, max_ratio=np.inf)
+
+
+def test_single_dimension():
+    report = prior_match_report(_gaussian(seed=8, n=500, d=1), n_reference=10)
+    assert report.passes()
+    assert math.isnan(report.max_correlation)
+
+
+def test_henze_zirkler_subsamples_large_inputs():
+    Z = _gaussian(seed=8, n=1200, d=2)
+    report = prior_match_report(Z, n_reference=5, max_samples=500)
+    assert report.hz_n_samples == 500
+    assert "on 500 rows" in str(report)
+    assert henze_zirkler(Z, max_samples=500) == henze_zirkler(Z, max_samples=500)
+
+
+# ------------------------------------------------------------- single statistics
+
+
+def test_henze_zirkler_matches_published_value():
+    # Iris setosa: HZ = 0.9488453, p = 0.04995356 (Korkmaz et al., R package MVN).
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    statistic, pvalue = henze_zirkler(X[y == 0])
+    assert statistic == pytest.approx(0.9488453, abs=1e-6)
+    assert pvalue == pytest.approx(0.04995356, abs=1e-6)
+
+
+def test_henze_zirkler_is_affine_invariant_and_rejects_skew():
+    Z = _gaussian(seed=9, n=300, d=3)
+    A = np.array([[2.0, 0.5, 0.0], [0.0, 1.0, -1.0], [0.3, 0.0, 4.0]])
+    assert henze_zirkler(Z @ A + 5)[0] == pytest.approx(henze_zirkler(Z)[0])
+    assert henze_zirkler(np.random.default_rng(0).exponential(size=(300, 3)))[1] < 1e-6
+
+
+def test_henze_zirkler_singular_covariance():
+    Z = _gaussian(seed=10, n=200, d=2)
+    Z = np.column_stack([Z, Z[:, 0]])
+    statistic, pvalue = henze_zirkler(Z)
+    assert statistic == 4 * 200
+    assert pvalue < 1e-6
+
+
+def test_sliced_wasserstein_orders_distances():
+    Z = _gaussian(seed=11)
+    assert sliced_wasserstein(Z) < sliced_wasserstein(Z + 0.2) < sliced_wasserstein(Z + 0.5)
+    assert sliced_wasserstein(Z + 0.5) == pytest.approx(0.5, rel=0.2)
+
+
+def test_marginal_tests_flag_the_shifted_dimension():
+    Z = _gaussian(seed=12)
+    Z[:, 2] += 0.5
+    result = marginal_tests(Z)
+    assert result.statistic.shape == result.pvalue.shape == (D,)
+    assert int(np.argmax(result.statistic)) == 2
+    assert result.min_pvalue == pytest.approx(min(1.0, D * result.pvalue.min()))
+    assert result.min_pvalue < 1e-6
+
+
+@pytest.mark.parametrize(
+    "Z, match",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 4.0]]), "NaN"),
+        (np.zeros(10), "reshape"),
+        (np.zeros((2, 3, 4)), "2-D"),
+        (np.zeros((1, 2)), "at least 2"),
+        (np.zeros((5, 0)), "no columns"),
+        ([["a", "b"], ["c", "d"]], "numeric"),
+    ],
+)
+def test_bad_embeddings(Z, match):
+    for function in (prior_match_report, sliced_wasserstein, henze_zirkler, marginal_tests):
+        with pytest.raises(ValueError, match=match):
+            function(Z)
+
+
+@pytest.mark.parametrize("prior", ["laplace", stats.poisson(3), 3.0, stats.norm])
+def test_bad_prior(prior):
+    with pytest.raises(ValueError, match="prior"):
+        prior_match_report(_gaussian(n=50), prior=prior)
+
+
+def test_too_few_rows_for_henze_zirkler():
+    with pytest.raises(ValueError, match="n_components \\+ 2"):
+        prior_match_report(_gaussian(n=5, d=4))
+
+
+@pytest.mark.parametrize("name", ["n_reference", "n_projections", "max_samples"])
+def test_bad_counts(name):
+    with pytest.raises(ValueError, match=name):
+        prior_match_report(_gaussian(n=50), **{name: 0})
+
+
+# ------------------------------------------------------------- information
+
+
+def test_information_report(embedder):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "auto" noise: C == ln B, no warning
+        report = information_report(embedder)
+    assert isinstance(report, InformationReport)
+    assert report.batch_size == 100
+    assert report.ln_batch == pytest.approx(math.log(100))
+    assert report.capacity == pytest.approx(embedder.capacity_)
+    assert report.capacity_visible
+    assert report.efficiency == pytest.approx(embedder.mutual_info_ / embedder.capacity_)
+    assert report.gap == pytest.approx(embedder.capacity_ - embedder.mutual_info_)
+    assert report.noise_at_ceiling == pytest.approx(embedder.noise_scale_)
+    assert len(report.mutual_info_history) == 2
+    assert "ln B" in str(report)
+    assert json.loads(json.dumps(report.to_dict())) == report.to_dict()
+
+
+@pytest.mark.parametrize("noise_scale", [0.0, 0.01])
+def test_information_report_warns_when_capacity_exceeds_ln_b(training_data, noise_scale):
+    embedder = NoisyInfoMaxEmbedder(
+        n_components=2, noise_scale=noise_scale, max_epochs=1, random_state=0
+    ).fit(training_data)
+    with pytest.warns(UserWarning, match="ln\\(B\\)"):
+        report = information_report(embedder)
+    assert not report.capacity_visible
+    if noise_scale == 0:
+        assert report.efficiency == 0.0
+
+
+def test_information_report_needs_a_fitted_embedder():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        information_report(NoisyInfoMaxEmbedder())
+
+
+@pytest.mark.parametrize(
+    "n_components, batch_size, expected", [(8, 256, 0.58), (16, 256, 1.0), (32, 256, 1.55)]
+)
+def test_suggest_noise_scale_reference_values(n_components, batch_size, expected):
+    assert suggest_noise_scale(n_components, batch_size) == pytest.approx(expected, abs=0.01)
+
+
+def test_suggest_noise_scale_priors_and_fraction():
+    gaussian = suggest_noise_scale(4, 128)
+    assert suggest_noise_scale(4, 128, prior=stats.laplace()) == gaussian
+    assert suggest_noise_scale(4, 128, fraction=0.5) > gaussian
+    eps = suggest_noise_scale(4, 128, prior="uniform")
+    assert 4 * math.log1p(1 / (2 * eps)) == pytest.approx(math.log(128))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_components": 0}, "n_components"),
+        ({"batch_size": 1}, "batch_size"),
+        ({"fraction": 0.0}, "fraction"),
+        ({"fraction": math.inf}, "fraction"),
+        ({"prior": "cauchy"}, "prior"),
+    ],
+)
+def test_suggest_noise_scale_bad_inputs(kwargs, match):
+    arguments = {"n_components": 4, "batch_size": 64, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        suggest_noise_scale(**arguments)
+
+
+# ------------------------------------------------------------- scorers
+
+
+def test_prior_match_scorer(embedder, training_data):
+    score = prior_match_scorer(embedder, training_data)
+    expected = prior_match_report(
+        embedder.transform(training_data), random_state=0, n_reference=10
+    ).sw2_ratio
+    assert score == pytest.approx(-expected)
+    assert score < 0
+
+
+def test_mutual_info_scorer(embedder, training_data):
+    score = mutual_info_scorer(embedder, training_data)
+    assert score == pytest.approx(embedder.estimate_mutual_info(training_data))
+    assert 0 < score <= math.log(100)
+
+
+def test_scorers_accept_a_pipeline(training_data):
+    pipeline = make_pipeline(
+        StandardScaler(), NoisyInfoMaxEmbedder(n_components=2, max_epochs=1, random_state=0)
+    ).fit(training_data)
+    assert math.isfinite(prior_match_scorer(pipeline, training_data))
+    assert math.isfinite(mutual_info_scorer(pipeline, training_data))
+
+
+def test_grid_search_with_refit_most_informative(training_data):
+    search = GridSearchCV(
+        NoisyInfoMaxEmbedder(n_components=2, max_epochs=1, random_state=0),
+        {"noise_scale": [0.1, 1.0]},
+        cv=2,
+        scoring={"prior_match": prior_match_scorer, "mutual_info": mutual_info_scorer},
+        refit=refit_most_informative(max_ratio=np.inf),
+    ).fit(training_data)
+    info = search.cv_results_["mean_test_mutual_info"]
+    assert search.best_index_ == int(np.argmax(info))
+
+
+def test_refit_most_informative_rules():
+    results = {
+        "mean_test_prior_match": np.array([-3.0, -1.2, -1.4, -2.0]),
+        "mean_test_mutual_info": np.array([5.0, 1.0, 2.0, 4.0]),
+    }
+    assert refit_most_informative(max_ratio=1.5)(results) == 2
+    assert refit_most_informative(max_ratio=2.5)(results) == 3
+    with pytest.warns(UserWarning, match="No candidate"):
+        assert refit_most_informative(max_ratio=1.0)(results) == 1

@@ -1,0 +1,54 @@
+import torch
+
+from sklearn_ndim._views import ImageViews, TabularViews, nearest_neighbors
+
+
+def _generator(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def test_tabular_views_are_reproducible_and_random():
+    bank = torch.randn(50, 4)
+    views = TabularViews(0.1, 0.2, bank, nearest_neighbors(bank, 5))
+    indices = torch.arange(10)
+    first = views(bank[:10], indices, _generator())
+    assert torch.equal(first, views(bank[:10], indices, _generator()))
+    assert not torch.equal(first, views(bank[:10], indices, _generator(1)))
+
+
+def test_corruption_draws_from_the_feature_marginals():
+    bank = torch.arange(20.0).reshape(10, 2) * torch.tensor([1.0, 100.0])
+    views = TabularViews(0.0, 0.99, bank)
+    out = views(torch.full((200, 2), -1.0), torch.zeros(200, dtype=torch.long), _generator())
+    replaced = out[:, 1][out[:, 1] != -1]
+    assert len(replaced) > 150 and set(replaced.tolist()) <= set(bank[:, 1].tolist())
+
+
+def test_neighbour_views_stay_between_a_row_and_its_neighbour():
+    bank = torch.tensor([[0.0], [1.0], [10.0], [11.0]])
+    neighbors = nearest_neighbors(bank, 1)
+    assert neighbors[:, 0].tolist() == [1, 0, 3, 2]
+    views = TabularViews(0.0, 0.0, bank, neighbors)
+    out = views(bank, torch.arange(4), _generator())
+    assert torch.all((out[:2] >= 0) & (out[:2] <= 1)) and torch.all(out[2:] >= 10)
+
+
+def test_image_translation_moves_content_without_changing_shape():
+    image = torch.zeros(1, 1, 8, 8)
+    image[0, 0, 4, 4] = 1.0
+    views = ImageViews(max_shift=2, flip=False, intensity_jitter=0.0, jitter_scale=0.0)
+    shifted = torch.cat([views(image, None, _generator(s)) for s in range(20)])
+    assert shifted.shape == (20, 1, 8, 8)
+    assert torch.all(shifted.sum(dim=(1, 2, 3)) == 1.0)
+    positions = {tuple(torch.nonzero(s[0]).tolist()[0]) for s in shifted}
+    assert len(positions) > 3 and all(2 <= r <= 6 and 2 <= c <= 6 for r, c in positions)
+
+
+def test_image_flip_and_intensity():
+    images = torch.rand(64, 3, 6, 6)
+    flipped = ImageViews(0, True, 0.0, 0.0)(images, None, _generator())
+    mirrored = torch.all(flipped == images.flip(-1), dim=(1, 2, 3))
+    unchanged = torch.all(flipped == images, dim=(1, 2, 3))
+    assert torch.all(mirrored | unchanged) and 10 < mirrored.sum() < 54
+    jittered = ImageViews(0, False, 0.5, 0.0)(images, None, _generator())
+    assert not torch.allclose(jittered, images)
