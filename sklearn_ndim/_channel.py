@@ -17,48 +17,69 @@ __all__ = ["OutputNormalizer", "NoiseChannel"]
 
 
 class OutputNormalizer(nn.Module):
-    """Standardise each output dimension, then map to the base distribution.
+    """Standardise (or whiten) the output, then map to the base distribution.
 
     In training mode the statistics are those of the batch (as in
     ``BatchNorm1d(affine=False)``); in evaluation mode the frozen buffers
-    ``mean`` and ``var`` are used, so an output never depends on which other
-    rows share its batch. :meth:`calibrate` sets the buffers from clean rows
-    after training.
+    ``mean`` and ``whitening`` are used, so an output never depends on which
+    other rows share its batch. :meth:`calibrate` sets the buffers from clean
+    rows after training.
 
     Parameters
     ----------
     n_components : int
         Dimension ``d`` of the embedding.
     base : {"gaussian", "uniform"}
-        ``"uniform"`` applies the Gaussian CDF after standardising.
+        ``"uniform"`` applies the Gaussian CDF after normalising.
+    whiten : bool, default=False
+        Decorrelate the dimensions as well (batch whitening by the inverse
+        Cholesky factor of the covariance), so the output has identity
+        covariance, not only unit variances. The capacity-achieving input
+        under that stronger constraint is still N(0, I), so the method's
+        optimum is unchanged; linear correlation is simply ruled out.
     eps : float, default=1e-5
-        Added to the variance for numerical stability.
+        Added to the variance (the covariance's diagonal) for stability.
     """
 
-    def __init__(self, n_components, base, eps=1e-5):
+    def __init__(self, n_components, base, whiten=False, eps=1e-5):
         super().__init__()
         self.base = base
+        self.whiten = whiten
         self.eps = eps
         self.register_buffer("mean", torch.zeros(n_components))
-        self.register_buffer("var", torch.ones(n_components))
+        self.register_buffer("whitening", torch.eye(n_components))
 
     def forward(self, h):
         if self.training:
             mean = h.mean(0)
-            var = h.var(0, unbiased=False)
+            whitening = self._whitening(h - mean)
         else:
-            mean, var = self.mean.to(h.dtype), self.var.to(h.dtype)
-        z = (h - mean) * torch.rsqrt(var + self.eps)
+            mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
+        z = (h - mean) @ whitening.T
         if self.base == "uniform":
             z = 0.5 * torch.erfc(-z / math.sqrt(2.0))
         return z
+
+    def _whitening(self, centred):
+        """Matrix ``W`` with ``W cov W^T = I`` (diagonal when not whitening)."""
+        n_rows, n_components = centred.shape
+        if not self.whiten:
+            return torch.diag(torch.rsqrt(centred.pow(2).mean(0) + self.eps))
+        cov = centred.T @ centred / n_rows
+        cov = cov + self.eps * torch.eye(n_components, dtype=cov.dtype, device=cov.device)
+        # cholesky_ex does not raise: a non-finite covariance (a diverged
+        # encoder) yields NaNs that the training step reports with its cause.
+        cholesky = torch.linalg.cholesky_ex(cov).L
+        identity = torch.eye(n_components, dtype=cov.dtype, device=cov.device)
+        return torch.linalg.solve_triangular(cholesky, identity, upper=False)
 
     @torch.no_grad()
     def calibrate(self, h):
         """Freeze the statistics to those of ``h``, the raw outputs of clean rows."""
         h = h.to(torch.float64)
-        self.mean.copy_(h.mean(0))
-        self.var.copy_(h.var(0, unbiased=False))
+        mean = h.mean(0)
+        self.mean.copy_(mean)
+        self.whitening.copy_(self._whitening(h - mean))
 
 
 class NoiseChannel(nn.Module):

@@ -26,7 +26,7 @@ from ._module import InfoMaxModule
 from ._net import InfoMaxNet
 from ._priors import channel_capacity, noise_for_capacity, resolve_prior
 from ._validation import check_callbacks, resolve_device, split_image_shape
-from ._views import ImageViews, TabularViews, nearest_neighbors
+from ._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
 
 __all__ = ["NoisyInfoMaxEmbedder"]
 
@@ -84,13 +84,22 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         squared distance (optimal for the Gaussian channel with invariant
         views), or an MLP on the concatenated pair (about 40x slower on CPU).
 
+    normalizer : {"whiten", "standardize"}, default="whiten"
+        Output normaliser before the noise: batch whitening (identity
+        covariance, so linear correlation between dimensions is ruled out),
+        or the paper's per-dimension standardisation. Neither has affine
+        parameters, so the noise keeps its meaning, and N(0, I) is the
+        capacity-achieving output under both constraints. Whitening needs
+        more rows per batch than ``n_components``.
+
     n_neighbors : int >= 0, default=10
-        Tabular views only: each view moves a row a random fraction of the
-        way towards one of its ``n_neighbors`` nearest rows (Euclidean, on
-        standardised features), so positive pairs are nearby points of the
-        data and the embedding keeps neighbourhoods. ``0`` turns it off (then
-        views differ only by jitter and corruption). Costs one exact
-        nearest-neighbour search at fit.
+        Each view first moves a sample a random fraction of the way towards
+        one of its ``n_neighbors`` nearest samples (Euclidean, on the
+        standardised input; pixels for images), so positive pairs are nearby
+        points of the data and the embedding keeps neighbourhoods. ``0``
+        turns it off (views then differ only by the augmentations below).
+        Costs one exact nearest-neighbour search per fit (and per
+        :meth:`score` call, within the scored rows).
 
     jitter_scale : float >= 0, default=0.1
         Standard deviation of the Gaussian noise that makes a view, in units
@@ -214,6 +223,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "hidden_layer_sizes": ["array-like"],
         "image_shape": [None, "array-like"],
         "critic": [StrOptions({"separable", "quadratic", "mlp"})],
+        "normalizer": [StrOptions({"standardize", "whiten"})],
         "n_neighbors": [Interval(Integral, 0, None, closed="left")],
         "jitter_scale": [Interval(Real, 0, None, closed="left")],
         "corruption_rate": [Interval(Real, 0, 1, closed="left")],
@@ -241,6 +251,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         hidden_layer_sizes=(256, 256),
         image_shape=None,
         critic="separable",
+        normalizer="whiten",
         n_neighbors=10,
         jitter_scale=0.1,
         corruption_rate=0.0,
@@ -264,6 +275,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape
         self.critic = critic
+        self.normalizer = normalizer
         self.n_neighbors = n_neighbors
         self.jitter_scale = jitter_scale
         self.corruption_rate = corruption_rate
@@ -303,6 +315,12 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         callbacks = check_callbacks(self.callbacks)
         n_samples = X.shape[0]
         batch_size = min(self.batch_size, n_samples)
+        if self.normalizer == "whiten" and 2 * batch_size <= self.n_components:
+            raise ValueError(
+                f"normalizer='whiten' estimates a {self.n_components}x{self.n_components} "
+                f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
+                "more samples or a larger batch_size, or normalizer='standardize'."
+            )
         self.batch_size_ = batch_size
         self.noise_scale_ = self._resolve_noise_scale(prior.base, batch_size)
         self.capacity_ = channel_capacity(prior.base, self.n_components, self.noise_scale_)
@@ -398,6 +416,33 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             self._gaussian_base(embed(self.net_.module_, X, self._device()))
         )
 
+    def score_samples(self, X):
+        """Log-density of each row's embedding under the prior (outlier score).
+
+        Lower is more anomalous: rows unlike the training data land in the
+        prior's tails. For ``prior="uniform"``, whose density is flat on the
+        cube, the embedding is first mapped back to the Gaussian base space
+        (probit) and scored under N(0, I), so edges of the cube still rank
+        as tails.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Rows to score.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            Sum over dimensions of the marginal log-density, in nats.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        prior = resolve_prior(self.prior)
+        base = embed(self.net_.module_, X, self._device())
+        if prior.name == "uniform":
+            return resolve_prior("gaussian").logpdf(self._gaussian_base(base))
+        return prior.logpdf(prior.from_base(base.astype(np.float64)))
+
     def estimate_mutual_info(self, X):
         """InfoNCE estimate (nats) of ``I(f(X'); f(X) + Z)`` on the rows of ``X``.
 
@@ -453,8 +498,6 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def _resolve_noise_scale(self, base, batch_size):
         if self.noise_scale == "auto":
             return noise_for_capacity(base, self.n_components, math.log(batch_size))
-        if not math.isfinite(self.noise_scale):
-            raise ValueError(f"noise_scale must be finite; got {self.noise_scale}.")
         return float(self.noise_scale)
 
     def _build_module(self, data, base):
@@ -469,16 +512,26 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         mean, scale = input_statistics(data, input_shape, self.standardize)
         critic = make_critic(self.critic, self.n_components, self.noise_scale_)
         module = InfoMaxModule(
-            encoder, self.n_components, base, self.noise_scale_, critic, input_shape, mean, scale
+            encoder,
+            self.n_components,
+            base,
+            self.noise_scale_,
+            critic,
+            input_shape,
+            mean,
+            scale,
+            whiten=self.normalizer == "whiten",
         ).to(data.device)
         check_encoder_output(module, data, self.n_components)
         return module
 
     def _make_views(self, scaled):
+        mix = None
+        if self.n_neighbors:
+            mix = NeighborMix(scaled, nearest_neighbors(scaled, self.n_neighbors))
         if len(scaled.shape) == 2:
-            neighbors = nearest_neighbors(scaled, self.n_neighbors) if self.n_neighbors else None
-            return TabularViews(self.jitter_scale, self.corruption_rate, scaled, neighbors)
-        return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale)
+            return TabularViews(self.jitter_scale, self.corruption_rate, scaled, mix)
+        return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
 
     def _training_callbacks(self, batch_size):
         recorder = MutualInfoRecorder(batch_size, self.capacity_)

@@ -28,17 +28,28 @@ class InfoMaxModule(nn.Module):
         ``(channels, height, width)``; rows arrive flattened.
     input_mean, input_scale : torch.Tensor
         Fixed input standardisation, broadcastable to ``input_shape``.
+    whiten : bool, default=False
+        Whiten the output instead of standardising each dimension.
     """
 
     def __init__(
-        self, encoder, n_components, base, noise_scale, critic, input_shape, input_mean, input_scale
+        self,
+        encoder,
+        n_components,
+        base,
+        noise_scale,
+        critic,
+        input_shape,
+        input_mean,
+        input_scale,
+        whiten=False,
     ):
         super().__init__()
         self.input_shape = tuple(input_shape)
         self.register_buffer("input_mean", input_mean)
         self.register_buffer("input_scale", input_scale)
         self.encoder = encoder
-        self.normalizer = OutputNormalizer(n_components, base)
+        self.normalizer = OutputNormalizer(n_components, base, whiten=whiten)
         self.channel = NoiseChannel(base, noise_scale)
         self.critic = critic
 

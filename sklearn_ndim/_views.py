@@ -8,11 +8,40 @@ images standardised per channel), so the scales below are in those units.
 
 import torch
 
-__all__ = ["TabularViews", "ImageViews", "nearest_neighbors"]
+__all__ = ["NeighborMix", "TabularViews", "ImageViews", "nearest_neighbors"]
+
+
+class NeighborMix:
+    """Move each sample a random fraction of the way towards a near neighbour.
+
+    The two views of a sample then are two nearby points of the data rather
+    than two noisy copies of one point, so InfoNCE keeps neighbourhoods
+    instead of learning to tell individual samples apart.
+
+    Parameters
+    ----------
+    bank : torch.Tensor of shape (n_samples, ...)
+        The (scaled) samples being trained on; a batch's ``indices`` point
+        into it.
+    neighbors : torch.Tensor of shape (n_samples, k)
+        Indices into ``bank`` of each sample's nearest neighbours.
+    """
+
+    def __init__(self, bank, neighbors):
+        self.bank = bank
+        self.neighbors = neighbors
+
+    def __call__(self, x, indices, generator):
+        n_rows, k = indices.shape[0], self.neighbors.shape[1]
+        pick = torch.randint(k, (n_rows,), generator=generator, device=x.device)
+        partner = self.bank[self.neighbors[indices, pick]]
+        shape = (n_rows,) + (1,) * (x.dim() - 1)
+        weight = torch.rand(shape, generator=generator, device=x.device, dtype=x.dtype)
+        return x + weight * (partner - x)
 
 
 class TabularViews:
-    """Neighbour interpolation, feature corruption and jitter for table rows.
+    """Neighbour mixing, feature corruption and jitter for table rows.
 
     Parameters
     ----------
@@ -22,28 +51,21 @@ class TabularViews:
         Probability that a feature is replaced by the same feature of a random
         row of ``bank`` (a draw from its empirical marginal, as in SCARF).
     bank : torch.Tensor of shape (n_samples, n_features)
-        The (scaled) rows being trained on; the batch's ``indices`` point into it.
-    neighbors : torch.Tensor of shape (n_samples, k) or None
-        Indices of each row's nearest neighbours in ``bank``. When given, a
-        view first moves each row a uniform random fraction of the way to
-        one of its neighbours, so that the two views of a row are two nearby
-        points of the data manifold rather than two copies of one point.
+        The (scaled) rows being trained on.
+    neighbor_mix : NeighborMix or None
+        Applied first when given.
     """
 
-    def __init__(self, jitter_scale, corruption_rate, bank, neighbors=None):
+    def __init__(self, jitter_scale, corruption_rate, bank, neighbor_mix=None):
         self.jitter_scale = jitter_scale
         self.corruption_rate = corruption_rate
         self.bank = bank
-        self.neighbors = neighbors
+        self.neighbor_mix = neighbor_mix
 
     def __call__(self, x, indices, generator):
         device = x.device
-        if self.neighbors is not None:
-            n_rows, k = indices.shape[0], self.neighbors.shape[1]
-            pick = torch.randint(k, (n_rows,), generator=generator, device=device)
-            partner = self.bank[self.neighbors[indices, pick]]
-            weight = torch.rand((n_rows, 1), generator=generator, device=device, dtype=x.dtype)
-            x = x + weight * (partner - x)
+        if self.neighbor_mix is not None:
+            x = self.neighbor_mix(x, indices, generator)
         if self.corruption_rate > 0:
             n_features = x.shape[1]
             mask = torch.rand(x.shape, generator=generator, device=device) < self.corruption_rate
@@ -58,19 +80,19 @@ class TabularViews:
 
 
 def nearest_neighbors(bank, n_neighbors):
-    """Indices ``(n, k)`` of each row's ``k`` nearest other rows (Euclidean).
+    """Indices ``(n, k)`` of each sample's ``k`` nearest other samples (Euclidean).
 
     Parameters
     ----------
-    bank : torch.Tensor of shape (n_samples, n_features)
-        Scaled rows.
+    bank : torch.Tensor of shape (n_samples, ...)
+        Scaled samples (images are compared as flat vectors).
     n_neighbors : int
         ``k``; capped at ``n_samples - 1``.
     """
     from sklearn.neighbors import NearestNeighbors
 
     k = min(n_neighbors, bank.shape[0] - 1)
-    points = bank.detach().cpu().numpy()
+    points = bank.detach().reshape(bank.shape[0], -1).cpu().numpy()
     _, indices = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
     # Column 0 is (almost always) the row itself; keep the k others.
     return torch.as_tensor(indices[:, 1:], device=bank.device)
@@ -92,17 +114,22 @@ class ImageViews:
         from ``U[-s, s]`` per image.
     jitter_scale : float
         Standard deviation of Gaussian noise added to every pixel.
+    neighbor_mix : NeighborMix or None
+        Applied first when given (neighbours in pixel space).
     """
 
-    def __init__(self, max_shift, flip, intensity_jitter, jitter_scale):
+    def __init__(self, max_shift, flip, intensity_jitter, jitter_scale, neighbor_mix=None):
+        self.neighbor_mix = neighbor_mix
         self.max_shift = max_shift
         self.flip = flip
         self.intensity_jitter = intensity_jitter
         self.jitter_scale = jitter_scale
 
     def __call__(self, x, indices, generator):
-        n_images, _, height, width = x.shape
+        n_images = x.shape[0]
         device = x.device
+        if self.neighbor_mix is not None:
+            x = self.neighbor_mix(x, indices, generator)
         if self.max_shift > 0:
             x = self._translate(x, generator)
         if self.flip:

@@ -43,3 +43,20 @@ def test_uniform_noise_is_bounded():
 def test_zero_noise_is_the_identity():
     x = torch.randn(4, 2)
     assert NoiseChannel("gaussian", 0.0)(x) is x
+
+
+def test_whitening_removes_correlation_in_training_and_after_calibration():
+    mixing = torch.tensor([[1.0, 0.0, 0.0], [0.9, 0.4, 0.0], [0.5, 0.5, 0.7]])
+    h = torch.randn(2000, 3, dtype=torch.float64) @ mixing.T.double() + 3.0
+    normalizer = OutputNormalizer(3, "gaussian", whiten=True).double()
+    z = normalizer.train()(h)
+    assert torch.allclose(
+        torch.cov(z.T, correction=0), torch.eye(3, dtype=torch.float64), atol=1e-3
+    )
+    normalizer.calibrate(h)
+    z = normalizer.eval()(h)
+    assert torch.allclose(
+        torch.cov(z.T, correction=0), torch.eye(3, dtype=torch.float64), atol=1e-3
+    )
+    standardized = OutputNormalizer(3, "gaussian").train()(h)
+    assert torch.corrcoef(standardized.T)[0, 1] > 0.8

@@ -50,9 +50,8 @@ def test_gaussian_output_is_standardised_on_training_rows(fitted, blobs):
 
 def test_uniform_output_lies_in_unit_cube(blobs):
     X, _ = blobs
-    Z = NoisyInfoMaxEmbedder(n_components=2, prior="uniform", noise_scale=0.1, **FAST).fit_transform(
-        X
-    )
+    embedder = NoisyInfoMaxEmbedder(n_components=2, prior="uniform", noise_scale=0.1, **FAST)
+    Z = embedder.fit_transform(X)
     assert Z.min() >= 0 and Z.max() <= 1
     assert 0.4 < Z.mean() < 0.6
 
@@ -271,3 +270,17 @@ def test_custom_encoder_class_and_instance(rng):
     first = by_instance.transform(X)
     np.testing.assert_array_equal(clone(by_instance).fit(X).transform(X), first)
     assert by_class.transform(X).shape == (60, 2)
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "uniform", stats.laplace()])
+def test_score_samples_ranks_outliers_below_inliers(blobs, prior):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=3, prior=prior, **{**FAST, "max_epochs": 10})
+    embedder.fit(X)
+    inliers = embedder.score_samples(X[:50])
+    outliers = embedder.score_samples(X[:50] * 6.0 + 20.0)
+    assert inliers.shape == (50,) and np.isfinite(inliers).all()
+    assert np.median(outliers) < np.percentile(inliers, 5)
+    if prior == "gaussian":
+        expected = stats.norm.logpdf(embedder.transform(X[:50])).sum(axis=1)
+        np.testing.assert_allclose(inliers, expected)

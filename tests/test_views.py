@@ -1,6 +1,6 @@
 import torch
 
-from sklearn_ndim._views import ImageViews, TabularViews, nearest_neighbors
+from sklearn_ndim._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
 
 
 def _generator(seed=0):
@@ -9,7 +9,7 @@ def _generator(seed=0):
 
 def test_tabular_views_are_reproducible_and_random():
     bank = torch.randn(50, 4)
-    views = TabularViews(0.1, 0.2, bank, nearest_neighbors(bank, 5))
+    views = TabularViews(0.1, 0.2, bank, NeighborMix(bank, nearest_neighbors(bank, 5)))
     indices = torch.arange(10)
     first = views(bank[:10], indices, _generator())
     assert torch.equal(first, views(bank[:10], indices, _generator()))
@@ -28,7 +28,7 @@ def test_neighbour_views_stay_between_a_row_and_its_neighbour():
     bank = torch.tensor([[0.0], [1.0], [10.0], [11.0]])
     neighbors = nearest_neighbors(bank, 1)
     assert neighbors[:, 0].tolist() == [1, 0, 3, 2]
-    views = TabularViews(0.0, 0.0, bank, neighbors)
+    views = TabularViews(0.0, 0.0, bank, NeighborMix(bank, neighbors))
     out = views(bank, torch.arange(4), _generator())
     assert torch.all((out[:2] >= 0) & (out[:2] <= 1)) and torch.all(out[2:] >= 10)
 
@@ -52,3 +52,11 @@ def test_image_flip_and_intensity():
     assert torch.all(mirrored | unchanged) and 10 < mirrored.sum() < 54
     jittered = ImageViews(0, False, 0.5, 0.0)(images, None, _generator())
     assert not torch.allclose(jittered, images)
+
+
+def test_neighbour_mixing_works_on_images():
+    bank = torch.rand(20, 1, 5, 5)
+    mix = NeighborMix(bank, nearest_neighbors(bank, 3))
+    views = ImageViews(1, False, 0.1, 0.05, mix)
+    out = views(bank[:4], torch.arange(4), _generator())
+    assert out.shape == (4, 1, 5, 5) and not torch.equal(out, bank[:4])
