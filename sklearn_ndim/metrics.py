@@ -387,11 +387,22 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
 
 
 def _split_pipeline(estimator, X):
-    """Final step of ``estimator`` (the embedder) and ``X`` transformed up to it."""
+    """The embedder inside ``estimator`` and ``X`` transformed up to it.
+
+    ``estimator`` is an embedder, or a Pipeline holding one at any step
+    (e.g. scaler, embedder, classifier); the last embedder step is used.
+    """
+    from ._embedder import NoisyInfoMaxEmbedder
+
     steps = getattr(estimator, "steps", None)
     if steps is None:
         return estimator, X
-    return estimator[-1], estimator[:-1].transform(X)
+    positions = [i for i, (_, step) in enumerate(steps) if isinstance(step, NoisyInfoMaxEmbedder)]
+    if not positions:
+        raise ValueError("The pipeline holds no NoisyInfoMaxEmbedder step to score.")
+    position = positions[-1]
+    Xt = estimator[:position].transform(X) if position > 0 else X
+    return estimator[position], Xt
 
 
 def prior_match_scorer(estimator, X, y=None):
@@ -399,12 +410,14 @@ def prior_match_scorer(estimator, X, y=None):
 
     Higher is better; ``-1`` means as close to the prior as sampling allows.
     Usable as ``scoring=`` in GridSearchCV, on an embedder or on a Pipeline
-    ending with one.
+    holding one (such as scaler, embedder, classifier: the embedding is
+    scored, whatever comes after it).
 
     Parameters
     ----------
     estimator : NoisyInfoMaxEmbedder or Pipeline
-        Fitted embedder; its ``prior`` parameter is the target.
+        Fitted embedder, or a Pipeline with an embedder step; its ``prior``
+        parameter is the target.
     X : array-like
         Rows to embed, ideally held out.
     y : None
@@ -416,8 +429,8 @@ def prior_match_scorer(estimator, X, y=None):
         ``-sw2_ratio`` of :func:`prior_match_report`, with a fixed seed so
         that candidates are compared on the same directions.
     """
-    embedder, _ = _split_pipeline(estimator, X)
-    Z = estimator.transform(X)
+    embedder, Xt = _split_pipeline(estimator, X)
+    Z = embedder.transform(Xt)
     report = prior_match_report(Z, embedder.prior, random_state=0, n_reference=10)
     return -report.sw2_ratio
 
@@ -431,7 +444,7 @@ def mutual_info_scorer(estimator, X, y=None):
     Parameters
     ----------
     estimator : NoisyInfoMaxEmbedder or Pipeline
-        Fitted embedder, or a Pipeline ending with one.
+        Fitted embedder, or a Pipeline with an embedder step.
     X : array-like
         Rows to score, at least 2.
     y : None
