@@ -52,7 +52,7 @@ class OutputNormalizer(nn.Module):
     def forward(self, h):
         if self.training:
             mean = h.mean(0)
-            whitening = self._whitening(h - mean)
+            whitening = self._whitening(_covariance(h - mean))
         else:
             mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
         z = (h - mean) @ whitening.T
@@ -60,26 +60,47 @@ class OutputNormalizer(nn.Module):
             z = 0.5 * torch.erfc(-z / math.sqrt(2.0))
         return z
 
-    def _whitening(self, centred):
+    def _whitening(self, cov):
         """Matrix ``W`` with ``W cov W^T = I`` (diagonal when not whitening)."""
-        n_rows, n_components = centred.shape
+        n_components = cov.shape[0]
         if not self.whiten:
-            return torch.diag(torch.rsqrt(centred.pow(2).mean(0) + self.eps))
-        cov = centred.T @ centred / n_rows
-        cov = cov + self.eps * torch.eye(n_components, dtype=cov.dtype, device=cov.device)
+            return torch.diag(torch.rsqrt(torch.diagonal(cov) + self.eps))
+        identity = torch.eye(n_components, dtype=cov.dtype, device=cov.device)
         # cholesky_ex does not raise: a non-finite covariance (a diverged
         # encoder) yields NaNs that the training step reports with its cause.
-        cholesky = torch.linalg.cholesky_ex(cov).L
-        identity = torch.eye(n_components, dtype=cov.dtype, device=cov.device)
+        cholesky = torch.linalg.cholesky_ex(cov + self.eps * identity).L
         return torch.linalg.solve_triangular(cholesky, identity, upper=False)
 
     @torch.no_grad()
-    def calibrate(self, h):
-        """Freeze the statistics to those of ``h``, the raw outputs of clean rows."""
+    def calibrate(self, h, h_views=None, shrinkage=0.05):
+        """Freeze the statistics to those of ``h``, the raw outputs of clean rows.
+
+        Parameters
+        ----------
+        h : torch.Tensor of shape (n, d)
+            Encoder outputs of the clean training rows.
+        h_views : torch.Tensor of shape (m, d), optional
+            Encoder outputs of training views. ``shrinkage`` times their
+            covariance is added to that of ``h``, so that a direction only
+            views excite (an output reacting to the augmentation noise,
+            nearly constant on clean rows) is not blown up by the inverse of
+            a vanishing variance.
+        shrinkage : float, default=0.05
+            Weight of the view covariance.
+        """
         h = h.to(torch.float64)
         mean = h.mean(0)
+        cov = _covariance(h - mean)
+        if h_views is not None:
+            h_views = h_views.to(torch.float64)
+            cov = cov + shrinkage * _covariance(h_views - h_views.mean(0))
         self.mean.copy_(mean)
-        self.whitening.copy_(self._whitening(h - mean))
+        self.whitening.copy_(self._whitening(cov))
+
+
+def _covariance(centred):
+    """Biased covariance of centred rows."""
+    return centred.T @ centred / centred.shape[0]
 
 
 class NoiseChannel(nn.Module):

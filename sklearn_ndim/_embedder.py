@@ -351,7 +351,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 f"fit was interrupted after {len(net.history)} of {self.max_epochs} epochs; "
                 "the estimator was left unfitted rather than half-trained."
             )
-        calibrate_normalizer(net.module_, data)
+        calibrate_normalizer(net.module_, data, net.views, self._seed)
         self.mutual_info_ = estimate_mutual_info(
             net.module_, data, net.views, batch_size, self._seed
         )

@@ -21,18 +21,22 @@ def as_tensor(X, dtype, device):
 
 
 @torch.no_grad()
-def calibrate_normalizer(module, data):
+def calibrate_normalizer(module, data, views, seed):
     """Fix the output statistics to those of the clean rows ``data``.
 
     Training views are noisier than clean rows, so statistics gathered in
     training would leave the clean embedding with less than unit variance.
+    One pass of views, seeded by ``seed``, regularises the estimate (see
+    :meth:`OutputNormalizer.calibrate`).
     """
     module.eval()
-    raw = [
-        module.encoder(module.preprocess(rows))
-        for rows, _ in TensorBatchIterator(data, INFERENCE_BATCH)
-    ]
-    module.normalizer.calibrate(torch.cat(raw))
+    generator = torch.Generator(device=data.device).manual_seed(seed)
+    clean, viewed = [], []
+    for rows, indices in TensorBatchIterator(data, INFERENCE_BATCH):
+        x = module.preprocess(rows)
+        clean.append(module.encoder(x))
+        viewed.append(module.encoder(views(x, indices, generator)))
+    module.normalizer.calibrate(torch.cat(clean), torch.cat(viewed))
 
 
 @torch.no_grad()

@@ -60,3 +60,15 @@ def test_whitening_removes_correlation_in_training_and_after_calibration():
     )
     standardized = OutputNormalizer(3, "gaussian").train()(h)
     assert torch.corrcoef(standardized.T)[0, 1] > 0.8
+
+
+def test_calibration_does_not_blow_up_directions_only_views_excite():
+    clean = torch.randn(500, 2, dtype=torch.float64)
+    clean[:, 1] = 1e-6 * clean[:, 1]  # nearly constant on clean rows
+    views = torch.randn(500, 2, dtype=torch.float64)
+    for whiten in (False, True):
+        normalizer = OutputNormalizer(2, "gaussian", whiten=whiten).double()
+        normalizer.calibrate(clean, views, shrinkage=0.05)
+        z = normalizer.eval()(views)
+        assert z[:, 1].std() < 5.0, "a view-only direction must stay bounded"
+        assert abs(normalizer.eval()(clean)[:, 0].std().item() - 1.0) < 0.05

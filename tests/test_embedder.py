@@ -45,7 +45,9 @@ def test_auto_noise_scale_puts_capacity_at_log_batch(fitted):
 def test_gaussian_output_is_standardised_on_training_rows(fitted, blobs):
     Z = fitted.transform(blobs[0])
     np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-4)
-    np.testing.assert_allclose(Z.std(axis=0), 1, atol=1e-3)
+    # Unit variance up to the 5% of view covariance that regularises calibration.
+    np.testing.assert_allclose(Z.std(axis=0), 1, atol=0.05)
+    np.testing.assert_allclose(np.corrcoef(Z.T), np.eye(3), atol=0.05)
 
 
 def test_uniform_output_lies_in_unit_cube(blobs):

@@ -1,0 +1,70 @@
+"""Offline data sets for the benchmarks: digits, Fashion-MNIST, a generated table.
+
+Fashion-MNIST comes from the Debian package ``dataset-fashion-mnist``
+(``apt-get install dataset-fashion-mnist``); its IDX files are read with numpy.
+Nothing is downloaded.
+"""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits, make_classification
+from sklearn.model_selection import train_test_split
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def read_idx(path):
+    """Read an IDX file (optionally gzipped) into a numpy array."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    if data[:2] != b"\x00\x00":
+        raise ValueError(f"{path} is not an IDX file")
+    dtype = {0x08: np.uint8, 0x09: np.int8, 0x0D: np.float32}[data[2]]
+    n_dims = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
+    return np.frombuffer(data, dtype=dtype, offset=4 + 4 * n_dims).reshape(shape)
+
+
+def fashion_mnist(n_train=10_000, seed=0, directory=FASHION_DIR):
+    """Fashion-MNIST: a stratified subset of the training set and the official test set.
+
+    Returns uint8 images of shape (n, 28, 28) and integer labels.
+    """
+    directory = Path(directory)
+    if not (directory / "train-images-idx3-ubyte.gz").exists():
+        raise FileNotFoundError(
+            f"Fashion-MNIST not found in {directory}; install the Debian package "
+            "dataset-fashion-mnist (apt-get install dataset-fashion-mnist)."
+        )
+    X = read_idx(directory / "train-images-idx3-ubyte.gz")
+    y = read_idx(directory / "train-labels-idx1-ubyte.gz").astype(np.int64)
+    X_test = read_idx(directory / "t10k-images-idx3-ubyte.gz")
+    y_test = read_idx(directory / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    if n_train < len(X):
+        X, _, y, _ = train_test_split(X, y, train_size=n_train, random_state=seed, stratify=y)
+    return X, X_test, y, y_test
+
+
+def digits(seed=0):
+    """scikit-learn's digits as 8x8 images (values 0-16), 70/30 stratified split."""
+    X, y = load_digits(return_X_y=True)
+    X = X.reshape(-1, 8, 8)
+    return train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
+
+
+def synthetic_table(n_samples=3000, seed=0):
+    """A generated tabular classification problem: 30 features, 8 informative, 6 classes."""
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=30,
+        n_informative=8,
+        n_redundant=6,
+        n_classes=6,
+        n_clusters_per_class=2,
+        class_sep=1.5,
+        random_state=seed,
+    )
+    return train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
