@@ -17,15 +17,24 @@ __all__ = ["make_critic", "SeparableCritic", "QuadraticCritic", "MLPCritic"]
 class SeparableCritic(nn.Module):
     """Scaled dot product ``T(a, y) = <a, y> / tau`` with a learned temperature.
 
+    The temperature starts at ``sqrt(d (1 + sigma^2))``, the standard
+    deviation of ``<a, y>`` for independent unit-variance ``a`` and noisy
+    ``y``, so that initial scores have unit scale whatever ``d`` and the
+    noise (a fixed ``sqrt(d)`` left high-noise, high-``d`` runs with scores
+    dominated by the channel noise and a loss above ``ln B``).
+
     Parameters
     ----------
     n_components : int
-        Embedding dimension ``d``; sets the initial temperature ``sqrt(d)``.
+        Embedding dimension ``d``.
+    noise_scale : float, default=0.0
+        Noise scale ``sigma`` of the channel.
     """
 
-    def __init__(self, n_components):
+    def __init__(self, n_components, noise_scale=0.0):
         super().__init__()
-        self.log_inverse_temperature = nn.Parameter(torch.tensor(-0.5 * math.log(n_components)))
+        initial = -0.5 * math.log(n_components * (1.0 + noise_scale**2))
+        self.log_inverse_temperature = nn.Parameter(torch.tensor(initial))
 
     def forward(self, a, y):
         return (a @ y.T) * self.log_inverse_temperature.exp()
@@ -88,7 +97,7 @@ class MLPCritic(nn.Module):
 def make_critic(name, n_components, noise_scale):
     """Build the critic named by the estimator's ``critic`` parameter."""
     if name == "separable":
-        return SeparableCritic(n_components)
+        return SeparableCritic(n_components, noise_scale)
     if name == "quadratic":
         return QuadraticCritic(noise_scale)
     if name == "mlp":

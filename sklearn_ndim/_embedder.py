@@ -1,6 +1,7 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -110,8 +112,11 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         their empirical marginals (SCARF). Raises probe accuracy on some
         tables, at the price of a weaker match to the prior.
 
-    max_shift : int >= 0, default=2
-        Image views only: largest random translation in pixels.
+    max_shift : int >= 0 or "auto", default="auto"
+        Image views only: largest random translation in pixels. ``"auto"``
+        is one pixel per 12 of the smaller image side (2 for 28x28, none
+        below 12x12: on 8x8 images a 2-pixel shift moves a quarter of the
+        image and training learned nothing at 64 dimensions).
 
     flip : bool, default=False
         Image views only: random left-right mirroring. Off by default because
@@ -227,7 +232,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "n_neighbors": [Interval(Integral, 0, None, closed="left")],
         "jitter_scale": [Interval(Real, 0, None, closed="left")],
         "corruption_rate": [Interval(Real, 0, 1, closed="left")],
-        "max_shift": [Interval(Integral, 0, None, closed="left")],
+        "max_shift": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "flip": ["boolean"],
         "intensity_jitter": [Interval(Real, 0, 1, closed="left")],
         "standardize": ["boolean"],
@@ -255,7 +260,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         n_neighbors=10,
         jitter_scale=0.1,
         corruption_rate=0.0,
-        max_shift=2,
+        max_shift="auto",
         flip=False,
         intensity_jitter=0.2,
         standardize=True,
@@ -355,6 +360,15 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.mutual_info_ = estimate_mutual_info(
             net.module_, data, net.views, batch_size, self._seed
         )
+        if not self.mutual_info_ > 0:
+            warnings.warn(
+                f"The final InfoNCE estimate is {self.mutual_info_:.3g} nats: the encoder learned "
+                "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
+                "corruption_rate, n_neighbors), the noise too large for the training length, "
+                "or max_epochs too small.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         # Training-only state: the random generator and the view bank (a copy
         # of the training data) must not live on in the fitted model.
         net.views = net.generator = None
@@ -531,7 +545,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             mix = NeighborMix(scaled, nearest_neighbors(scaled, self.n_neighbors))
         if len(scaled.shape) == 2:
             return TabularViews(self.jitter_scale, self.corruption_rate, scaled, mix)
-        return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
+        max_shift = self.max_shift
+        if max_shift == "auto":
+            max_shift = min(scaled.shape[-2:]) // 12
+        return ImageViews(max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
 
     def _training_callbacks(self, batch_size):
         recorder = MutualInfoRecorder(batch_size, self.capacity_)

@@ -286,3 +286,14 @@ def test_score_samples_ranks_outliers_below_inliers(blobs, prior):
     if prior == "gaussian":
         expected = stats.norm.logpdf(embedder.transform(X[:50])).sum(axis=1)
         np.testing.assert_allclose(inliers, expected)
+
+
+def test_a_model_that_learned_nothing_warns(rng):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = rng.normal(size=(40, 3))
+    embedder = NoisyInfoMaxEmbedder(
+        n_components=2, corruption_rate=0.99, jitter_scale=50.0, **{**FAST, "max_epochs": 1}
+    )
+    with pytest.warns(ConvergenceWarning, match="learned nothing"):
+        embedder.fit(X)
