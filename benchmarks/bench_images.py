@@ -43,7 +43,15 @@ def probes(train, test, y_train, y_test):
 def match_statistics(Z_test, seed):
     """Distribution statistics of a test embedding against N(0, I)."""
     report = prior_match_report(Z_test, prior="gaussian", random_state=seed, n_reference=20)
-    names = ["sw2_ratio", "hz_pvalue", "ks_min_pvalue", "kl", "kl_floor", "max_correlation"]
+    names = [
+        "sw2_ratio",
+        "hz_pvalue",
+        "energy_pvalue",
+        "ks_min_pvalue",
+        "kl",
+        "kl_floor",
+        "max_correlation",
+    ]
     return {name: getattr(report, name) for name in names}
 
 

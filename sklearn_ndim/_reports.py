@@ -1,5 +1,6 @@
 """Result objects of :mod:`sklearn_ndim.metrics`: readable tables and plain dicts."""
 
+import math
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -9,7 +10,9 @@ __all__ = ["MarginalTests", "PriorMatchReport", "InformationReport"]
 
 
 def _fmt(value, digits=4):
-    return "-" if value is None else f"{value:.{digits}g}"
+    if value is None:
+        return "-"
+    return "n/a" if math.isnan(value) else f"{value:.{digits}g}"
 
 
 class MarginalTests(NamedTuple):
@@ -60,9 +63,19 @@ class PriorMatchReport:
         mean, scales and linear correlations), and its floor.
     hz_statistic, hz_pvalue : float
         Henze-Zirkler normality test in base space (normality with any mean
-        and covariance: read it beside ``sw2`` and ``kl``).
+        and covariance: read it beside ``sw2`` and ``kl``). ``hz_pvalue`` is
+        ``nan`` at high dimension (about ``d >= 32``), where the test is
+        degenerate: its null distribution collapses onto a point.
     hz_n_samples : int
         Rows the HZ test used; fewer than ``n_samples`` means a subsample.
+    energy_statistic, energy_floor : float
+        Energy distance to the exact N(0, I) in base space (sees location,
+        scale, correlation and shape), and its floor.
+    energy_pvalue : float
+        Monte-Carlo p-value of the energy test: fraction of the references at
+        least as far as ``Z`` (+1 smoothing).
+    energy_n_samples : int
+        Rows the energy test used; fewer than ``n_samples`` means a subsample.
     max_correlation, max_correlation_floor : float
         Largest absolute correlation between two dimensions (base space), and
         its floor; ``nan`` for one dimension.
@@ -85,10 +98,28 @@ class PriorMatchReport:
     hz_statistic: float
     hz_pvalue: float
     hz_n_samples: int
+    energy_statistic: float
+    energy_floor: float
+    energy_pvalue: float
+    energy_n_samples: int
     max_correlation: float
     max_correlation_floor: float
     n_projections: int
     n_reference: int
+
+    @property
+    def normality_test(self):
+        """Name of the test whose p-value :meth:`passes` uses.
+
+        ``"Henze-Zirkler"`` when ``hz_pvalue`` is a number, else ``"energy"``
+        (HZ is degenerate at high dimension).
+        """
+        return "energy" if math.isnan(self.hz_pvalue) else "Henze-Zirkler"
+
+    @property
+    def normality_pvalue(self):
+        """``hz_pvalue`` when it is a number, else ``energy_pvalue``."""
+        return self.energy_pvalue if math.isnan(self.hz_pvalue) else self.hz_pvalue
 
     def passes(self, alpha=0.05, max_ratio=1.5):
         """Whether the embedding passes as a sample of the prior.
@@ -96,16 +127,21 @@ class PriorMatchReport:
         Parameters
         ----------
         alpha : float, default=0.05
-            Level of the Henze-Zirkler normality test.
+            Level of the normality test: Henze-Zirkler when its p-value is
+            available, else the energy test (see :attr:`normality_pvalue`).
+            The energy p-value is at least ``1 / (1 + n_reference)``, so it
+            can only fail when ``n_reference >= 1 / alpha - 1``.
         max_ratio : float, default=1.5
             Largest accepted ``sw2_ratio``.
 
         Returns
         -------
         passed : bool
-            ``hz_pvalue > alpha and sw2_ratio <= max_ratio``.
+            ``sw2_ratio <= max_ratio and normality_pvalue > alpha``, where
+            ``normality_pvalue`` is ``hz_pvalue`` unless that is ``nan``
+            (high dimension), in which case it is ``energy_pvalue``.
         """
-        return bool(self.hz_pvalue > alpha and self.sw2_ratio <= max_ratio)
+        return bool(self.sw2_ratio <= max_ratio and self.normality_pvalue > alpha)
 
     def to_dict(self):
         """Return the fields as a dict of plain Python numbers and lists.
@@ -117,7 +153,9 @@ class PriorMatchReport:
         return asdict(self)
 
     def __str__(self):
-        subsample = "" if self.hz_n_samples == self.n_samples else f" (on {self.hz_n_samples} rows)"
+        def on_rows(rows):
+            return "" if rows == self.n_samples else f" (on {rows} rows)"
+
         worst = int(np.argmax(self.ks_statistic))
         rows = [
             (
@@ -127,7 +165,18 @@ class PriorMatchReport:
                 self.sw2_pvalue,
             ),
             ("Gaussian-fit KL (nats)", self.kl, self.kl_floor, None),
-            ("Henze-Zirkler normality" + subsample, self.hz_statistic, None, self.hz_pvalue),
+            (
+                "Henze-Zirkler normality" + on_rows(self.hz_n_samples),
+                self.hz_statistic,
+                None,
+                self.hz_pvalue,
+            ),
+            (
+                "energy distance to N(0, I)" + on_rows(self.energy_n_samples),
+                self.energy_statistic,
+                self.energy_floor,
+                self.energy_pvalue,
+            ),
             ("max |correlation|", self.max_correlation, self.max_correlation_floor, None),
             (f"KS, worst dim {worst} (Holm p)", self.ks_statistic[worst], None, self.ks_min_pvalue),
         ]
@@ -140,7 +189,15 @@ class PriorMatchReport:
             f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}{_fmt(pvalue, 3):>11}"
             for name, value, floor, pvalue in rows
         ]
-        lines.append(f"passes(alpha=0.05, max_ratio=1.5): {self.passes()}")
+        if math.isnan(self.hz_pvalue):
+            lines.append(
+                f"Henze-Zirkler p-value: n/a at d={self.n_components} (its null distribution "
+                "collapses onto a point; the test has no power)"
+            )
+        lines.append(
+            f"passes(alpha=0.05, max_ratio=1.5): {self.passes()} "
+            f"(normality p-value from the {self.normality_test} test)"
+        )
         return "\n".join(lines)
 
 

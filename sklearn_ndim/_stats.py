@@ -21,6 +21,8 @@ __all__ = [
     "max_offdiag_correlation",
     "henze_zirkler_statistic",
     "henze_zirkler_pvalue",
+    "energy_to_standard_normal",
+    "energy_test_base",
 ]
 
 # Uniform values are clipped to [_EPS, 1 - _EPS] before the probit, so values
@@ -29,8 +31,11 @@ __all__ = [
 _EPS = np.finfo(np.float64).eps / 2
 # Largest base-space magnitude: about the normal quantile of the smallest double.
 _BASE_LIMIT = 38.0
-# Rows of the pairwise-distance matrix handled at once in Henze-Zirkler.
+# Rows of the pairwise-distance matrix handled at once (HZ and energy).
 _HZ_BLOCK = 1024
+# Below this null variance relative to the squared null mean, the HZ null
+# distribution has collapsed onto a point (about d >= 32): no usable p-value.
+_HZ_MIN_RELATIVE_VARIANCE = 1e-10
 
 
 def make_rng(random_state):
@@ -169,7 +174,16 @@ def henze_zirkler_statistic(Z):
 
 
 def henze_zirkler_pvalue(statistic, n_samples, n_components):
-    """Upper-tail p-value of the statistic under normality (lognormal approximation)."""
+    """Upper-tail p-value of the statistic under normality (lognormal approximation).
+
+    Returns ``nan`` when the test is degenerate: with the Henze-Zirkler
+    bandwidth the null distribution collapses onto 1 as the dimension grows
+    (relative variance about 1e-10 at d = 32 and 1e-18 at d = 64), so no
+    pair of points enters the statistic, the test has no power and the
+    lognormal moments carry no information. This is detected as a
+    non-finite or non-positive null mean or variance, or a variance below
+    ``1e-10`` times the squared mean.
+    """
     p = n_components
     b2 = _hz_bandwidth(n_samples, p) ** 2
     b4, b8 = b2**2, b2**4
@@ -181,6 +195,73 @@ def henze_zirkler_pvalue(statistic, n_samples, n_components):
         + 2 * a ** (-p) * (1 + 2 * p * b4 / a**2 + 3 * p * (p + 2) * b8 / (4 * a**4))
         - 4 * w ** (-p / 2) * (1 + 3 * p * b4 / (2 * w) + p * (p + 2) * b8 / (2 * w**2))
     )
-    log_mean = math.log(mean**2 / math.sqrt(var + mean**2))
-    log_sd = math.sqrt(math.log((var + mean**2) / mean**2))
-    return float(stats.lognorm.sf(statistic, s=log_sd, scale=math.exp(log_mean)))
+    if not (math.isfinite(mean) and math.isfinite(var) and mean > 0 and var > 0):
+        return math.nan
+    relative_var = var / mean**2
+    if relative_var < _HZ_MIN_RELATIVE_VARIANCE or not math.isfinite(statistic):
+        return math.nan
+    log_var = math.log1p(relative_var)
+    log_mean = math.log(mean) - 0.5 * log_var
+    return float(stats.lognorm.sf(statistic, s=math.sqrt(log_var), scale=math.exp(log_mean)))
+
+
+def _mean_pairwise_distance(Z):
+    """Mean Euclidean distance over all ordered pairs of rows, diagonal included.
+
+    Blocked over rows, so memory is ``_HZ_BLOCK * n_samples`` floats.
+    """
+    n_samples = Z.shape[0]
+    sq_norms = np.einsum("ij,ij->i", Z, Z)
+    total = 0.0
+    for start in range(0, n_samples, _HZ_BLOCK):
+        block = Z[start : start + _HZ_BLOCK]
+        dist = sq_norms[start : start + _HZ_BLOCK, None] + sq_norms[None, :] - 2 * block @ Z.T
+        rows = np.arange(block.shape[0])
+        dist[rows, start + rows] = 0.0
+        total += np.sqrt(np.maximum(dist, 0.0)).sum()
+    return total / n_samples**2
+
+
+def _mean_chi(n_components):
+    """``E|Y|`` for ``Y ~ N(0, I_d)``: the mean of a chi distribution."""
+    d = n_components
+    return math.sqrt(2) * math.exp(special.gammaln((d + 1) / 2) - special.gammaln(d / 2))
+
+
+def energy_to_standard_normal(Z):
+    """Energy distance between the empirical distribution of ``Z`` and N(0, I).
+
+    The V-statistic ``2 mean_i E|z_i - Y| - mean_ij |z_i - z_j| - E|Y - Y'|``
+    with ``Y, Y' ~ N(0, I)`` independent. The terms involving ``Y`` are exact:
+    ``|z - Y|`` is noncentral chi, of mean
+    ``E|Y| 1F1(-1/2; d/2; -|z|^2 / 2)``, and ``Y - Y'`` is ``sqrt(2) Y``.
+    So no reference sample is needed and the cost is that of the pairwise
+    term, ``O(n^2 d)``. It is non-negative, positive for every finite
+    sample, and tends to 0 as ``n`` grows only when the rows follow N(0, I):
+    it sees location, scale, correlation and shape.
+    """
+    d = Z.shape[1]
+    mean_chi = _mean_chi(d)
+    sq_norms = np.einsum("ij,ij->i", Z, Z)
+    cross = mean_chi * special.hyp1f1(-0.5, d / 2, -0.5 * sq_norms)
+    return float(2 * cross.mean() - _mean_pairwise_distance(Z) - math.sqrt(2) * mean_chi)
+
+
+def energy_test_base(Z, n_reference, max_samples, random_state):
+    """Monte-Carlo energy test of base-space rows ``Z`` against the exact N(0, I).
+
+    ``Z`` is subsampled to ``max_samples`` rows (seeded); each of the
+    ``n_reference`` exact N(0, I) samples of the same size gets the same
+    statistic. Returns ``(statistic, pvalue, floor, n_used)`` with
+    ``pvalue = (1 + #{reference >= statistic}) / (1 + n_reference)``, exact
+    under the null since ``Z`` and the references are then exchangeable,
+    and ``floor`` the mean reference statistic.
+    """
+    rng = make_rng(random_state)
+    Z = subsample(Z, max_samples, rng.integers(2**31))
+    statistic = energy_to_standard_normal(Z)
+    references = np.array(
+        [energy_to_standard_normal(rng.standard_normal(Z.shape)) for _ in range(n_reference)]
+    )
+    pvalue = (1 + np.sum(references >= statistic)) / (1 + n_reference)
+    return statistic, float(pvalue), float(references.mean()), Z.shape[0]

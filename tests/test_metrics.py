@@ -1,5 +1,6 @@
 """Diagnostics of sklearn_ndim.metrics on generated data with known answers."""
 
+import dataclasses
 import json
 import math
 import warnings
@@ -15,6 +16,7 @@ from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim.metrics import (
     InformationReport,
     PriorMatchReport,
+    energy_test,
     henze_zirkler,
     information_report,
     marginal_tests,
@@ -125,7 +127,7 @@ def test_report_is_deterministic_and_serialisable():
     assert json.loads(json.dumps(fields)) == fields
     assert len(fields["ks_pvalue"]) == 3
     text = str(first)
-    for name in ("sliced W2", "Henze-Zirkler", "KL", "correlation", "KS", "passes"):
+    for name in ("sliced W2", "Henze-Zirkler", "energy", "KL", "correlation", "KS", "passes"):
         assert name in text
 
 
@@ -140,6 +142,9 @@ def test_passes_thresholds():
     assert not report.passes(max_ratio=0.5 * report.sw2_ratio)
     assert not report.passes(alpha=min(1.0, report.hz_pvalue + 1e-9))
     assert report.passes(alpha=0.0, max_ratio=np.inf)
+    # Henze-Zirkler is available at d = 4: a failing energy test does not count.
+    assert report.normality_test == "Henze-Zirkler"
+    assert dataclasses.replace(report, energy_pvalue=0.0).passes()
 
 
 def test_single_dimension():
@@ -184,6 +189,97 @@ def test_henze_zirkler_singular_covariance():
     assert pvalue < 1e-6
 
 
+def test_henze_zirkler_is_nan_without_warnings_at_high_dimension():
+    Z = np.random.default_rng(0).standard_normal((540, 64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        statistic, pvalue = henze_zirkler(Z)
+    assert statistic == pytest.approx(1.0)
+    assert math.isnan(pvalue)
+    assert math.isfinite(henze_zirkler(Z[:, :16])[1])
+
+
+def test_report_at_high_dimension_uses_the_energy_test():
+    Z = np.random.default_rng(0).standard_normal((540, 64))
+    report = prior_match_report(Z, n_reference=19)
+    assert math.isnan(report.hz_pvalue)
+    assert math.isfinite(report.energy_pvalue) and report.energy_pvalue > 0.05
+    assert report.normality_test == "energy"
+    assert report.normality_pvalue == report.energy_pvalue
+    assert report.passes()
+    assert not report.passes(alpha=report.energy_pvalue)
+    assert not dataclasses.replace(report, energy_pvalue=0.05).passes()
+    text = str(report)
+    assert "n/a at d=64" in text and "from the energy test" in text
+    assert not prior_match_report(1.3 * Z, n_reference=19).passes(max_ratio=np.inf)
+
+
+# ------------------------------------------------------------- energy test
+
+
+def test_energy_statistic_matches_a_reference_sample():
+    from sklearn_ndim._stats import _mean_pairwise_distance, energy_to_standard_normal
+
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((50, 3)) + 0.5
+    Y = rng.standard_normal((3000, 3))
+    both = np.vstack([X, Y])
+    n, m = len(X), len(Y)
+    # Mean over X-Y pairs from the mean over all pairs of the stacked sample.
+    total = (n + m) ** 2 * _mean_pairwise_distance(both)
+    within_x = n**2 * _mean_pairwise_distance(X)
+    within_y = m**2 * _mean_pairwise_distance(Y)
+    cross = (total - within_x - within_y) / (2 * n * m)
+    brute = 2 * cross - within_x / n**2 - within_y / m**2
+    exact = energy_to_standard_normal(X)
+    assert exact == pytest.approx(brute, abs=0.02)
+    assert exact > 0.1 > energy_to_standard_normal(rng.standard_normal((50, 3))) > 0
+
+
+def test_energy_test_is_calibrated():
+    statistic, pvalue = energy_test(_gaussian(seed=14, n=300, d=8))
+    assert statistic > 0 and pvalue > 0.05
+    pvalues = [energy_test(_gaussian(seed=s, n=200, d=8), n_reference=39)[1] for s in range(10)]
+    assert np.mean(np.array(pvalues) <= 0.05) <= 0.3
+
+
+def _scaled(rng):
+    return 1.3 * rng.standard_normal((300, 8))
+
+
+def _correlated8(rng):
+    return rng.multivariate_normal(np.zeros(8), 0.7 * np.eye(8) + 0.3, size=300)
+
+
+def _uniform8(rng):
+    # Uniform in the base space. (With unit variance, i.e. a difference in shape
+    # alone, 300 rows at d = 8 are not enough for the energy test; HZ sees that.)
+    return rng.uniform(-2.0, 2.0, size=(300, 8))
+
+
+@pytest.mark.parametrize("make", [_scaled, _correlated8, _uniform8])
+def test_energy_test_has_power(make):
+    statistic, pvalue = energy_test(make(np.random.default_rng(15)))
+    assert pvalue == pytest.approx(0.01)
+
+
+def test_energy_test_in_the_uniform_base_space():
+    Z = np.random.default_rng(16).uniform(size=(300, 4))
+    assert energy_test(Z, prior="uniform", n_reference=19)[1] > 0.05
+    assert energy_test(Z, prior="gaussian", n_reference=19)[1] == pytest.approx(0.05)
+
+
+def test_energy_test_at_high_dimension_and_subsampling():
+    Z = _gaussian(seed=15, n=300, d=64)
+    statistic, pvalue = energy_test(Z, n_reference=19)
+    assert math.isfinite(statistic) and pvalue > 0.05
+    assert energy_test(1.3 * Z, n_reference=19)[1] == pytest.approx(0.05)
+    assert energy_test(Z, max_samples=100, n_reference=5) == energy_test(
+        Z, max_samples=100, n_reference=5
+    )
+    assert energy_test(Z, max_samples=100, n_reference=5) != energy_test(Z, n_reference=5)
+
+
 def test_sliced_wasserstein_orders_distances():
     Z = _gaussian(seed=11)
     assert sliced_wasserstein(Z) < sliced_wasserstein(Z + 0.2) < sliced_wasserstein(Z + 0.5)
@@ -212,7 +308,8 @@ def test_marginal_tests_flag_the_shifted_dimension():
     ],
 )
 def test_bad_embeddings(Z, match):
-    for function in (prior_match_report, sliced_wasserstein, henze_zirkler, marginal_tests):
+    functions = (prior_match_report, sliced_wasserstein, henze_zirkler, energy_test, marginal_tests)
+    for function in functions:
         with pytest.raises(ValueError, match=match):
             function(Z)
 
@@ -228,7 +325,9 @@ def test_too_few_rows_for_henze_zirkler():
         prior_match_report(_gaussian(n=5, d=4))
 
 
-@pytest.mark.parametrize("name", ["n_reference", "n_projections", "max_samples"])
+@pytest.mark.parametrize(
+    "name", ["n_reference", "n_projections", "max_samples", "energy_max_samples"]
+)
 def test_bad_counts(name):
     with pytest.raises(ValueError, match=name):
         prior_match_report(_gaussian(n=50), **{name: 0})
