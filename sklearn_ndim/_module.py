@@ -7,6 +7,8 @@ from ._channel import NoiseChannel, OutputNormalizer
 
 __all__ = ["InfoMaxModule"]
 
+_UNIFORM_SCALE = 12.0**0.5
+
 
 class InfoMaxModule(nn.Module):
     """Encoder with the method's normaliser, noise channel and critic.
@@ -74,4 +76,10 @@ class InfoMaxModule(nn.Module):
         """
         z = self.embed(torch.cat([view_a, view_b]))
         clean, noisy = z.chunk(2)
-        return self.critic(clean, self.channel(noisy, generator))
+        noisy = self.channel(noisy, generator)
+        if self.normalizer.base == "uniform":
+            # Centre and scale U(0, 1) to unit variance for the critic: an
+            # invertible map of each branch leaves the information unchanged,
+            # and the critics' initial scales assume unit-variance inputs.
+            clean, noisy = (clean - 0.5) * _UNIFORM_SCALE, (noisy - 0.5) * _UNIFORM_SCALE
+        return self.critic(clean, noisy)
