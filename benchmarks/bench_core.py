@@ -28,7 +28,7 @@ from sklearn_ndim._module import InfoMaxModule
 from sklearn_ndim._net import InfoMaxNet, TensorBatchIterator
 from sklearn_ndim._objectives import info_nce
 from sklearn_ndim._priors import channel_capacity, noise_for_capacity
-from sklearn_ndim._views import TabularViews, nearest_neighbors
+from sklearn_ndim._views import NeighborMix, TabularViews, nearest_neighbors
 
 
 def _prepared(X, seed):
@@ -40,13 +40,23 @@ def _prepared(X, seed):
     encoder, input_shape = build_encoder("mlp", None, X.shape[1], 16, embedder.hidden_layer_sizes)
     mean, scale = input_statistics(data, input_shape, standardize=True)
     critic = make_critic(embedder.critic, 16, noise)
-    module = InfoMaxModule(encoder, 16, "gaussian", noise, critic, input_shape, mean, scale)
+    module = InfoMaxModule(
+        encoder,
+        16,
+        "gaussian",
+        noise,
+        critic,
+        input_shape,
+        mean,
+        scale,
+        whiten=embedder.normalizer == "whiten",
+    )
     scaled = module.preprocess(data)
     views = TabularViews(
         embedder.jitter_scale,
         embedder.corruption_rate,
         scaled,
-        nearest_neighbors(scaled, embedder.n_neighbors),
+        NeighborMix(scaled, nearest_neighbors(scaled, embedder.n_neighbors)),
     )
     callbacks = [("mutual_info", MutualInfoRecorder(256, channel_capacity("gaussian", 16, noise)))]
     return callbacks, data, module, views
