@@ -32,16 +32,12 @@ def info_nce(scores):
 
 
 class InfoNCELoss(nn.Module):
-    """Criterion wrapper of :func:`info_nce` for skorch.
+    """Criterion wrapper of :func:`info_nce` for skorch: ``forward(scores)`` is the loss.
 
-    ``forward(scores)`` returns the loss; the latest mutual-information
-    estimate (nats, detached) is kept in ``last_mutual_info``.
+    The mutual-information estimate is not kept per batch: every training
+    batch has the same size ``B``, so ``ln B - loss`` of an epoch's mean loss
+    is the epoch's estimate (see ``MutualInfoRecorder``).
     """
 
-    def __init__(self):
-        super().__init__()
-        self.last_mutual_info = None
-
     def forward(self, scores, target=None):
-        loss, self.last_mutual_info = info_nce(scores)
-        return loss
+        return info_nce(scores)[0]
