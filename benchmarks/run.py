@@ -63,7 +63,7 @@ def elapsed():
 
 
 def code_version():
-    """Commit of the checkout, flagged when ``sklearn_ndim`` has uncommitted changes."""
+    """Last commit that changed ``sklearn_ndim``, flagged when it has uncommitted changes."""
     root = Path(__file__).resolve().parent.parent
 
     def git(*args):
@@ -73,7 +73,7 @@ def code_version():
             return ""
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    commit = git("log", "-1", "--format=%h", "--", "sklearn_ndim") or "unknown"
     return commit + (
         " + uncommitted changes" if git("status", "--porcelain", "sklearn_ndim") else ""
     )
