@@ -248,6 +248,7 @@ class AdversarialInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     # ----------------------------------------------------------------- helpers
 
     def _build(self, data):
+        """Module (scaling + encoder), critic and discriminator for ``data``."""
         encoder, input_shape = build_encoder(
             "auto", self._sample_shape, data.shape[1], self.n_components, self.hidden_layer_sizes
         )
@@ -260,6 +261,7 @@ class AdversarialInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         )
 
     def _views(self, scaled):
+        """The noisy embedder's views: neighbour mixing, then jitter (and image moves)."""
         mix = (
             NeighborMix(scaled, nearest_neighbors(scaled, self.n_neighbors))
             if (self.n_neighbors)
@@ -270,6 +272,7 @@ class AdversarialInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         return ImageViews(self.max_shift, False, self.intensity_jitter, self.jitter_scale, mix)
 
     def _prior_sample(self, n_rows, generator):
+        """``n_rows`` draws from the prior: the discriminator's "real" samples."""
         shape = (n_rows, self.n_components)
         if self.prior == "uniform":
             return torch.rand(shape, generator=generator)
@@ -278,6 +281,11 @@ class AdversarialInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     def _step(
         self, module, critic, discriminator, encoder_opt, disc_opt, views, rows, indices, generator
     ):
+        """One discriminator update, then one encoder and critic update.
+
+        Returns the batch's InfoNCE estimate (nats), discriminator loss and
+        adversarial loss.
+        """
         module.train()
         x = module.preprocess(rows)
         z = module.embed(torch.cat([views(x, indices, generator), views(x, indices, generator)]))

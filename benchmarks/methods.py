@@ -97,6 +97,8 @@ class Method:
 
 
 def _embedder(noise):
+    """Factory of the noisy embedder at ``noise``."""
+
     def make(prior, max_epochs):
         return NoisyInfoMaxEmbedder(
             N_COMPONENTS, prior=prior, noise_scale=noise, max_epochs=max_epochs, random_state=SEED
@@ -106,16 +108,19 @@ def _embedder(noise):
 
 
 def _adversarial(prior, max_epochs):
+    """Adversarial DIM with the tuned weight."""
     return AdversarialInfoMaxEmbedder(
         N_COMPONENTS, prior=prior, max_epochs=max_epochs, random_state=SEED
     )
 
 
 def _pca_whiten(prior, max_epochs):
+    """Whitened PCA (Gaussian CDF for the uniform prior)."""
     return make_pipeline(PCA(N_COMPONENTS, whiten=True, random_state=SEED), MomentMatch(prior))
 
 
 def _pca_quantile(prior, max_epochs):
+    """PCA then a quantile transform to the prior's marginal."""
     output = "uniform" if prior == "uniform" else "normal"
     return make_pipeline(
         PCA(N_COMPONENTS, random_state=SEED),
@@ -124,6 +129,7 @@ def _pca_quantile(prior, max_epochs):
 
 
 def _umap(prior, max_epochs):
+    """UMAP, standardised (and squashed for the uniform prior)."""
     import umap  # imported lazily: numba compilation takes a while
 
     return make_pipeline(

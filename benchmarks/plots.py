@@ -28,6 +28,7 @@ def _color(name):
 
 
 def _ok(row):
+    """True for a row that can be plotted."""
     return not row["error"] and not math.isnan(row["probe_acc"])
 
 

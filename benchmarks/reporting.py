@@ -43,6 +43,7 @@ def markdown_table(header, rows):
 
 
 def _valid(row):
+    """True for a row whose fit and measurements succeeded."""
     return not row["error"] and not math.isnan(row["probe_acc"])
 
 
@@ -150,6 +151,7 @@ def verdicts(results):
 
 
 def _cell(row, dominated=False):
+    """``accuracy / sw2_ratio``, bold when dominated."""
     text = f"{row['probe_acc']:.3f} / {row['sw2_ratio']:.2f}"
     return f"**{text}**" if dominated else text
 

@@ -46,15 +46,19 @@ START = time.perf_counter()
 PREVIOUS_S = 0.0
 #: Whether ``speed.json`` in the output folder is complete for these settings.
 SPEED_DONE = False
-#: 1-minute load averages sampled at every progress line (with ``--resume``,
-#: those of the interrupted invocation come first).
+#: 1-minute load averages sampled at every progress line once measuring has
+#: begun (with ``--resume``, those of the interrupted invocation come first).
 LOADS = []
+#: Whether this invocation has fitted or timed anything yet.
+MEASURING = False
 
 
 def log(message):
     """Print a progress line with the elapsed time and the machine's load average."""
-    LOADS.append(load_average())
-    print(f"[{elapsed():7.1f} s, load {LOADS[-1]:4.1f}] {message}", flush=True)
+    load = load_average()
+    if MEASURING:
+        LOADS.append(load)
+    print(f"[{elapsed():7.1f} s, load {load:4.1f}] {message}", flush=True)
 
 
 def elapsed():
@@ -79,9 +83,18 @@ def code_version():
     )
 
 
-#: Code the run measures, read once at start (modules are imported once too);
-#: with ``--resume``, the versions of the interrupted invocations come first.
-VERSIONS = [code_version()]
+#: Code this invocation imported (read once at start, as the modules are).
+CURRENT_VERSION = code_version()
+#: Code versions that produced the measurements (earlier invocations first).
+VERSIONS = []
+
+
+def note_version():
+    """Record that this invocation measures: its code version and, from now on, the load."""
+    global MEASURING
+    MEASURING = True
+    if CURRENT_VERSION not in VERSIONS:
+        VERSIONS.append(CURRENT_VERSION)
 
 
 def load_average():
@@ -123,6 +136,7 @@ def _load_progress(output, settings):
     PREVIOUS_S = float(state["elapsed_s"])
     LOADS[:0] = state.get("load_samples", [])
     VERSIONS[:0] = [v for v in state.get("code_versions", []) if v not in VERSIONS]
+
     rows = pd.read_csv(output / "tradeoff.csv", keep_default_na=True).to_dict("records")
     for row in rows:
         row["error"] = row["error"] if isinstance(row["error"], str) else ""
@@ -133,6 +147,7 @@ def _load_progress(output, settings):
 
 
 def _save_progress(output, settings, results):
+    """Write the rows so far and the state ``--resume`` needs."""
     pd.DataFrame(results, columns=evaluation.COLUMNS).to_csv(output / "tradeoff.csv", index=False)
     write_json(output / "tradeoff.json", results)
     state = {
@@ -180,6 +195,7 @@ def run_tradeoff(settings, output, only=None, previous=()):
             for method in methods.embedder_grid(grid) + methods.peers():
                 if (split.name, prior, method.name) in done:
                     continue
+                note_version()
                 row = evaluation.evaluate(method, split, prior, settings.n_reference)
                 results.append(row)
                 log(
@@ -217,6 +233,7 @@ def run_speed(settings, output):
     speed_results : dict
         ``scaling``, ``slopes``, ``throughput``, ``overhead`` and ``summary``.
     """
+    note_version()
     X_fit, X_new = suites.scaling_data(settings)
     log(
         f"speed: fit on n = {settings.scaling_sizes}, {settings.scaling_epochs} epochs; "
@@ -253,6 +270,7 @@ def run_speed(settings, output):
 
 
 def _saved_speed(output):
+    """The speed results a finished earlier invocation saved (``--resume``)."""
     log("speed: kept from the interrupted run (speed.json)")
     return json.loads((output / "speed.json").read_text())
 
@@ -285,8 +303,8 @@ def write_report(settings, results, splits, speed_results, output, seconds):
         f"d = {suites.N_COMPONENTS} everywhere, seed "
         f"{suites.SEED}. Noise grids: Gaussian sigma {list(settings.gaussian_noise)}, uniform "
         f"eps {list(settings.uniform_noise)}. Machine load average during the run: mean "
-        f"{np.mean(LOADS):.1f}, max {np.max(LOADS):.1f} (above the core count, other "
-        "processes competed for the CPU and every timing is inflated)."
+        f"{np.mean(LOADS):.1f}, max {np.max(LOADS):.1f} on {os.cpu_count()} cores (a load above "
+        "the core count means other processes competed for the CPU and timings are inflated)."
         + (" The run was interrupted and resumed (`--resume`)." if PREVIOUS_S else ""),
         "",
         "Data sets: "
@@ -345,6 +363,7 @@ def write_report(settings, results, splits, speed_results, output, seconds):
 
 
 def main():
+    """Parse the command line, run the studies, write the results folder."""
     global SPEED_DONE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, few epochs (~2 min)")
@@ -362,7 +381,7 @@ def main():
     output.mkdir(parents=True, exist_ok=True)
     log(
         f"{'quick' if args.quick else 'full'} mode, {torch.get_num_threads()} torch threads, "
-        f"code {VERSIONS[-1]}, results in {output}"
+        f"code {CURRENT_VERSION}, results in {output}"
     )
     previous = _load_progress(output, settings) if args.resume else []
     if args.resume:

@@ -128,11 +128,13 @@ QUICK = Settings(
 
 
 def _standardized(X_train, X_test):
+    """Both sets scaled with the training mean and standard deviation."""
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test)
 
 
 def _digits(settings):
+    """Digits as 64 standardised features."""
     X_train, X_test, y_train, y_test = digits(SEED)
     X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
     if settings.digits_train is not None:
@@ -152,6 +154,7 @@ def _digits(settings):
 
 
 def _table(settings):
+    """The generated table, standardised."""
     X_train, X_test, y_train, y_test = synthetic_table(settings.table_samples, SEED)
     X_train, X_test = _standardized(X_train, X_test)
     return Split(
@@ -168,6 +171,7 @@ def _table(settings):
 
 
 def _fashion(settings):
+    """Fashion-MNIST subsets: flat pixels for peers, images for the embedders."""
     images, images_test, y_train, y_test = fashion_mnist(settings.fashion_train, SEED)
     images_test, y_test = _stratified_subset(images_test, y_test, settings.fashion_test)
     E_train = images.astype(np.float32) / 255.0

@@ -53,6 +53,7 @@ def inner_split(settings):
 
 
 def main():
+    """Fit adversarial DIM for each weight on the inner split; write the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="benchmarks/results")
     args = parser.parse_args()
