@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy import special
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -15,22 +14,29 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
-from ._building import build_encoder, check_encoder_output, input_statistics
-from ._callbacks import MutualInfoRecorder
-from ._critics import make_critic
-from ._divergence import excess_kl
-from ._inference import as_tensor, calibrate_normalizer, embed, estimate_mutual_info
-from ._module import InfoMaxModule
-from ._net import InfoMaxNet
-from ._priors import channel_capacity, noise_for_capacity, resolve_prior
-from ._validation import check_callbacks, resolve_device, split_image_shape
-from ._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
+from ._data import InputScaler, split_image_shape
+from ._model import InfoMaxModule, build_encoder, check_encoder_output, make_critic
+from ._priors import Prior, resolve_prior
+from ._stats import excess_kl
+from ._training import (
+    InfoMaxNet,
+    MutualInfoRecorder,
+    calibrate,
+    embed,
+    estimate_mutual_info,
+)
+from ._validation import check_callbacks, check_not_bool, resolve_device
+from ._views import ViewSpec
 
 __all__ = ["NoisyInfoMaxEmbedder"]
+
+# noise_scale outside [_MIN_NOISE, _MAX_NOISE] (other than 0) gives a capacity
+# of hundreds of nats or of nearly nothing: a typo, not a setting.
+_MIN_NOISE, _MAX_NOISE = 1e-3, 1e3
 
 
 class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -58,7 +64,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         the network learns N(0, I) and :meth:`transform` applies the
         probability integral transform ``F^{-1}(Phi(z))`` per dimension.
 
-    noise_scale : float >= 0 or "auto", default="auto"
+    noise_scale : 0, float in [1e-3, 1e3] or "auto", default="auto"
         Standard deviation ``sigma`` of the Gaussian channel noise, or
         half-width ``eps`` of the uniform noise (``prior="uniform"``). ``0``
         is plain InfoMax (no push towards the prior). ``"auto"`` picks the
@@ -164,8 +170,18 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     Attributes
     ----------
+    prior_ : Prior
+        The prior resolved at fit; ``transform``, ``score`` and the other
+        methods use it, whatever ``prior`` is set to afterwards.
+
+    n_components_ : int
+        Dimension of the embedding.
+
     net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch module.
+        The trained skorch net; ``net_.module_`` is the torch module. It
+        takes inputs standardised with the training statistics and returns
+        the Gaussian-space embedding (``prior_.from_gaussian`` maps it to
+        the prior).
 
     batch_size_ : int
         Rows per training batch actually used, ``min(batch_size, n_samples)``.
@@ -196,6 +212,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     See Also
     --------
+    sklearn_ndim.io.save : Write a fitted embedder to a file that runs no
+        code when loaded (pickle and joblib files do).
     sklearn.decomposition.PCA : Linear projection; whitened output has unit
         covariance but no control over the distribution.
     sklearn.preprocessing.QuantileTransformer : Matches each marginal, not
@@ -222,8 +240,16 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "prior": [StrOptions({"gaussian", "uniform"}), HasMethods(["ppf", "cdf", "logpdf"])],
-        "noise_scale": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "prior": [
+            StrOptions({"gaussian", "uniform"}),
+            Prior,
+            HasMethods(["ppf", "cdf", "logpdf"]),
+        ],
+        "noise_scale": [
+            Interval(Real, _MIN_NOISE, _MAX_NOISE, closed="both"),
+            Options(Real, {0}),
+            StrOptions({"auto"}),
+        ],
         "encoder": [StrOptions({"auto", "mlp", "conv"}), callable, torch.nn.Module],
         "hidden_layer_sizes": ["array-like"],
         "image_shape": [None, "array-like"],
@@ -301,6 +327,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def fit(self, X, y=None):
         """Train the encoder on ``X`` (labels are not used).
 
+        ``fit`` is atomic: if it fails or is interrupted (Ctrl-C), the
+        estimator is left exactly as it was before the call (unfitted, or
+        with its previous fit).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) \
@@ -314,68 +344,14 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self : NoisyInfoMaxEmbedder
             The fitted estimator.
         """
-        X = self._validate_input(X, reset=True)
-        prior = resolve_prior(self.prior)
-        device = resolve_device(self.device)
-        callbacks = check_callbacks(self.callbacks)
-        n_samples = X.shape[0]
-        batch_size = min(self.batch_size, n_samples)
-        if self.normalizer == "whiten" and 2 * batch_size <= self.n_components:
-            raise ValueError(
-                f"normalizer='whiten' estimates a {self.n_components}x{self.n_components} "
-                f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
-                "more samples or a larger batch_size, or normalizer='standardize'."
-            )
-        self.batch_size_ = batch_size
-        self.noise_scale_ = self._resolve_noise_scale(prior.base, batch_size)
-        self.capacity_ = channel_capacity(prior.base, self.n_components, self.noise_scale_)
-        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-
-        data = as_tensor(X, torch.float32, device)
-        fork_devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(self._seed)
-            module = self._build_module(data, prior.base)
-            generator = torch.Generator(device=device).manual_seed(self._seed)
-            net = InfoMaxNet(
-                module,
-                optimizer=torch.optim.Adam,
-                optimizer__weight_decay=self.weight_decay,
-                lr=self.learning_rate,
-                max_epochs=self.max_epochs,
-                batch_size=batch_size,
-                callbacks=self._training_callbacks(batch_size) + callbacks,
-                device=device,
-                verbose=self.verbose,
-                views=self._make_views(module.preprocess(data)),
-                generator=generator,
-            )
-            net.fit(data)
-        if net.interrupted_:
-            raise KeyboardInterrupt(
-                f"fit was interrupted after {len(net.history)} of {self.max_epochs} epochs; "
-                "the estimator was left unfitted rather than half-trained."
-            )
-        calibrate_normalizer(net.module_, data, net.views, self._seed)
-        self.mutual_info_ = estimate_mutual_info(
-            net.module_, data, net.views, batch_size, self._seed
-        )
-        if not self.mutual_info_ > 0:
-            warnings.warn(
-                f"The final InfoNCE estimate is {self.mutual_info_:.3g} nats: the encoder learned "
-                "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
-                "corruption_rate, n_neighbors), the noise too large for the training length, "
-                "or max_epochs too small.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        # Training-only state: the random generator and the view bank (a copy
-        # of the training data) must not live on in the fitted model.
-        net.views = net.generator = None
-        self.net_ = net
-        self.n_iter_ = len(net.history)
-        self.history_ = net.history
-        self._n_features_out = self.n_components
+        before = dict(self.__dict__)
+        try:
+            fitted = self._fit_state(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self.__dict__.update(fitted)
         return self
 
     def transform(self, X):
@@ -394,8 +370,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        base = embed(self.net_.module_, X, self._device())
-        return resolve_prior(self.prior).from_base(base).astype(X.dtype, copy=False)
+        return self.prior_.from_gaussian(self._gaussian_embedding(X), X.dtype)
 
     def score(self, X, y=None):
         """Label-free score of the embedding of ``X``: information kept minus mismatch.
@@ -406,7 +381,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
           sample the embedding still tells apart through the noisy channel.
         - ``KL_hat`` estimates ``KL(P_f(X) || prior)`` above the sampling noise
           floor (Gaussian fit of the joint plus marginal negentropies, in the
-          Gaussian base space, where KL is the same as in the prior's space).
+          Gaussian space, where KL is the same as in the prior's space).
 
         Comparing noise scales with it trades accuracy against distribution
         match, so GridSearchCV can tune ``noise_scale`` without labels. Both
@@ -415,29 +390,47 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or image array
-            Held-out rows, at least 2.
+            Held-out rows, at least ``n_components + 2``.
         y : None
             Ignored.
 
         Returns
         -------
         score : float
+
+        Raises
+        ------
+        ValueError
+            When ``X`` has too few rows for the estimate, or when its
+            embedding has so many repeated values (discrete features) that
+            its divergence from the continuous prior is infinite.
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        information = self._mutual_info_of(X)
-        return information - excess_kl(
-            self._gaussian_base(embed(self.net_.module_, X, self._device()))
-        )
+        if X.shape[0] < self.n_components_ + 2:
+            raise ValueError(
+                f"score needs at least n_components + 2 = {self.n_components_ + 2} rows to "
+                f"estimate the divergence from the prior; got {X.shape[0]}."
+            )
+        kl = excess_kl(self._gaussian_embedding(X))
+        if not math.isfinite(kl):
+            raise ValueError(
+                "The embedding of X has repeated values (X looks discrete: "
+                f"{len(np.unique(X, axis=0))} distinct rows among {X.shape[0]}), so its "
+                "divergence from the continuous prior is infinite and score() cannot rank "
+                "models on it. Use scoring=sklearn_ndim.metrics.mutual_info_scorer instead."
+            )
+        return self._mutual_info_of(X) - kl
 
     def score_samples(self, X):
-        """Log-density of each row's embedding under the prior (outlier score).
+        """Log-density of each row's embedding in the Gaussian space (outlier score).
 
         Lower is more anomalous: rows unlike the training data land in the
-        prior's tails. For ``prior="uniform"``, whose density is flat on the
-        cube, the embedding is first mapped back to the Gaussian base space
-        (probit) and scored under N(0, I), so edges of the cube still rank
-        as tails.
+        prior's tails. Every prior is scored in the Gaussian space (the
+        embedding mapped to N(0, I) per dimension, see
+        :meth:`~sklearn_ndim._priors.Prior.to_gaussian`), where tails rank
+        the same way for every prior, including the uniform one whose density
+        is flat on the cube.
 
         Parameters
         ----------
@@ -447,21 +440,18 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Returns
         -------
         log_density : ndarray of shape (n_samples,)
-            Sum over dimensions of the marginal log-density, in nats.
+            Log-density of N(0, I) at the Gaussian-space embedding, in nats.
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        prior = resolve_prior(self.prior)
-        base = embed(self.net_.module_, X, self._device())
-        if prior.name == "uniform":
-            return resolve_prior("gaussian").logpdf(self._gaussian_base(base))
-        return prior.logpdf(prior.from_base(base.astype(np.float64)))
+        g = self._gaussian_embedding(X).astype(np.float64)
+        return -0.5 * (np.einsum("ij,ij->i", g, g) + g.shape[1] * math.log(2 * math.pi))
 
     def estimate_mutual_info(self, X):
         """InfoNCE estimate (nats) of ``I(f(X'); f(X) + Z)`` on the rows of ``X``.
 
-        Uses the training views and channel noise with the final model in
-        evaluation mode, over shuffled full batches of ``min(batch_size,
+        Uses the fitted views and channel noise with the final model in
+        evaluation mode, over shuffled full batches of ``min(batch_size_,
         len(X))`` rows, with a fixed seed (so the result is deterministic).
         It is a lower bound, capped by ``ln`` of that batch size.
 
@@ -483,94 +473,147 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         tags.input_tags.allow_nan = False
         return tags
 
-    # ----------------------------------------------------------------- helpers
+    # ------------------------------------------------------------- fitting
 
-    def _validate_input(self, X, reset):
-        """Validate ``X``, flatten images and remember their shape at fit."""
-        X, sample_shape = split_image_shape(X, self.image_shape if reset else None)
-        if not reset and sample_shape is not None and sample_shape != self._sample_shape:
+    def _fit_state(self, X):
+        """Train a model on ``X``; return the fitted attributes, leaving ``self`` alone.
+
+        Only :func:`validate_data` writes to ``self`` (``n_features_in_``,
+        ``feature_names_in_``); :meth:`fit` restores those on failure.
+        """
+        check_not_bool(self.n_components, "n_components")
+        X, sample_shape = self._validate_fit_input(X)
+        prior = resolve_prior(self.prior)
+        device = resolve_device(self.device)
+        callbacks = check_callbacks(self.callbacks)
+        n_samples = X.shape[0]
+        batch_size = min(self.batch_size, n_samples)
+        if self.normalizer == "whiten" and 2 * batch_size <= self.n_components:
+            raise ValueError(
+                f"normalizer='whiten' estimates a {self.n_components}x{self.n_components} "
+                f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
+                "more samples or a larger batch_size, or normalizer='standardize'."
+            )
+        noise_scale = self._resolve_noise_scale(prior, batch_size)
+        capacity = prior.capacity(self.n_components, noise_scale)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        scaler = InputScaler.fit(X, sample_shape, self.standardize)
+        data = scaler.to_tensor(X, device)
+        view_spec = ViewSpec.resolve(self, sample_shape)
+
+        fork_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            module = self._build_module(sample_shape, X.shape[1], prior, noise_scale, device)
+            views = view_spec.build(module.shape_input(data))
+            generator = torch.Generator(device=device).manual_seed(seed)
+            net = InfoMaxNet(
+                module,
+                optimizer=torch.optim.Adam,
+                optimizer__weight_decay=self.weight_decay,
+                lr=self.learning_rate,
+                max_epochs=self.max_epochs,
+                batch_size=batch_size,
+                callbacks=self._training_callbacks(batch_size, capacity) + callbacks,
+                device=device,
+                verbose=self.verbose,
+                views=views,
+                generator=generator,
+            )
+            net.fit(data)
+        if net.interrupted_:
+            raise KeyboardInterrupt(
+                f"fit was interrupted after {len(net.history)} of {self.max_epochs} epochs; "
+                "the estimator was left as it was before fit."
+            )
+        calibrate(net.module_, data, views, seed)
+        mutual_info = estimate_mutual_info(net.module_, data, views, batch_size, seed)
+        if not mutual_info > 0:
+            warnings.warn(
+                f"The final InfoNCE estimate is {mutual_info:.3g} nats: the encoder learned "
+                "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
+                "corruption_rate, n_neighbors), the noise too large for the training length, "
+                "or max_epochs too small.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        # Training-only state (the generator, and the views holding a copy of
+        # the data) must not live on in the fitted model.
+        net.views = net.generator = None
+        return {
+            "prior_": prior,
+            "noise_scale_": noise_scale,
+            "capacity_": capacity,
+            "batch_size_": batch_size,
+            "n_components_": int(self.n_components),
+            "net_": net,
+            "n_iter_": len(net.history),
+            "history_": net.history,
+            "mutual_info_": mutual_info,
+            "_seed": seed,
+            "_sample_shape": sample_shape,
+            "_scaler": scaler,
+            "_view_spec": view_spec,
+            "_n_features_out": int(self.n_components),
+        }
+
+    def _validate_fit_input(self, X):
+        X, sample_shape = split_image_shape(X, self.image_shape)
+        X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        return X, sample_shape
+
+    def _validate_input(self, X, reset=False):
+        """Validate ``X`` for a fitted model: same layout and features as in fit."""
+        X, sample_shape = split_image_shape(X, None)
+        if sample_shape is not None and sample_shape != self._sample_shape:
             raise ValueError(
                 f"X holds images of shape {sample_shape}; the embedder was fitted on "
                 f"{self._sample_shape}."
             )
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if reset else 1,
-        )
-        if reset:
-            self._sample_shape = sample_shape
-        if X.dtype == np.float64 and np.abs(X).max(initial=0.0) > np.finfo(np.float32).max:
-            raise ValueError(
-                "X has values beyond the float32 range (3.4e38) that the network computes in; "
-                "rescale the features."
-            )
-        return X
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
-    def _resolve_noise_scale(self, base, batch_size):
-        if self.noise_scale == "auto":
-            return noise_for_capacity(base, self.n_components, math.log(batch_size))
+    def _resolve_noise_scale(self, prior, batch_size):
+        if isinstance(self.noise_scale, str) and self.noise_scale == "auto":
+            return prior.noise_for_capacity(self.n_components, math.log(batch_size))
         return float(self.noise_scale)
 
-    def _build_module(self, data, base):
-        """Create the torch module, with input scaling fitted on ``data``."""
+    def _build_module(self, sample_shape, n_features, prior, noise_scale, device):
         encoder, input_shape = build_encoder(
-            self.encoder,
-            self._sample_shape,
-            data.shape[1],
-            self.n_components,
-            self.hidden_layer_sizes,
+            self.encoder, sample_shape, n_features, self.n_components, self.hidden_layer_sizes
         )
-        mean, scale = input_statistics(data, input_shape, self.standardize)
-        critic = make_critic(self.critic, self.n_components, self.noise_scale_)
         module = InfoMaxModule(
             encoder,
             self.n_components,
-            base,
-            self.noise_scale_,
-            critic,
+            prior,
+            noise_scale,
+            make_critic(self.critic, self.n_components, noise_scale),
             input_shape,
-            mean,
-            scale,
             whiten=self.normalizer == "whiten",
-        ).to(data.device)
-        check_encoder_output(module, data, self.n_components)
+        ).to(device)
+        check_encoder_output(module, self.n_components)
         return module
 
-    def _make_views(self, scaled):
-        mix = None
-        if self.n_neighbors:
-            mix = NeighborMix(scaled, nearest_neighbors(scaled, self.n_neighbors))
-        if len(scaled.shape) == 2:
-            return TabularViews(self.jitter_scale, self.corruption_rate, scaled, mix)
-        max_shift = self.max_shift
-        if max_shift == "auto":
-            max_shift = min(scaled.shape[-2:]) // 12
-        return ImageViews(max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
-
-    def _training_callbacks(self, batch_size):
-        recorder = MutualInfoRecorder(batch_size, self.capacity_)
-        callbacks = [("mutual_info", recorder)]
+    def _training_callbacks(self, batch_size, capacity):
+        callbacks = [("mutual_info", MutualInfoRecorder(batch_size, capacity))]
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
-    def _mutual_info_of(self, X):
-        if X.shape[0] < 2:
-            raise ValueError("The mutual-information estimate needs at least 2 rows.")
-        data = as_tensor(X, torch.float32, self._device())
-        module = self.net_.module_
-        views = self._make_views(module.preprocess(data))
-        return estimate_mutual_info(module, data, views, min(self.batch_size, len(X)), self._seed)
+    # ------------------------------------------------------------ inference
 
     def _device(self):
         return next(self.net_.module_.parameters()).device
 
-    def _gaussian_base(self, base):
-        """Map a base-space embedding to the Gaussian space (identity for Gaussian)."""
-        if resolve_prior(self.prior).base == "gaussian":
-            return base
-        tiny = np.finfo(base.dtype).eps
-        return special.ndtri(np.clip(base, tiny, 1.0 - tiny))
+    def _gaussian_embedding(self, X):
+        """Gaussian-space embedding of validated rows, in the precision of ``X``."""
+        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        return embed(self.net_.module_, self._scaler.to_tensor(X, self._device(), dtype))
+
+    def _mutual_info_of(self, X):
+        if X.shape[0] < 2:
+            raise ValueError("The mutual-information estimate needs at least 2 rows.")
+        module = self.net_.module_
+        data = self._scaler.to_tensor(X, self._device())
+        views = self._view_spec.build(module.shape_input(data))
+        batch_size = min(self.batch_size_, X.shape[0])
+        return estimate_mutual_info(module, data, views, batch_size, self._seed)

@@ -1,114 +1,338 @@
-"""Target priors: the distribution the embedding is trained to follow.
+"""Target priors and their noise channels: one class per prior.
 
-The network only ever learns one of two *base* distributions: the standard
-Gaussian (output of a non-affine standardiser) or the uniform distribution on
-the unit cube (that output squashed by the Gaussian CDF). Every other
-absolutely continuous product prior is reached from the Gaussian base by the
-probability integral transform ``x = F^{-1}(Phi(z))``, applied per dimension.
+The network always learns a standard Gaussian output ``g`` (the *Gaussian
+space*). A prior says how that output enters the noise channel during
+training and how it is mapped to the prior's own space afterwards:
+
+- :class:`GaussianPrior`: N(0, I); Gaussian channel noise on ``g`` itself.
+- :class:`UniformPrior`: U([0, 1]^d); ``u = Phi(g)`` enters a channel with
+  uniform noise ``U[-eps, eps]^d``.
+- :class:`ScipyPrior`: the product of a frozen scipy.stats marginal ``F``;
+  trained as the Gaussian prior, mapped by the probability integral
+  transform ``F^{-1}(Phi(g))`` per dimension.
+
+Everything prior-specific lives here: the channel's capacity and its
+inverse, the noise, the squash into the cube and its rescaling for the
+critic, the maps between the prior's space and the Gaussian space (with the
+one clipping constant :data:`GAUSSIAN_LIMIT`), the log-density and sampling.
 """
 
 import math
+import numbers
+import warnings
 
 import numpy as np
+import torch
 from scipy import special, stats
 
-__all__ = ["resolve_prior", "channel_capacity", "Prior"]
+__all__ = [
+    "GAUSSIAN_LIMIT",
+    "Prior",
+    "GaussianPrior",
+    "UniformPrior",
+    "ScipyPrior",
+    "resolve_prior",
+    "prior_from_config",
+]
+
+#: Largest magnitude kept in the Gaussian space, about the normal quantile of
+#: the smallest normal double (``Phi(-37.5) = 4.6e-308``). Values beyond it
+#: (and maps to it from outside a prior's support) saturate here, finite.
+GAUSSIAN_LIMIT = 37.5
 
 _CONTINUOUS_FROZEN = stats._distn_infrastructure.rv_continuous_frozen
+_FROZEN = stats._distn_infrastructure.rv_frozen
+# The uniform cube is centred and scaled to unit variance for the critic.
+_UNIFORM_STD = 1.0 / math.sqrt(12.0)
 
 
-def channel_capacity(base, n_components, noise_scale):
-    """Capacity ``C`` of the additive-noise channel, in nats.
-
-    Parameters
-    ----------
-    base : {"gaussian", "uniform"}
-        Base distribution the network learns.
-    n_components : int
-        Dimension ``d`` of the embedding.
-    noise_scale : float
-        Standard deviation ``sigma`` of Gaussian noise, or half-width ``eps``
-        of uniform noise. ``0`` gives an infinite capacity.
-
-    Returns
-    -------
-    capacity : float
-        ``d/2 ln(1 + 1/sigma^2)`` (Gaussian) or ``d ln(1 + 1/(2 eps))``
-        (uniform); ``inf`` when ``noise_scale == 0``.
-    """
-    if noise_scale == 0:
-        return math.inf
-    if base == "gaussian":
-        return 0.5 * n_components * math.log1p(1.0 / noise_scale**2)
-    return n_components * math.log1p(1.0 / (2.0 * noise_scale))
+def _open_unit_interval(u, dtype):
+    """``u`` clipped into the open interval (0, 1) as representable in ``dtype``."""
+    dtype = np.dtype(dtype)
+    low = np.finfo(dtype).tiny
+    high = np.nextafter(dtype.type(1), dtype.type(0))
+    return np.clip(u, low, high).astype(dtype, copy=False)
 
 
-def noise_for_capacity(base, n_components, capacity):
-    """Noise scale whose channel capacity equals ``capacity`` (nats).
-
-    Inverse of :func:`channel_capacity` in its ``noise_scale`` argument.
-    """
-    per_dim = capacity / n_components
-    if base == "gaussian":
-        return 1.0 / math.sqrt(math.expm1(2.0 * per_dim))
-    return 1.0 / (2.0 * math.expm1(per_dim))
+def _finite_in(values, dtype):
+    """``values`` cast to ``dtype``, with magnitudes beyond its range saturated."""
+    limit = np.finfo(dtype).max
+    return np.clip(values, -limit, limit).astype(dtype, copy=False)
 
 
 class Prior:
-    """A product prior on ``R^d`` and its map from the learned base space.
+    """A product prior on ``R^d`` and the additive-noise channel that targets it.
 
-    Parameters
-    ----------
-    name : str
-        Readable name, used in reports.
-    base : {"gaussian", "uniform"}
-        Base distribution the network learns.
-    marginal : scipy.stats frozen continuous distribution
-        The one-dimensional marginal shared by every dimension.
+    Subclasses implement the channel (``channel`` is ``"gaussian"`` or
+    ``"uniform"``) and the maps between the Gaussian space the network
+    learns and the prior's own space. Instances are immutable and compare
+    equal when they describe the same distribution.
     """
 
-    def __init__(self, name, base, marginal):
-        self.name = name
-        self.base = base
-        self.marginal = marginal
+    #: Name shown in reports.
+    name = "prior"
+    #: Noise of the channel: ``"gaussian"`` (sigma) or ``"uniform"`` (eps).
+    channel = "gaussian"
+
+    # ----------------------------------------------------------- the channel
+
+    def capacity(self, n_components, noise_scale):
+        """Capacity ``C`` (nats) of the channel at this noise scale.
+
+        Parameters
+        ----------
+        n_components : int
+            Dimension ``d``.
+        noise_scale : float
+            ``sigma`` (Gaussian noise) or ``eps`` (uniform noise); ``0`` gives
+            an infinite capacity.
+
+        Returns
+        -------
+        capacity : float
+            ``d/2 ln(1 + 1/sigma^2)`` or ``d ln(1 + 1/(2 eps))``.
+        """
+        if noise_scale == 0:
+            return math.inf
+        if self.channel == "gaussian":
+            return 0.5 * n_components * math.log1p(noise_scale**-2)
+        return n_components * math.log1p(0.5 / noise_scale)
+
+    def noise_for_capacity(self, n_components, capacity):
+        """Noise scale whose capacity is ``capacity`` nats (inverse of :meth:`capacity`)."""
+        per_dim = capacity / n_components
+        if self.channel == "gaussian":
+            return 1.0 / math.sqrt(math.expm1(2.0 * per_dim))
+        return 0.5 / math.expm1(per_dim)
+
+    def to_channel(self, g):
+        """Map the network's Gaussian output (a tensor) to the channel's input."""
+        return g
+
+    def add_noise(self, x, noise_scale, generator=None):
+        """``x + Z`` with the channel's noise at ``noise_scale`` (tensor in, tensor out)."""
+        if noise_scale == 0:
+            return x
+        if self.channel == "gaussian":
+            noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        else:
+            noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            noise = 2.0 * noise - 1.0
+        return x + noise_scale * noise
+
+    def critic_input(self, x):
+        """Channel values rescaled to zero mean and unit variance under the prior.
+
+        An invertible map of each branch leaves the information unchanged;
+        the critics' initial scales assume unit-variance inputs.
+        """
+        return x
+
+    # ------------------------------------------------- spaces (numpy arrays)
+
+    def from_gaussian(self, g, dtype=np.float64):
+        """Map Gaussian-space values to the prior's space, in ``dtype``.
+
+        Computed in float64 whatever ``dtype``; results are finite.
+        """
+        return _finite_in(np.asarray(g, dtype=np.float64), dtype)
+
+    def to_gaussian(self, x):
+        """Map prior-space values to the Gaussian space (float64, finite).
+
+        Under the prior the result is exactly N(0, I). The map is monotone per
+        dimension, so ranks and dependence are kept; values outside the
+        prior's support saturate at :data:`GAUSSIAN_LIMIT`.
+        """
+        return np.clip(np.asarray(x, dtype=np.float64), -GAUSSIAN_LIMIT, GAUSSIAN_LIMIT)
 
     @property
-    def is_base(self):
-        """True when the prior is the base distribution itself (no transform)."""
-        return self.name == self.base
-
-    def from_base(self, z):
-        """Map base-space embeddings to the prior (probability integral transform)."""
-        if self.is_base:
-            return z
-        # Use the upper tail for positive z so that far tails keep precision
-        # instead of rounding Phi(z) to exactly 1 and mapping to +inf.
-        upper = z > 0
-        out = np.empty_like(z)
-        out[~upper] = self.marginal.ppf(special.ndtr(z[~upper]))
-        out[upper] = self.marginal.isf(special.ndtr(-z[upper]))
-        return out
-
-    def to_base(self, x):
-        """Map prior-space values back to the base space (inverse of :meth:`from_base`)."""
-        if self.is_base:
-            return x
-        upper = x > self.marginal.median()
-        out = np.empty_like(x, dtype=np.float64)
-        out[~upper] = special.ndtri(self.marginal.cdf(x[~upper]))
-        out[upper] = -special.ndtri(self.marginal.sf(x[upper]))
-        return out
+    def marginal(self):
+        """The one-dimensional marginal shared by every dimension (frozen scipy.stats)."""
+        return stats.norm()
 
     def logpdf(self, x):
         """Log-density of each row under the product prior, shape ``(n,)``."""
-        return self.marginal.logpdf(x).sum(axis=1)
+        return self.marginal.logpdf(np.asarray(x, dtype=np.float64)).sum(axis=1)
 
-    def sample(self, n_samples, n_components, random_state):
+    def sample(self, n_samples, n_components, random_state=None):
         """Draw ``(n_samples, n_components)`` independent values from the prior."""
         return self.marginal.rvs(size=(n_samples, n_components), random_state=random_state)
 
+    # ------------------------------------------------------------ identity
+
+    def get_config(self):
+        """JSON-serialisable description; :func:`prior_from_config` inverts it."""
+        return {"kind": self.name}
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.get_config() == self.get_config()
+
+    def __hash__(self):
+        return hash(repr(self))
+
     def __repr__(self):
-        return f"Prior({self.name!r})"
+        return f"{type(self).__name__}()"
+
+
+class GaussianPrior(Prior):
+    """The standard Gaussian N(0, I) with Gaussian channel noise N(0, sigma^2 I)."""
+
+    name = "gaussian"
+    channel = "gaussian"
+
+
+class UniformPrior(Prior):
+    """The uniform distribution on the unit cube with uniform noise U[-eps, eps]^d.
+
+    The Gaussian output is squashed into the cube by the Gaussian CDF; the
+    capacity-achieving input of the bounded uniform-noise channel is the
+    uniform distribution (exactly only as ``eps -> 0``; see the docs).
+    """
+
+    name = "uniform"
+    channel = "uniform"
+
+    def to_channel(self, g):
+        return torch.special.ndtr(g)
+
+    def critic_input(self, x):
+        return (x - 0.5) / _UNIFORM_STD
+
+    def from_gaussian(self, g, dtype=np.float64):
+        """Gaussian CDF, clipped into the open unit cube of ``dtype``."""
+        return _open_unit_interval(special.ndtr(np.asarray(g, dtype=np.float64)), dtype)
+
+    def to_gaussian(self, x):
+        # Values outside the cube saturate; the upper half goes through 1 - u,
+        # which is exact near 1.
+        x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
+        with np.errstate(divide="ignore"):
+            g = np.where(x < 0.5, special.ndtri(x), -special.ndtri(1.0 - x))
+        return np.clip(g, -GAUSSIAN_LIMIT, GAUSSIAN_LIMIT)
+
+    @property
+    def marginal(self):
+        return stats.uniform()
+
+
+class ScipyPrior(Prior):
+    """Product of a frozen univariate continuous scipy.stats distribution.
+
+    Trained through the Gaussian channel; ``F^{-1}(Phi(g))`` per dimension maps
+    the Gaussian output to the prior. scipy's quantile functions lose
+    precision or fail far in the tails (``t.isf`` returns ``-inf``, some
+    ``ppf`` NaN), so the Gaussian range ``[-limit_, limit_]`` on which this
+    distribution's map is finite and monotone is probed once, and values
+    beyond it saturate there.
+
+    Parameters
+    ----------
+    marginal : scipy.stats frozen continuous distribution
+        Validated by :func:`resolve_prior`.
+    """
+
+    channel = "gaussian"
+
+    def __init__(self, marginal):
+        self._marginal = marginal
+        self.name = marginal.dist.name
+        self.limit_ = self._reliable_limit()
+
+    @property
+    def marginal(self):
+        return self._marginal
+
+    def _raw_from_gaussian(self, g):
+        # Both tails through their own small probabilities, so that Phi(g)
+        # never rounds to exactly 1.
+        # scipy's root finders warn where they lose accuracy far in a tail;
+        # the range probed by _reliable_limit already excludes those values.
+        upper = g > 0
+        tail = special.ndtr(-np.abs(g))
+        out = np.empty_like(tail)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[upper] = self._marginal.isf(tail[upper])
+            out[~upper] = self._marginal.ppf(tail[~upper])
+        return out
+
+    def _reliable_limit(self):
+        grid = np.linspace(0.0, GAUSSIAN_LIMIT, 1501)
+        limits = []
+        for sign in (1.0, -1.0):
+            values = sign * self._raw_from_gaussian(sign * grid)
+            with np.errstate(invalid="ignore"):
+                good = np.isfinite(values) & (np.diff(values, prepend=-np.inf) >= 0)
+            bad = np.flatnonzero(~good)
+            limits.append(grid[bad[0] - 1] if bad.size else GAUSSIAN_LIMIT)
+        limit = float(min(limits))
+        if limit < 5.0:
+            raise ValueError(
+                f"The prior {self._marginal.dist.name}{self._marginal.args} has quantile "
+                f"functions that fail already at {limit:.3g} standard deviations of the "
+                "Gaussian space; use another parametrisation or distribution."
+            )
+        return limit
+
+    def from_gaussian(self, g, dtype=np.float64):
+        g = np.clip(np.asarray(g, dtype=np.float64), -self.limit_, self.limit_)
+        return _finite_in(self._raw_from_gaussian(g), dtype)
+
+    def to_gaussian(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            upper = x > self._marginal.median()
+            g = np.where(
+                upper,
+                -special.ndtri(self._marginal.sf(x)),
+                special.ndtri(self._marginal.cdf(x)),
+            )
+            # NaN from scipy far outside the bulk: saturate on the side it lies.
+            g = np.where(np.isnan(g), np.where(upper, np.inf, -np.inf), g)
+        return np.clip(g, -self.limit_, self.limit_)
+
+    def get_config(self):
+        return {
+            "kind": "scipy",
+            "distribution": self._marginal.dist.name,
+            "args": [float(a) for a in self._marginal.args],
+            "kwds": {key: float(value) for key, value in self._marginal.kwds.items()},
+        }
+
+    def __repr__(self):
+        config = self.get_config()
+        arguments = [repr(a) for a in config["args"]]
+        arguments += [f"{k}={v!r}" for k, v in config["kwds"].items()]
+        return f"ScipyPrior(scipy.stats.{self.name}({', '.join(arguments)}))"
+
+
+def _check_frozen(prior):
+    """Raise a clear ValueError unless ``prior`` is a usable univariate continuous law."""
+    if isinstance(prior, _FROZEN) and not isinstance(prior, _CONTINUOUS_FROZEN):
+        raise ValueError(
+            f"prior must be continuous; got the discrete distribution {prior.dist.name}."
+        )
+    parameters = list(prior.args) + list(prior.kwds.values())
+    for value in parameters:
+        if not (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and np.ndim(value) == 0
+            and math.isfinite(value)
+        ):
+            raise ValueError(
+                f"prior {prior.dist.name} must have finite scalar parameters (a univariate "
+                f"distribution); got {parameters!r}."
+            )
+    with np.errstate(all="ignore"):
+        low, high = prior.support()
+        median = prior.median()
+    if not (np.isfinite(median) and low < high):
+        raise ValueError(
+            f"prior {prior.dist.name} with parameters {parameters!r} is not a valid "
+            "distribution (scipy reports an empty support or no median)."
+        )
 
 
 def resolve_prior(prior):
@@ -116,7 +340,7 @@ def resolve_prior(prior):
 
     Parameters
     ----------
-    prior : {"gaussian", "uniform"} or scipy.stats frozen continuous distribution
+    prior : {"gaussian", "uniform"}, Prior or scipy.stats frozen distribution
         ``"gaussian"`` for N(0, I), ``"uniform"`` for U([0, 1]^d), or a frozen
         univariate continuous distribution such as ``scipy.stats.laplace()``.
 
@@ -127,24 +351,43 @@ def resolve_prior(prior):
     Raises
     ------
     ValueError
-        If ``prior`` is none of these.
+        If ``prior`` is none of these, or a distribution with non-finite,
+        vector or invalid parameters.
     """
+    if isinstance(prior, Prior):
+        return prior
     if isinstance(prior, str):
         if prior == "gaussian":
-            return Prior("gaussian", "gaussian", stats.norm())
+            return GaussianPrior()
         if prior == "uniform":
-            return Prior("uniform", "uniform", stats.uniform())
+            return UniformPrior()
         raise ValueError(
             f"prior={prior!r} is not supported; use 'gaussian', 'uniform' or a frozen "
             "scipy.stats continuous distribution such as scipy.stats.laplace()."
         )
-    if isinstance(prior, _CONTINUOUS_FROZEN):
-        return Prior(prior.dist.name, "gaussian", prior)
-    if isinstance(prior, stats._distn_infrastructure.rv_frozen):
-        raise ValueError(
-            f"prior must be continuous; got the discrete distribution {prior.dist.name}."
-        )
+    if isinstance(prior, _FROZEN):
+        _check_frozen(prior)
+        return ScipyPrior(prior)
     raise ValueError(
-        f"prior must be 'gaussian', 'uniform' or a frozen scipy.stats continuous "
+        "prior must be 'gaussian', 'uniform' or a frozen univariate scipy.stats continuous "
         f"distribution (e.g. scipy.stats.t(df=5)); got {type(prior).__name__}."
     )
+
+
+def prior_from_config(config):
+    """Rebuild a :class:`Prior` from :meth:`Prior.get_config` output.
+
+    Only names of scipy.stats continuous distributions are looked up; nothing
+    else from the config is evaluated.
+    """
+    kind = config.get("kind") if isinstance(config, dict) else None
+    if kind in ("gaussian", "uniform"):
+        return resolve_prior(kind)
+    if kind == "scipy":
+        distribution = getattr(stats, str(config.get("distribution")), None)
+        if not isinstance(distribution, stats.rv_continuous):
+            raise ValueError(
+                f"unknown scipy.stats continuous distribution {config.get('distribution')!r}."
+            )
+        return resolve_prior(distribution(*config.get("args", []), **config.get("kwds", {})))
+    raise ValueError(f"not a prior configuration: {config!r}.")

@@ -6,9 +6,54 @@ global random state. Inputs arrive already scaled (standardised features, or
 images standardised per channel), so the scales below are in those units.
 """
 
+from dataclasses import dataclass
+
 import torch
 
-__all__ = ["NeighborMix", "TabularViews", "ImageViews", "nearest_neighbors"]
+__all__ = ["ViewSpec", "NeighborMix", "TabularViews", "ImageViews", "nearest_neighbors"]
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """The view settings of a fit, resolved once (``max_shift="auto"`` included).
+
+    A fitted embedder keeps its spec, so :meth:`build` gives the same views
+    for ``score`` and the mutual-information estimate whatever parameters
+    change after ``fit``.
+    """
+
+    n_neighbors: int
+    jitter_scale: float
+    corruption_rate: float
+    max_shift: int
+    flip: bool
+    intensity_jitter: float
+
+    @classmethod
+    def resolve(cls, estimator, sample_shape):
+        """Read the view parameters of ``estimator``; ``sample_shape`` is (C, H, W) or None."""
+        max_shift = estimator.max_shift
+        if max_shift == "auto":
+            # One pixel per 12 of the smaller side: 2 for 28x28, none below 12x12
+            # (a 2-pixel shift moves a quarter of an 8x8 image).
+            max_shift = min(sample_shape[1:]) // 12 if sample_shape is not None else 0
+        return cls(
+            n_neighbors=int(estimator.n_neighbors),
+            jitter_scale=float(estimator.jitter_scale),
+            corruption_rate=float(estimator.corruption_rate),
+            max_shift=int(max_shift),
+            flip=bool(estimator.flip),
+            intensity_jitter=float(estimator.intensity_jitter),
+        )
+
+    def build(self, bank):
+        """View sampler over ``bank``, the standardised, shaped rows being viewed."""
+        mix = None
+        if self.n_neighbors:
+            mix = NeighborMix(bank, nearest_neighbors(bank, self.n_neighbors))
+        if bank.dim() == 2:
+            return TabularViews(self.jitter_scale, self.corruption_rate, bank, mix)
+        return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
 
 
 class NeighborMix:

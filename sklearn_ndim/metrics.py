@@ -17,20 +17,19 @@ import numpy as np
 from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
-from ._divergence import gaussian_fit_kl
-from ._priors import noise_for_capacity, resolve_prior
+from ._priors import resolve_prior
 from ._reports import InformationReport, MarginalTests, PriorMatchReport
 from ._stats import (
     check_embedding,
     check_positive_int,
     energy_test_base,
+    gaussian_fit_kl,
     henze_zirkler_pvalue,
     henze_zirkler_statistic,
     make_rng,
     max_offdiag_correlation,
     sliced_w2,
     subsample,
-    to_gaussian_base,
     unit_directions,
 )
 
@@ -118,7 +117,7 @@ def sliced_wasserstein(Z, prior="gaussian", n_projections=128, random_state=0):
     """
     Z = check_embedding(Z)
     check_positive_int(n_projections, "n_projections")
-    base = to_gaussian_base(Z, resolve_prior(prior))
+    base = resolve_prior(prior).to_gaussian(Z)
     return sliced_w2(base, unit_directions(Z.shape[1], n_projections, make_rng(random_state)))
 
 
@@ -247,7 +246,7 @@ def energy_test(Z, prior="gaussian", n_reference=99, max_samples=2000, random_st
     Z = check_embedding(Z)
     check_positive_int(n_reference, "n_reference")
     check_positive_int(max_samples, "max_samples", minimum=2)
-    base = to_gaussian_base(Z, resolve_prior(prior))
+    base = resolve_prior(prior).to_gaussian(Z)
     statistic, pvalue, _, _ = energy_test_base(base, n_reference, max_samples, random_state)
     return statistic, pvalue
 
@@ -326,7 +325,7 @@ def prior_match_report(
     resolved = resolve_prior(prior)
     rng = make_rng(random_state)
     n_samples, n_components = Z.shape
-    base = to_gaussian_base(Z, resolved)
+    base = resolved.to_gaussian(Z)
     # Directions first, so that ``sw2`` equals sliced_wasserstein(Z, ...) for the same seed.
     directions = unit_directions(n_components, n_projections, rng)
     hz_statistic, hz_pvalue = henze_zirkler(base, max_samples, rng.integers(2**31))
@@ -411,7 +410,7 @@ def information_report(embedder):
     capacity = float(embedder.capacity_)
     mutual_info = float(embedder.mutual_info_)
     ln_batch = math.log(batch_size)
-    ceiling_noise = suggest_noise_scale(embedder.n_components, batch_size, embedder.prior)
+    ceiling_noise = suggest_noise_scale(embedder.n_components_, batch_size, embedder.prior_)
     # "auto" noise gives C = ln B up to rounding; that is not an excess.
     capacity_visible = capacity <= ln_batch * (1 + 1e-9)
     if not capacity_visible:
@@ -479,8 +478,7 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
     check_positive_int(batch_size, "batch_size", minimum=2)
     if not (isinstance(fraction, (int, float, np.number)) and 0 < fraction < math.inf):
         raise ValueError(f"fraction must be a positive finite number; got {fraction!r}.")
-    base = resolve_prior(prior).base
-    return noise_for_capacity(base, n_components, fraction * math.log(batch_size))
+    return resolve_prior(prior).noise_for_capacity(n_components, fraction * math.log(batch_size))
 
 
 # ------------------------------------------------------------------ scorers
@@ -531,7 +529,7 @@ def prior_match_scorer(estimator, X, y=None):
     """
     embedder, Xt = _split_pipeline(estimator, X)
     Z = embedder.transform(Xt)
-    report = prior_match_report(Z, embedder.prior, random_state=0, n_reference=10)
+    report = prior_match_report(Z, embedder.prior_, random_state=0, n_reference=10)
     return -report.sw2_ratio
 
 

@@ -11,7 +11,7 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from ._priors import resolve_prior
-from ._stats import check_embedding, make_rng, to_gaussian_base
+from ._stats import check_embedding, make_rng
 
 __all__ = ["plot_qq", "plot_chi2_qq", "plot_pairs", "plot_training_history"]
 
@@ -139,7 +139,7 @@ def plot_chi2_qq(Z, prior="gaussian", ax=None):
     """
     plt = _pyplot()
     Z = check_embedding(Z)
-    base = to_gaussian_base(Z, resolve_prior(prior))
+    base = resolve_prior(prior).to_gaussian(Z)
     if ax is None:
         fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
     n_components = Z.shape[1]

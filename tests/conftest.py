@@ -1,7 +1,18 @@
-"""Shared fixtures: small generated data and fitted embedders reused per module."""
+"""Shared fixtures: fast training settings, small generated data, seeds."""
+
+from types import MappingProxyType
 
 import numpy as np
 import pytest
+
+#: Training settings that keep a fit well under a second on small data.
+FAST_SETTINGS = MappingProxyType({"max_epochs": 3, "hidden_layer_sizes": (16,), "random_state": 0})
+
+
+@pytest.fixture(scope="session")
+def fast():
+    """Keyword arguments for a fast, seeded fit: ``NoisyInfoMaxEmbedder(**fast)``."""
+    return FAST_SETTINGS
 
 
 @pytest.fixture

@@ -18,13 +18,11 @@ from skorch.callbacks import Callback, EarlyStopping
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 
-FAST = dict(max_epochs=3, hidden_layer_sizes=(32,), random_state=0)
-
 
 @pytest.fixture(scope="module")
-def fitted(blobs):
+def fitted(blobs, fast):
     X, _ = blobs
-    return NoisyInfoMaxEmbedder(n_components=3, **FAST).fit(X)
+    return NoisyInfoMaxEmbedder(n_components=3, **fast).fit(X)
 
 
 def test_fitted_attributes(fitted, blobs):
@@ -50,18 +48,18 @@ def test_gaussian_output_is_standardised_on_training_rows(fitted, blobs):
     np.testing.assert_allclose(np.corrcoef(Z.T), np.eye(3), atol=0.05)
 
 
-def test_uniform_output_lies_in_unit_cube(blobs):
+def test_uniform_output_lies_in_unit_cube(blobs, fast):
     X, _ = blobs
-    embedder = NoisyInfoMaxEmbedder(n_components=2, prior="uniform", noise_scale=0.1, **FAST)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, prior="uniform", noise_scale=0.1, **fast)
     Z = embedder.fit_transform(X)
     assert Z.min() >= 0 and Z.max() <= 1
     assert 0.4 < Z.mean() < 0.6
 
 
-def test_scipy_prior_maps_through_the_probability_integral_transform(blobs):
+def test_scipy_prior_maps_through_the_probability_integral_transform(blobs, fast):
     X, _ = blobs
-    gaussian = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(X)
-    laplace = NoisyInfoMaxEmbedder(n_components=2, prior=stats.laplace(), **FAST).fit(X)
+    gaussian = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    laplace = NoisyInfoMaxEmbedder(n_components=2, prior=stats.laplace(), **fast).fit(X)
     expected = stats.laplace.ppf(stats.norm.cdf(gaussian.transform(X)))
     np.testing.assert_allclose(laplace.transform(X), expected, rtol=1e-6, atol=1e-9)
 
@@ -83,20 +81,20 @@ def test_transform_is_deterministic_and_batch_independent(fitted, blobs):
     np.testing.assert_allclose(full[123:124], fitted.transform(X[123:124]), rtol=0, atol=1e-12)
 
 
-def test_same_seed_gives_bitwise_identical_results(blobs):
+def test_same_seed_gives_bitwise_identical_results(blobs, fast):
     X = blobs[0]
-    first = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(X)
-    second = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(X)
+    first = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    second = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
     np.testing.assert_array_equal(first.transform(X), second.transform(X))
     assert first.mutual_info_ == second.mutual_info_
-    other = NoisyInfoMaxEmbedder(n_components=2, **{**FAST, "random_state": 1}).fit(X)
+    other = NoisyInfoMaxEmbedder(n_components=2, **{**fast, "random_state": 1}).fit(X)
     assert not np.array_equal(first.transform(X), other.transform(X))
 
 
-def test_fit_leaves_global_random_state_untouched(blobs):
+def test_fit_leaves_global_random_state_untouched(blobs, fast):
     torch_state = torch.get_rng_state()
     np_state = np.random.get_state()
-    NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(blobs[0])
+    NoisyInfoMaxEmbedder(n_components=2, **fast).fit(blobs[0])
     assert torch.equal(torch.get_rng_state(), torch_state)
     after = np.random.get_state()
     assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
@@ -129,10 +127,10 @@ def test_clone_and_params_round_trip():
     assert copy.noise_scale == 0.7 and embedder.noise_scale == 0.3
 
 
-def test_pipeline_and_grid_search_with_labels(blobs):
+def test_pipeline_and_grid_search_with_labels(blobs, fast):
     X, y = blobs
     pipe = make_pipeline(
-        StandardScaler(), NoisyInfoMaxEmbedder(n_components=4, **FAST), LogisticRegression()
+        StandardScaler(), NoisyInfoMaxEmbedder(n_components=4, **fast), LogisticRegression()
     )
     search = GridSearchCV(pipe, {"noisyinfomaxembedder__noise_scale": [0.1, 1.0]}, cv=2, n_jobs=2)
     search.fit(X, y)
@@ -140,10 +138,10 @@ def test_pipeline_and_grid_search_with_labels(blobs):
     assert search.best_params_["noisyinfomaxembedder__noise_scale"] in (0.1, 1.0)
 
 
-def test_grid_search_without_labels_uses_score(blobs):
+def test_grid_search_without_labels_uses_score(blobs, fast):
     X, _ = blobs
     search = GridSearchCV(
-        NoisyInfoMaxEmbedder(n_components=2, **FAST), {"noise_scale": [0.3, 1.0]}, cv=2
+        NoisyInfoMaxEmbedder(n_components=2, **fast), {"noise_scale": [0.3, 1.0]}, cv=2
     )
     search.fit(X)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
@@ -157,41 +155,41 @@ def test_score_is_information_minus_mismatch(fitted, blobs):
     assert fitted.score(X) == fitted.score(X)
 
 
-def test_feature_names_and_pandas_output(fitted, blobs):
+def test_feature_names_and_pandas_output(fitted, blobs, fast):
     pd = pytest.importorskip("pandas")
     names = fitted.get_feature_names_out()
     assert list(names) == [f"noisyinfomaxembedder{i}" for i in range(3)]
     frame = pd.DataFrame(blobs[0], columns=[f"f{i}" for i in range(10)])
-    embedder = NoisyInfoMaxEmbedder(n_components=3, **FAST).set_output(transform="pandas")
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **fast).set_output(transform="pandas")
     out = embedder.fit_transform(frame)
     assert list(out.columns) == list(names)
     assert list(embedder.feature_names_in_) == list(frame.columns)
 
 
-def test_batch_size_above_sample_count_still_trains(rng):
+def test_batch_size_above_sample_count_still_trains(rng, fast):
     X = rng.normal(size=(20, 4))
-    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=512, **FAST).fit(X)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=512, **fast).fit(X)
     assert embedder.batch_size_ == 20
     assert embedder.mutual_info_ <= math.log(20)
     assert np.isfinite(embedder.transform(X)).all()
 
 
-def test_noise_free_infomax_has_infinite_capacity(blobs):
-    embedder = NoisyInfoMaxEmbedder(n_components=2, noise_scale=0.0, **FAST).fit(blobs[0])
+def test_noise_free_infomax_has_infinite_capacity(blobs, fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, noise_scale=0.0, **fast).fit(blobs[0])
     assert embedder.capacity_ == math.inf
     assert embedder.noise_scale_ == 0.0
 
 
 @pytest.mark.parametrize("critic", ["separable", "quadratic", "mlp"])
-def test_every_critic_trains(critic, rng):
+def test_every_critic_trains(critic, rng, fast):
     X = rng.normal(size=(64, 4))
-    embedder = NoisyInfoMaxEmbedder(n_components=2, critic=critic, batch_size=32, **FAST).fit(X)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, critic=critic, batch_size=32, **fast).fit(X)
     assert np.isfinite(embedder.mutual_info_)
 
 
-def test_more_training_raises_the_mutual_information(blobs):
+def test_more_training_raises_the_mutual_information(blobs, fast):
     X = blobs[0]
-    params = {**FAST, "batch_size": 64}
+    params = {**fast, "batch_size": 64}
     short = NoisyInfoMaxEmbedder(n_components=4, **{**params, "max_epochs": 1}).fit(X)
     longer = NoisyInfoMaxEmbedder(n_components=4, **{**params, "max_epochs": 20}).fit(X)
     assert longer.mutual_info_ > short.mutual_info_ + 0.15
@@ -206,17 +204,17 @@ class _InterruptAt(Callback):
             raise KeyboardInterrupt
 
 
-def test_ctrl_c_is_not_swallowed(blobs):
-    embedder = NoisyInfoMaxEmbedder(n_components=2, callbacks=[_InterruptAt(1)], **FAST)
+def test_ctrl_c_is_not_swallowed(blobs, fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, callbacks=[_InterruptAt(1)], **fast)
     with pytest.raises(KeyboardInterrupt, match="interrupted after"):
         embedder.fit(blobs[0])
     assert not hasattr(embedder, "net_")
 
 
-def test_early_stopping_is_a_normal_end(blobs):
+def test_early_stopping_is_a_normal_end(blobs, fast):
     stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
     embedder = NoisyInfoMaxEmbedder(
-        n_components=2, callbacks=[stopper], **{**FAST, "max_epochs": 20}
+        n_components=2, callbacks=[stopper], **{**fast, "max_epochs": 20}
     )
     embedder.fit(blobs[0])
     assert embedder.n_iter_ < 20
@@ -231,28 +229,28 @@ class _NaNEncoder(torch.nn.Module):
         return self.linear(x) * float("nan")
 
 
-def test_nan_loss_stops_with_a_named_cause(rng):
-    embedder = NoisyInfoMaxEmbedder(n_components=2, encoder=_NaNEncoder, **FAST)
+def test_nan_loss_stops_with_a_named_cause(rng, fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, encoder=_NaNEncoder, **fast)
     with pytest.raises(FloatingPointError, match="learning rate"):
         embedder.fit(rng.normal(size=(50, 3)))
 
 
-def test_verbosity_levels(blobs, capsys):
+def test_verbosity_levels(blobs, capsys, fast):
     X = blobs[0]
-    NoisyInfoMaxEmbedder(n_components=2, verbose=0, **FAST).fit(X)
+    NoisyInfoMaxEmbedder(n_components=2, verbose=0, **fast).fit(X)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-    NoisyInfoMaxEmbedder(n_components=2, verbose=1, **FAST).fit(X)
+    NoisyInfoMaxEmbedder(n_components=2, verbose=1, **fast).fit(X)
     table = capsys.readouterr().out
     for column in ("train_loss", "mutual_info", "capacity", "dur"):
         assert column in table
-    NoisyInfoMaxEmbedder(n_components=2, verbose=2, **FAST).fit(X)
+    NoisyInfoMaxEmbedder(n_components=2, verbose=2, **fast).fit(X)
     captured = capsys.readouterr()
     assert "mutual_info" in captured.out
     assert "it/s" in captured.err or "it/s" in captured.out
 
 
-def test_custom_encoder_class_and_instance(rng):
+def test_custom_encoder_class_and_instance(rng, fast):
     X = rng.normal(size=(60, 5))
 
     class Tiny(torch.nn.Module):
@@ -263,10 +261,10 @@ def test_custom_encoder_class_and_instance(rng):
         def forward(self, x):
             return self.linear(x)
 
-    by_class = NoisyInfoMaxEmbedder(n_components=2, encoder=Tiny, **FAST).fit(X)
+    by_class = NoisyInfoMaxEmbedder(n_components=2, encoder=Tiny, **fast).fit(X)
     instance = torch.nn.Linear(5, 2)
     weights = instance.weight.detach().clone()
-    by_instance = NoisyInfoMaxEmbedder(n_components=2, encoder=instance, **FAST)
+    by_instance = NoisyInfoMaxEmbedder(n_components=2, encoder=instance, **fast)
     by_instance.fit(X)
     assert torch.equal(instance.weight, weights), "the user's module must not be trained in place"
     first = by_instance.transform(X)
@@ -275,9 +273,9 @@ def test_custom_encoder_class_and_instance(rng):
 
 
 @pytest.mark.parametrize("prior", ["gaussian", "uniform", stats.laplace()])
-def test_score_samples_ranks_outliers_below_inliers(blobs, prior):
+def test_score_samples_ranks_outliers_below_inliers(blobs, prior, fast):
     X = blobs[0]
-    embedder = NoisyInfoMaxEmbedder(n_components=3, prior=prior, **{**FAST, "max_epochs": 10})
+    embedder = NoisyInfoMaxEmbedder(n_components=3, prior=prior, **{**fast, "max_epochs": 10})
     embedder.fit(X)
     inliers = embedder.score_samples(X[:50])
     outliers = embedder.score_samples(X[:50] * 6.0 + 20.0)
@@ -288,12 +286,69 @@ def test_score_samples_ranks_outliers_below_inliers(blobs, prior):
         np.testing.assert_allclose(inliers, expected)
 
 
-def test_a_model_that_learned_nothing_warns(rng):
+def test_a_model_that_learned_nothing_warns(rng, fast):
     from sklearn.exceptions import ConvergenceWarning
 
     X = rng.normal(size=(40, 3))
     embedder = NoisyInfoMaxEmbedder(
-        n_components=2, corruption_rate=0.99, jitter_scale=50.0, **{**FAST, "max_epochs": 1}
+        n_components=2, corruption_rate=0.99, jitter_scale=50.0, **{**fast, "max_epochs": 1}
     )
     with pytest.warns(ConvergenceWarning, match="learned nothing"):
         embedder.fit(X)
+
+
+# ------------------------------------------------------------- atomic fit
+
+
+def _fitted_state(embedder):
+    return {
+        key: value for key, value in vars(embedder).items() if key.endswith("_") or key == "_seed"
+    }
+
+
+@pytest.mark.parametrize("failure", ["interrupt", "diverge", "bad input"])
+def test_a_failed_fit_leaves_a_fresh_estimator_unfitted(blobs, fast, failure):
+    from sklearn.exceptions import NotFittedError
+
+    X = blobs[0]
+    params = {
+        "interrupt": {"callbacks": [_InterruptAt(1)]},
+        "diverge": {"encoder": _NaNEncoder},
+        "bad input": {},
+    }[failure]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast, **params)
+    before = dict(vars(embedder))
+    with pytest.raises((KeyboardInterrupt, FloatingPointError, ValueError)):
+        embedder.fit(X[:, :3] if failure == "diverge" else (X if failure != "bad input" else X[:1]))
+    assert vars(embedder).keys() == before.keys()
+    with pytest.raises(NotFittedError):
+        embedder.transform(X)
+
+
+@pytest.mark.parametrize("failure", ["interrupt", "bad input", "bad parameter"])
+def test_a_failed_refit_leaves_the_fitted_estimator_exactly_as_it_was(blobs, fast, failure):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    state = _fitted_state(embedder)
+    expected = embedder.transform(X)
+    if failure == "interrupt":
+        embedder.set_params(callbacks=[_InterruptAt(1)])
+        new_data = X[:, :5] * 2.0
+    elif failure == "bad input":
+        new_data = np.full((30, 7), np.nan)
+    else:
+        embedder.set_params(device="meta")
+        new_data = X[:, :5]
+    with pytest.raises((KeyboardInterrupt, ValueError)):
+        embedder.fit(new_data)
+    embedder.set_params(callbacks=None, device="cpu")
+    assert _fitted_state(embedder).keys() == state.keys()
+    for key, value in state.items():
+        assert _fitted_state(embedder)[key] is value, key
+    np.testing.assert_array_equal(embedder.transform(X), expected)
+
+
+def test_fitted_pickles_drop_the_optimiser_state(fitted):
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert not hasattr(restored.net_, "optimizer_")
+    assert hasattr(fitted.net_, "optimizer_")

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from scipy import stats
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
-
-FAST = dict(max_epochs=2, hidden_layer_sizes=(16,), random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -23,21 +22,21 @@ def table():
         (np.empty((0, 3)), "0 sample"),
         (np.ones((1, 3)), "1 sample"),
         (np.array([["a", "b"], ["c", "d"]], dtype=object), "could not convert"),
-        (np.full((10, 3), 1e300), "float32 range"),
+        (np.random.default_rng(0).normal(size=(10, 3)) * 1e200, "overflows float64"),
     ],
 )
-def test_bad_training_data(X, message):
+def test_bad_training_data(X, message, fast):
     with pytest.raises(ValueError, match=message):
-        NoisyInfoMaxEmbedder(**FAST).fit(X)
+        NoisyInfoMaxEmbedder(**fast).fit(X)
 
 
-def test_sparse_input_is_refused_with_a_fix(table):
+def test_sparse_input_is_refused_with_a_fix(table, fast):
     with pytest.raises(TypeError, match="dense data is required"):
-        NoisyInfoMaxEmbedder(**FAST).fit(sp.csr_matrix(table))
+        NoisyInfoMaxEmbedder(**fast).fit(sp.csr_matrix(table))
 
 
-def test_wrong_feature_count_at_transform(table):
-    embedder = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(table)
+def test_wrong_feature_count_at_transform(table, fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(table)
     with pytest.raises(ValueError, match="5 features"):
         embedder.transform(table[:, :4])
 
@@ -56,15 +55,15 @@ def test_wrong_feature_count_at_transform(table):
         ({"n_components": 50, "batch_size": 20}, ValueError, "whiten"),
     ],
 )
-def test_bad_parameters(table, params, error, message):
+def test_bad_parameters(table, params, error, message, fast):
     with pytest.raises(error, match=message):
-        NoisyInfoMaxEmbedder(**{**FAST, **params}).fit(table)
+        NoisyInfoMaxEmbedder(**{**fast, **params}).fit(table)
 
 
-def test_images_in_every_layout_give_the_same_embedding():
+def test_images_in_every_layout_give_the_same_embedding(fast):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(48, 1, 8, 8)).astype(np.uint8)
-    params = dict(n_components=2, **FAST)
+    params = dict(n_components=2, **fast)
     by_4d = NoisyInfoMaxEmbedder(**params).fit(images)
     by_3d = NoisyInfoMaxEmbedder(**params).fit(images[:, 0])
     flat = NoisyInfoMaxEmbedder(image_shape=(8, 8), **params).fit(images.reshape(48, -1))
@@ -77,37 +76,140 @@ def test_images_in_every_layout_give_the_same_embedding():
     assert by_4d.n_features_in_ == 64
 
 
-def test_image_shape_mismatch_at_transform():
+def test_image_shape_mismatch_at_transform(fast):
     images = np.random.default_rng(0).random((20, 3, 6, 6))
-    embedder = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit(images)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
     with pytest.raises(ValueError, match="images of shape"):
         embedder.transform(np.random.default_rng(1).random((5, 1, 6, 6)))
 
 
-def test_conv_encoder_needs_images(table):
+def test_conv_encoder_needs_images(table, fast):
     with pytest.raises(ValueError, match="needs images"):
-        NoisyInfoMaxEmbedder(encoder="conv", **FAST).fit(table)
+        NoisyInfoMaxEmbedder(encoder="conv", **fast).fit(table)
 
 
-def test_encoder_with_the_wrong_output_is_refused(table):
+def test_encoder_with_the_wrong_output_is_refused(table, fast):
     with pytest.raises(ValueError, match="must return"):
-        NoisyInfoMaxEmbedder(n_components=3, encoder=torch.nn.Linear(5, 2), **FAST).fit(table)
+        NoisyInfoMaxEmbedder(n_components=3, encoder=torch.nn.Linear(5, 2), **fast).fit(table)
 
 
-def test_encoder_callable_must_build_a_module(table):
+def test_encoder_callable_must_build_a_module(table, fast):
     with pytest.raises(TypeError, match="not a torch.nn.Module"):
-        NoisyInfoMaxEmbedder(encoder=lambda **kwargs: "mlp", **FAST).fit(table)
+        NoisyInfoMaxEmbedder(encoder=lambda **kwargs: "mlp", **fast).fit(table)
 
 
-def test_constant_features_stay_finite():
+def test_constant_features_stay_finite(fast):
     X = np.random.default_rng(0).normal(size=(30, 4))
     X[:, 2] = 7.0
-    Z = NoisyInfoMaxEmbedder(n_components=2, **FAST).fit_transform(X)
+    Z = NoisyInfoMaxEmbedder(n_components=2, **fast).fit_transform(X)
     assert np.isfinite(Z).all()
 
 
-def test_callbacks_classes_are_refused(table):
+def test_callbacks_classes_are_refused(table, fast):
     from skorch.callbacks import EpochTimer
 
     with pytest.raises(TypeError, match="instances"):
-        NoisyInfoMaxEmbedder(callbacks=[EpochTimer], **FAST).fit(table)
+        NoisyInfoMaxEmbedder(callbacks=[EpochTimer], **fast).fit(table)
+
+
+# ------------------------------------------------------------ audit faults
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"n_components": True}, TypeError, "not the boolean True"),
+        ({"noise_scale": 1e-300}, ValueError, "noise_scale"),
+        ({"noise_scale": 1e300}, ValueError, "noise_scale"),
+        ({"device": "meta"}, ValueError, "cannot train or embed"),
+        ({"prior": stats.norm(loc=[0.0, 1.0])}, ValueError, "finite scalar parameters"),
+        ({"prior": stats.beta(np.nan, 2.0)}, ValueError, "finite scalar parameters"),
+    ],
+)
+def test_nonsense_parameters_are_refused_before_training(table, fast, params, error, message):
+    with pytest.raises(error, match=message):
+        NoisyInfoMaxEmbedder(**{**fast, **params}).fit(table)
+
+
+def test_channels_last_images_are_detected(fast):
+    images = np.random.default_rng(0).random((20, 12, 12, 3))
+    with pytest.raises(ValueError, match="channels-last"):
+        NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
+
+
+def test_a_large_offset_does_not_destroy_the_signal(fast):
+    X = np.random.default_rng(0).normal(size=(200, 5))
+    plain = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    shifted = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X + 1e8)
+    # 1e8 + x keeps x to about 1e-8; training amplifies that round-off a little.
+    np.testing.assert_allclose(shifted.transform(X + 1e8), plain.transform(X), atol=0.05)
+
+
+@pytest.mark.parametrize(
+    "prior",
+    [stats.laplace(), stats.expon(), stats.t(df=5), stats.beta(2.0, 3.0), stats.cauchy()],
+    ids=lambda p: p.dist.name,
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scipy_priors_stay_finite_far_from_the_training_data(blobs, fast, prior, dtype):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, prior=prior, **fast).fit(X)
+    for scale in (1.0, 10.0, 1e4):
+        Z = embedder.transform((scale * X).astype(dtype))
+        assert Z.dtype == dtype and np.all(np.isfinite(Z))
+    low, high = prior.support()
+    Z = embedder.transform((1e4 * X).astype(dtype))
+    assert Z.min() >= low and Z.max() <= high
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_uniform_outputs_stay_in_the_open_cube(blobs, fast, dtype):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, prior="uniform", noise_scale=0.1, **fast)
+    Z = embedder.fit(X).transform((1e4 * X).astype(dtype))
+    assert Z.min() > 0 and Z.max() < 1
+
+
+def test_score_refuses_too_few_rows_and_discrete_data_clearly(fast):
+    rng = np.random.default_rng(0)
+    binary = rng.integers(0, 2, size=(500, 4)).astype(float)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(binary)
+    with pytest.raises(ValueError, match="16 distinct rows among 500"):
+        embedder.score(binary)
+    continuous = NoisyInfoMaxEmbedder(n_components=3, **fast).fit(rng.normal(size=(60, 4)))
+    with pytest.raises(ValueError, match="at least n_components \\+ 2 = 5 rows"):
+        continuous.score(rng.normal(size=(4, 4)))
+    assert np.isfinite(continuous.score(rng.normal(size=(60, 4))))
+
+
+def test_parameters_changed_after_fit_do_not_reinterpret_the_model(blobs, fast):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    before = (
+        embedder.transform(X),
+        embedder.score(X),
+        embedder.score_samples(X),
+        embedder.estimate_mutual_info(X),
+    )
+    embedder.set_params(
+        prior="uniform", n_neighbors=0, jitter_scale=2.0, noise_scale=3.0, batch_size=16
+    )
+    after = (
+        embedder.transform(X),
+        embedder.score(X),
+        embedder.score_samples(X),
+        embedder.estimate_mutual_info(X),
+    )
+    np.testing.assert_array_equal(after[0], before[0])
+    assert after[1] == before[1] and after[3] == before[3]
+    np.testing.assert_array_equal(after[2], before[2])
+
+
+def test_values_float32_cannot_hold_are_refused_clearly(fast):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(ValueError, match="overflow float32"):
+        NoisyInfoMaxEmbedder(standardize=False, **fast).fit(X * 1e39)
+    tiny = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X * 1e-30)
+    with pytest.raises(ValueError, match="overflow float32 once standardised"):
+        tiny.transform(np.full((2, 3), 1e10, dtype=np.float32))
+    assert np.isfinite(tiny.transform(np.full((2, 3), 1e10))).all()

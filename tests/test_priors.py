@@ -1,48 +1,129 @@
+"""Priors and their channels: capacity, noise, maps between spaces, tails."""
+
+import json
 import math
 
 import numpy as np
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from sklearn_ndim._priors import channel_capacity, noise_for_capacity, resolve_prior
+from sklearn_ndim._priors import (
+    GAUSSIAN_LIMIT,
+    GaussianPrior,
+    ScipyPrior,
+    UniformPrior,
+    prior_from_config,
+    resolve_prior,
+)
+
+TAILED = [
+    stats.laplace(loc=1.0, scale=2.0),
+    stats.expon(),
+    stats.t(df=5),
+    stats.t(df=1.5),
+    stats.beta(2, 3),
+    stats.cauchy(),
+    stats.lognorm(1.0),
+    stats.gamma(2.0),
+]
 
 
 def test_capacity_formulas():
-    assert channel_capacity("gaussian", 16, 1.0) == pytest.approx(8 * math.log(2))
-    assert channel_capacity("uniform", 4, 0.5) == pytest.approx(4 * math.log(2))
-    assert channel_capacity("gaussian", 3, 0) == math.inf
+    assert GaussianPrior().capacity(16, 1.0) == pytest.approx(8 * math.log(2))
+    assert UniformPrior().capacity(4, 0.5) == pytest.approx(4 * math.log(2))
+    assert GaussianPrior().capacity(3, 0) == math.inf
+    assert ScipyPrior(stats.laplace()).capacity(16, 1.0) == GaussianPrior().capacity(16, 1.0)
 
 
-@pytest.mark.parametrize("base", ["gaussian", "uniform"])
+@pytest.mark.parametrize("prior", ["gaussian", "uniform"])
 @pytest.mark.parametrize("capacity", [0.5, math.log(256), 20.0])
-def test_noise_for_capacity_inverts_capacity(base, capacity):
-    noise = noise_for_capacity(base, 8, capacity)
-    assert channel_capacity(base, 8, noise) == pytest.approx(capacity)
+def test_noise_for_capacity_inverts_capacity(prior, capacity):
+    prior = resolve_prior(prior)
+    assert prior.capacity(8, prior.noise_for_capacity(8, capacity)) == pytest.approx(capacity)
 
 
 def test_reference_sigmas_where_capacity_meets_log_batch():
     # REFERENCE.md: for B = 256, sigma is about 0.58 at d = 8 and 1.0 at d = 16.
-    assert noise_for_capacity("gaussian", 8, math.log(256)) == pytest.approx(0.577, abs=1e-3)
-    assert noise_for_capacity("gaussian", 16, math.log(256)) == pytest.approx(1.0, abs=1e-3)
+    assert GaussianPrior().noise_for_capacity(8, math.log(256)) == pytest.approx(0.577, abs=1e-3)
+    assert GaussianPrior().noise_for_capacity(16, math.log(256)) == pytest.approx(1.0, abs=1e-3)
 
 
-def test_named_priors():
-    assert resolve_prior("gaussian").is_base and resolve_prior("uniform").base == "uniform"
+def test_channel_noise_has_the_requested_law():
+    generator = torch.Generator().manual_seed(0)
+    zeros = torch.zeros(20000, 2)
+    gaussian = GaussianPrior().add_noise(zeros, 0.5, generator)
+    assert abs(gaussian.std().item() - 0.5) < 0.01
+    uniform = UniformPrior().add_noise(zeros, 0.2, generator)
+    assert 0.19 < uniform.abs().max() <= 0.2
+    x = torch.randn(4, 2)
+    assert GaussianPrior().add_noise(x, 0) is x
 
 
-def test_scipy_prior_round_trips_through_the_base_space():
-    prior = resolve_prior(stats.laplace(loc=1.0, scale=2.0))
-    assert prior.base == "gaussian" and not prior.is_base
-    z = np.linspace(-9, 9, 41).reshape(-1, 1)
-    x = prior.from_base(z)
-    assert np.isfinite(x).all() and np.all(np.diff(x[:, 0]) > 0)
-    np.testing.assert_allclose(prior.to_base(x), z, atol=1e-6)
+def test_squash_and_its_inverse_agree_between_torch_and_numpy():
+    g = np.linspace(-6, 6, 25)
+    u = UniformPrior().to_channel(torch.as_tensor(g)).numpy()
+    np.testing.assert_allclose(u, UniformPrior().from_gaussian(g), rtol=1e-8)
+    np.testing.assert_allclose(UniformPrior().to_gaussian(u), g, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_uniform_outputs_lie_in_the_open_cube(dtype):
+    u = UniformPrior().from_gaussian(np.array([-1e4, -40.0, 0.0, 40.0, 1e4]), dtype)
+    assert u.dtype == dtype and u.min() > 0 and u.max() < 1
+    assert np.all(np.isfinite(UniformPrior().to_gaussian(np.array([-1.0, 0.0, 1.0, 2.0]))))
+
+
+@pytest.mark.parametrize("marginal", TAILED, ids=lambda m: m.dist.name)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_probability_integral_transform_is_finite_and_monotone_in_the_tails(marginal, dtype):
+    prior = resolve_prior(marginal)
+    g = np.concatenate([-np.logspace(4, -3, 60), [0.0], np.logspace(-3, 4, 60)])
+    x = prior.from_gaussian(g, dtype)
+    assert x.dtype == dtype and np.all(np.isfinite(x))
+    assert np.all(np.diff(x.astype(np.float64)) >= 0)
+    back = prior.to_gaussian(prior.from_gaussian(g))
+    assert np.all(np.isfinite(back)) and np.all(np.abs(back) <= GAUSSIAN_LIMIT)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(-8.0, 8.0),
+    st.sampled_from(["laplace", "expon", "t", "lognorm", "gumbel_r"]),
+)
+def test_probability_integral_transform_round_trips_in_the_bulk(g, name):
+    marginal = {"t": stats.t(df=4), "lognorm": stats.lognorm(0.7)}.get(name, None)
+    prior = resolve_prior(marginal or getattr(stats, name)())
+    x = prior.from_gaussian(np.array([g]))
+    assert prior.to_gaussian(x)[0] == pytest.approx(g, abs=1e-6)
+
+
+def test_prior_samples_map_to_standard_normal():
+    prior = resolve_prior(stats.gamma(3.0))
+    g = prior.to_gaussian(prior.sample(4000, 2, random_state=0))
+    assert stats.kstest(g.ravel(), "norm").pvalue > 0.01
 
 
 def test_logpdf_sums_over_dimensions():
-    prior = resolve_prior("gaussian")
-    x = np.zeros((1, 3))
-    assert prior.logpdf(x)[0] == pytest.approx(3 * stats.norm.logpdf(0))
+    assert GaussianPrior().logpdf(np.zeros((1, 3)))[0] == pytest.approx(3 * stats.norm.logpdf(0))
+
+
+@pytest.mark.parametrize(
+    "prior", ["gaussian", "uniform", stats.laplace(loc=1.0, scale=2.0), stats.t(df=3)]
+)
+def test_configs_round_trip_through_json(prior):
+    resolved = resolve_prior(prior)
+    rebuilt = prior_from_config(json.loads(json.dumps(resolved.get_config())))
+    assert rebuilt == resolved and type(rebuilt) is type(resolved)
+
+
+def test_foreign_configs_are_refused():
+    with pytest.raises(ValueError, match="unknown scipy.stats"):
+        prior_from_config({"kind": "scipy", "distribution": "os.system", "args": []})
+    with pytest.raises(ValueError, match="not a prior"):
+        prior_from_config({"kind": "exec"})
 
 
 @pytest.mark.parametrize(
@@ -50,7 +131,11 @@ def test_logpdf_sums_over_dimensions():
     [
         ("cauchy", "not supported"),
         (stats.poisson(3), "continuous"),
-        (42, "frozen scipy.stats"),
+        (42, "frozen univariate"),
+        (stats.norm(loc=[0.0, 1.0]), "finite scalar parameters"),
+        (stats.beta(a=np.nan, b=2.0), "finite scalar parameters"),
+        (stats.norm(scale=-1.0), "not a valid distribution"),
+        (stats.multivariate_normal(), "frozen univariate"),
     ],
 )
 def test_bad_priors_are_refused_clearly(bad, message):

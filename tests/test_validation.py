@@ -1,41 +1,8 @@
-import numpy as np
 import pytest
 import torch
 from skorch.callbacks import EarlyStopping
 
-from sklearn_ndim._validation import (
-    check_callbacks,
-    check_image_shape,
-    resolve_device,
-    split_image_shape,
-)
-
-
-def test_image_arrays_are_flattened_with_their_shape():
-    flat, shape = split_image_shape(np.zeros((5, 3, 4, 6)), None)
-    assert flat.shape == (5, 72) and shape == (3, 4, 6)
-    flat, shape = split_image_shape(np.zeros((5, 4, 6)), None)
-    assert flat.shape == (5, 24) and shape == (1, 4, 6)
-    assert split_image_shape(np.zeros((5, 24)), (4, 6))[1] == (1, 4, 6)
-    assert split_image_shape(np.zeros((5, 24)), None)[1] is None
-
-
-@pytest.mark.parametrize(
-    "X, image_shape, message",
-    [
-        (np.zeros((5, 24)), (5, 5), "holds 25 values"),
-        (np.zeros((5, 4, 6)), (1, 6, 4), "image_shape"),
-        (np.zeros((2, 2, 2, 2, 2)), None, "5 dimensions"),
-    ],
-)
-def test_image_shape_mismatches(X, image_shape, message):
-    with pytest.raises(ValueError, match=message):
-        split_image_shape(X, image_shape)
-
-
-def test_bad_image_shape():
-    with pytest.raises(ValueError, match="positive integers"):
-        check_image_shape((0, 4))
+from sklearn_ndim._validation import check_callbacks, check_not_bool, resolve_device
 
 
 def test_devices():
@@ -43,6 +10,9 @@ def test_devices():
     assert resolve_device("auto").type in ("cpu", "cuda")
     with pytest.raises(ValueError, match="not a torch device"):
         resolve_device("gpu0")
+    for unusable in ("meta", "cpu:0" if False else "xla"):
+        with pytest.raises(ValueError, match="cannot train|not a torch device"):
+            resolve_device(unusable)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             resolve_device("cuda")
@@ -55,3 +25,9 @@ def test_callbacks_must_be_instances():
         check_callbacks([EarlyStopping])
     with pytest.raises(TypeError, match="Callback instances"):
         check_callbacks(["print"])
+
+
+def test_booleans_are_not_integers():
+    check_not_bool(3, "n_components")
+    with pytest.raises(TypeError, match="not the boolean True"):
+        check_not_bool(True, "n_components")

@@ -1,6 +1,8 @@
+"""Numerical kernels: KL estimates to N(0, I)."""
+
 import numpy as np
 
-from sklearn_ndim._divergence import excess_kl, gaussian_fit_kl, marginal_negentropy
+from sklearn_ndim._stats import excess_kl, gaussian_fit_kl, marginal_negentropy
 
 
 def test_gaussian_fit_kl_of_a_scaled_gaussian():
@@ -20,3 +22,8 @@ def test_excess_kl_is_near_zero_for_the_prior_and_large_for_correlated_data():
     assert abs(excess_kl(rng.standard_normal((500, 8)))) < 0.1
     correlated = rng.standard_normal((500, 8)) @ (np.eye(8) + 0.8)
     assert excess_kl(correlated / correlated.std(0)) > 1.0
+
+
+def test_excess_kl_of_a_discrete_sample_is_infinite():
+    z = np.repeat(np.random.default_rng(2).standard_normal((8, 2)), 60, axis=0)
+    assert excess_kl(z) == np.inf

@@ -1,0 +1,167 @@
+"""Input layout and scaling: images to rows, and standardisation in float64.
+
+Standardising happens in float64 *before* the cast to the network's float32,
+so features with a large offset (say ``1e8 + x``) keep their signal. Large
+arrays (and numpy memmaps) are processed in chunks of rows, never copied
+whole in float64.
+"""
+
+import numbers
+
+import numpy as np
+import torch
+
+__all__ = ["check_image_shape", "split_image_shape", "InputScaler", "CHUNK_ROWS"]
+
+#: Rows handled at once when computing statistics or converting arrays.
+CHUNK_ROWS = 8192
+# A trailing axis of 1, 3 or 4 after an axis longer than 4 looks like
+# channels-last (n, H, W, C): images with more than 4 channels of such a
+# narrow width are far rarer than a transposed RGB or greyscale array.
+_CHANNEL_COUNTS = (1, 3, 4)
+
+
+def check_image_shape(image_shape):
+    """Validate ``image_shape`` and return it as ``(channels, height, width)``."""
+    shape = tuple(image_shape)
+    if len(shape) == 2:
+        shape = (1,) + shape
+    if len(shape) != 3 or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in shape
+    ):
+        raise ValueError(
+            "image_shape must be (height, width) or (channels, height, width) with positive "
+            f"integers; got {image_shape!r}."
+        )
+    return tuple(int(s) for s in shape)
+
+
+def split_image_shape(X, image_shape):
+    """Flatten image arrays and find the shape of one sample.
+
+    Parameters
+    ----------
+    X : array-like
+        ``(n, features)``, ``(n, H, W)`` or ``(n, C, H, W)`` (channels first).
+    image_shape : tuple or None
+        The estimator's ``image_shape`` parameter.
+
+    Returns
+    -------
+    X_flat : array-like
+        ``X`` with images flattened to rows (other inputs unchanged).
+    sample_shape : tuple of int or None
+        ``(C, H, W)`` for images, None for tabular rows.
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is None or ndim <= 2:
+        if image_shape is None:
+            return X, None
+        shape = check_image_shape(image_shape)
+        n_features = X.shape[1] if ndim == 2 else None
+        if n_features is not None and n_features != int(np.prod(shape)):
+            raise ValueError(
+                f"image_shape={image_shape!r} holds {int(np.prod(shape))} values per image but X "
+                f"has {n_features} features per row; pass the shape of one image."
+            )
+        return X, shape
+    if ndim not in (3, 4):
+        raise ValueError(
+            f"X has {ndim} dimensions; expected (n_samples, n_features), (n_samples, H, W) "
+            "or (n_samples, C, H, W)."
+        )
+    if ndim == 4 and X.shape[3] in _CHANNEL_COUNTS and X.shape[1] > max(_CHANNEL_COUNTS):
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}, which looks channels-last (n, H, W, C); the "
+            "embedder expects channels first (n, C, H, W). Pass np.moveaxis(X, -1, 1)."
+        )
+    shape = tuple(X.shape[1:]) if ndim == 4 else (1,) + tuple(X.shape[1:])
+    if image_shape is not None and check_image_shape(image_shape) != shape:
+        raise ValueError(
+            f"X holds images of shape {shape} but image_shape={image_shape!r}; make them agree "
+            "or leave image_shape=None."
+        )
+    return np.asarray(X).reshape(X.shape[0], -1), shape
+
+
+def _chunks(n_rows, chunk_rows=CHUNK_ROWS):
+    for start in range(0, n_rows, chunk_rows):
+        yield slice(start, min(start + chunk_rows, n_rows))
+
+
+class InputScaler:
+    """Per-feature (or per-image-channel) standardisation, computed in float64.
+
+    Parameters
+    ----------
+    mean, scale : ndarray of shape (n_features,)
+        Offsets and scales of the flat rows; constant features have scale 1.
+    """
+
+    def __init__(self, mean, scale):
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, X, sample_shape=None, standardize=True):
+        """Statistics of the flat rows ``X`` in two exact float64 passes over chunks.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Validated rows (a memmap is read chunk by chunk).
+        sample_shape : tuple of int or None
+            ``(C, H, W)`` for images: one mean and scale per channel.
+        standardize : bool
+            False gives the identity scaling.
+        """
+        n_samples, n_features = X.shape
+        if not standardize:
+            return cls(np.zeros(n_features), np.ones(n_features))
+        groups = (
+            np.arange(n_features)
+            if sample_shape is None
+            else np.repeat(np.arange(sample_shape[0]), n_features // sample_shape[0])
+        )
+        counts = np.bincount(groups) * n_samples
+        total = np.zeros(groups.max() + 1)
+        for rows in _chunks(n_samples):
+            total += np.bincount(groups, X[rows].sum(axis=0, dtype=np.float64))
+        mean = (total / counts)[groups]
+        squares = np.zeros_like(total)
+        for rows in _chunks(n_samples):
+            centred = X[rows].astype(np.float64) - mean
+            squares += np.bincount(groups, np.einsum("ij,ij->j", centred, centred))
+        variance = squares / counts
+        if not np.all(np.isfinite(variance)):
+            raise ValueError(
+                "X has features whose spread overflows float64 when squared (values beyond "
+                "about 1e154); rescale them before fitting."
+            )
+        group_mean = total / counts
+        # scikit-learn's test for a constant feature: a variance within the
+        # round-off of the two-pass computation is zero, and gets scale 1.
+        eps = np.finfo(np.float64).eps
+        constant = variance <= counts * eps * variance + (counts * group_mean * eps) ** 2
+        scale = np.where(constant, 1.0, np.sqrt(variance))
+        return cls(mean, scale[groups])
+
+    def transform(self, X, dtype=np.float32):
+        """Standardised ``X`` computed in float64, returned in ``dtype``."""
+        out = np.empty(X.shape, dtype=dtype)
+        for rows in _chunks(X.shape[0]):
+            out[rows] = (X[rows].astype(np.float64) - self.mean) / self.scale
+        return out
+
+    def to_tensor(self, X, device, dtype=torch.float32):
+        """Standardised ``X`` as a tensor on ``device``; refuse values ``dtype`` cannot hold."""
+        numpy_dtype = np.float64 if dtype == torch.float64 else np.float32
+        with np.errstate(over="ignore"):
+            scaled = self.transform(X, numpy_dtype)
+        if not np.isfinite(scaled).all():
+            raise ValueError(
+                f"X has values that overflow {np.dtype(numpy_dtype).name} once standardised with "
+                "the training statistics (beyond 3.4e38 in float32): rescale the features, or "
+                "keep standardize=True."
+            )
+        return torch.from_numpy(scaled).to(device)

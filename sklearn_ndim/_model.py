@@ -1,0 +1,411 @@
+"""The torch modules: encoders, the output normaliser, critics, and their wiring.
+
+Data flow of one training batch (see :func:`sklearn_ndim._training.contrastive_scores`)::
+
+    two views -> encoder f -> OutputNormalizer -> Gaussian output g
+      branch a: prior.to_channel(g_a)                      (clean)
+      branch b: prior.add_noise(prior.to_channel(g_b))     (noisy)
+    -> critic(a, b): a (B, B) matrix of scores -> InfoNCE
+
+The normaliser has no affine parameters on purpose: a learned scale would let
+the encoder grow its output and make the noise meaningless.
+"""
+
+import copy
+import math
+from numbers import Integral
+
+import torch
+from torch import nn
+
+__all__ = [
+    "MLPEncoder",
+    "ConvEncoder",
+    "build_encoder",
+    "OutputNormalizer",
+    "SeparableCritic",
+    "QuadraticCritic",
+    "MLPCritic",
+    "make_critic",
+    "InfoMaxModule",
+    "check_encoder_output",
+]
+
+
+# ------------------------------------------------------------------ encoders
+
+
+class MLPEncoder(nn.Module):
+    """Multi-layer perceptron for tabular rows.
+
+    Each hidden layer is ``Linear -> BatchNorm1d -> LeakyReLU(0.01)``; the last
+    layer is linear. The method's output normaliser comes after it.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_components : int
+        Output dimension ``d``.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Width of each hidden layer.
+    """
+
+    def __init__(self, n_features, n_components, hidden_layer_sizes=(256, 256)):
+        super().__init__()
+        layers = []
+        width = n_features
+        for hidden in hidden_layer_sizes:
+            layers += [nn.Linear(width, hidden), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.01)]
+            width = hidden
+        layers.append(nn.Linear(width, n_components))
+        self.network = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.network(x)
+
+
+class ConvEncoder(nn.Module):
+    """Small convolutional network for images, sized for a CPU.
+
+    Up to three blocks ``Conv3x3 -> BatchNorm2d -> LeakyReLU(0.01) -> MaxPool2``
+    (the pool is skipped once the image is smaller than 2 pixels), an
+    adaptive average pool to at most 3x3, then
+    ``Linear(hidden) -> LeakyReLU -> Linear(d)``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    n_components : int
+        Output dimension ``d``.
+    channels : tuple of int, default=(16, 32, 64)
+        Output channels of the convolutional blocks.
+    hidden_size : int, default=128
+        Width of the dense layer before the output.
+    """
+
+    def __init__(self, image_shape, n_components, channels=(16, 32, 64), hidden_size=128):
+        super().__init__()
+        in_channels, height, width = image_shape
+        layers = []
+        for out_channels in channels:
+            layers += [
+                nn.Conv2d(in_channels, out_channels, 3, padding=1),
+                nn.BatchNorm2d(out_channels),
+                nn.LeakyReLU(0.01),
+            ]
+            if min(height, width) >= 2:
+                layers.append(nn.MaxPool2d(2))
+                height, width = height // 2, width // 2
+            in_channels = out_channels
+        pooled = (min(height, 3), min(width, 3))
+        layers.append(nn.AdaptiveAvgPool2d(pooled))
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(in_channels * pooled[0] * pooled[1], hidden_size),
+            nn.LeakyReLU(0.01),
+            nn.Linear(hidden_size, n_components),
+        )
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def build_encoder(encoder, image_shape, n_features, n_components, hidden_layer_sizes):
+    """Instantiate the encoder named or given by the ``encoder`` parameter.
+
+    Parameters
+    ----------
+    encoder : {"auto", "mlp", "conv"}, callable or torch.nn.Module
+        The estimator's ``encoder`` parameter.
+    image_shape : tuple of int or None
+        ``(C, H, W)`` for image input, None for tabular rows.
+    n_features : int
+        Values per row (pixels for images).
+    n_components : int
+        Output dimension.
+    hidden_layer_sizes : tuple of int
+        Hidden widths of the MLP encoder.
+
+    Returns
+    -------
+    encoder : torch.nn.Module
+    input_shape : tuple of int
+        Shape of one sample as the encoder receives it.
+    """
+    kind = encoder
+    if isinstance(encoder, str) and encoder == "auto":
+        kind = "conv" if image_shape is not None else "mlp"
+    if isinstance(kind, str) and kind == "mlp":
+        sizes = tuple(hidden_layer_sizes)
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers; got {hidden_layer_sizes!r}."
+            )
+        return MLPEncoder(n_features, n_components, sizes), (n_features,)
+    input_shape = image_shape or (n_features,)
+    if isinstance(kind, str) and kind == "conv":
+        if image_shape is None:
+            raise ValueError(
+                "encoder='conv' needs images: pass X as (n, H, W) or (n, C, H, W), or set "
+                "image_shape for flattened rows."
+            )
+        return ConvEncoder(image_shape, n_components), input_shape
+    if isinstance(encoder, nn.Module):
+        # A copy, so that every fit starts from the same weights (idempotent)
+        # and the user's instance is never trained in place.
+        return copy.deepcopy(encoder), input_shape
+    built = encoder(input_shape=input_shape, n_components=n_components)
+    if not isinstance(built, nn.Module):
+        raise TypeError(f"encoder callable returned {type(built).__name__}, not a torch.nn.Module.")
+    return built, input_shape
+
+
+# ---------------------------------------------------------------- normaliser
+
+
+class OutputNormalizer(nn.Module):
+    """Standardise or whiten the encoder's output, without affine parameters.
+
+    In training mode the statistics are those of the batch (as in
+    ``BatchNorm1d(affine=False)``); in evaluation mode the frozen buffers
+    ``mean`` and ``whitening`` are used, so an output never depends on which
+    other rows share its batch. :meth:`calibrate` sets the buffers from clean
+    rows after training.
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension ``d`` of the embedding.
+    whiten : bool, default=False
+        Decorrelate the dimensions as well (batch whitening by the inverse
+        Cholesky factor of the covariance), so the output has identity
+        covariance, not only unit variances. The capacity-achieving input
+        under that stronger constraint is still N(0, I).
+    eps : float, default=1e-5
+        Added to the variance (the covariance's diagonal) for stability.
+    """
+
+    def __init__(self, n_components, whiten=False, eps=1e-5):
+        super().__init__()
+        self.whiten = whiten
+        self.eps = eps
+        self.register_buffer("mean", torch.zeros(n_components))
+        self.register_buffer("whitening", torch.eye(n_components))
+
+    def forward(self, h):
+        if self.training:
+            mean = h.mean(0)
+            whitening = self._whitening(torch.cov(h.T, correction=0).reshape(h.shape[1], -1))
+        else:
+            mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
+        return (h - mean) @ whitening.T
+
+    def _whitening(self, cov):
+        """Matrix ``W`` with ``W cov W^T = I`` (diagonal when not whitening)."""
+        if not self.whiten:
+            return torch.diag(torch.rsqrt(torch.diagonal(cov) + self.eps))
+        identity = torch.eye(cov.shape[0], dtype=cov.dtype, device=cov.device)
+        # cholesky_ex does not raise: a non-finite covariance (a diverged
+        # encoder) yields NaNs that the training step reports with its cause.
+        cholesky = torch.linalg.cholesky_ex(cov + self.eps * identity).L
+        return torch.linalg.solve_triangular(cholesky, identity, upper=False)
+
+    @torch.no_grad()
+    def calibrate(self, h, h_views=None, shrinkage=0.05):
+        """Freeze the statistics to those of ``h``, the raw outputs of clean rows.
+
+        Parameters
+        ----------
+        h : torch.Tensor of shape (n, d)
+            Encoder outputs of the clean training rows.
+        h_views : torch.Tensor of shape (m, d), optional
+            Encoder outputs of training views. ``shrinkage`` times their
+            covariance is added to that of ``h``, so that a direction only
+            views excite (nearly constant on clean rows) is not blown up by
+            the inverse of a vanishing variance.
+        shrinkage : float, default=0.05
+            Weight of the view covariance.
+        """
+        h = h.to(torch.float64)
+        cov = torch.cov(h.T, correction=0).reshape(h.shape[1], -1)
+        if h_views is not None:
+            h_views = h_views.to(torch.float64)
+            cov = cov + shrinkage * torch.cov(h_views.T, correction=0).reshape(h.shape[1], -1)
+        self.mean.copy_(h.mean(0))
+        self.whitening.copy_(self._whitening(cov))
+
+
+# ------------------------------------------------------------------- critics
+
+
+class SeparableCritic(nn.Module):
+    """Scaled dot product ``T(a, y) = <a, y> / tau`` with a learned temperature.
+
+    The temperature starts at ``sqrt(d (1 + sigma^2))``, the standard
+    deviation of ``<a, y>`` for independent unit-variance ``a`` and noisy
+    ``y``, so that initial scores have unit scale whatever ``d`` and the
+    noise.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension ``d``.
+    noise_scale : float, default=0.0
+        Noise scale ``sigma`` of the channel.
+    """
+
+    def __init__(self, n_components, noise_scale=0.0):
+        super().__init__()
+        initial = -0.5 * math.log(n_components * (1.0 + noise_scale**2))
+        self.log_inverse_temperature = nn.Parameter(torch.tensor(initial))
+
+    def forward(self, a, y):
+        return (a @ y.T) * self.log_inverse_temperature.exp()
+
+
+class QuadraticCritic(nn.Module):
+    """Negative scaled squared distance ``T(a, y) = -|y - a|^2 / (2 s^2)``.
+
+    The optimal critic of the Gaussian channel when the encoder is invariant
+    to the views (then ``s = sigma``); ``s`` is learned, starting from
+    ``sqrt(sigma^2 + 1)`` so that ``sigma = 0`` is well defined.
+
+    Parameters
+    ----------
+    noise_scale : float
+        Noise scale of the channel; sets the initial width.
+    """
+
+    def __init__(self, noise_scale):
+        super().__init__()
+        initial_width_sq = noise_scale**2 + 1.0
+        self.log_inverse_width_sq = nn.Parameter(torch.tensor(-math.log(2.0 * initial_width_sq)))
+
+    def forward(self, a, y):
+        # |a|^2 + |y|^2 - 2 <a, y>, without materialising a (B, B, d) tensor.
+        squared_distance = (a * a).sum(1, keepdim=True) + (y * y).sum(1) - 2.0 * (a @ y.T)
+        return -squared_distance * self.log_inverse_width_sq.exp()
+
+
+class MLPCritic(nn.Module):
+    """Joint critic: an MLP on the concatenated pair ``[a, y]``.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension ``d``.
+    hidden_size : int, default=256
+        Width of the two hidden layers (2d -> h -> h -> 1, LeakyReLU(0.01)).
+    """
+
+    def __init__(self, n_components, hidden_size=256):
+        super().__init__()
+        self.network = nn.Sequential(
+            nn.Linear(2 * n_components, hidden_size),
+            nn.LeakyReLU(0.01),
+            nn.Linear(hidden_size, hidden_size),
+            nn.LeakyReLU(0.01),
+            nn.Linear(hidden_size, 1),
+        )
+
+    def forward(self, a, y):
+        batch_size = a.shape[0]
+        pairs = torch.cat(
+            [a.unsqueeze(1).expand(-1, batch_size, -1), y.unsqueeze(0).expand(batch_size, -1, -1)],
+            dim=2,
+        )
+        return self.network(pairs).squeeze(-1)
+
+
+def make_critic(name, n_components, noise_scale):
+    """Build the critic named by the estimator's ``critic`` parameter."""
+    if name == "separable":
+        return SeparableCritic(n_components, noise_scale)
+    if name == "quadratic":
+        return QuadraticCritic(noise_scale)
+    if name == "mlp":
+        return MLPCritic(n_components)
+    raise ValueError(f"critic must be 'separable', 'quadratic' or 'mlp'; got {name!r}.")
+
+
+# -------------------------------------------------------------------- wiring
+
+
+class InfoMaxModule(nn.Module):
+    """Encoder, output normaliser, the prior's noise channel and the critic.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps inputs of shape ``(n, *input_shape)`` to ``(n, n_components)``.
+    n_components : int
+        Embedding dimension ``d``.
+    prior : Prior
+        The fitted prior; it owns the channel (squash, noise, critic scaling).
+    noise_scale : float
+        Scale of the channel noise used in training.
+    critic : torch.nn.Module
+        Scores all pairs of a batch, ``critic(a, y) -> (B, B)``.
+    input_shape : tuple of int
+        Shape of one sample as the encoder expects it, ``(n_features,)`` or
+        ``(channels, height, width)``; rows arrive flattened and standardised.
+    whiten : bool, default=False
+        Whiten the output instead of standardising each dimension.
+    """
+
+    def __init__(
+        self, encoder, n_components, prior, noise_scale, critic, input_shape, whiten=False
+    ):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        self.prior = prior
+        self.noise_scale = float(noise_scale)
+        self.encoder = encoder
+        self.normalizer = OutputNormalizer(n_components, whiten=whiten)
+        self.critic = critic
+
+    def shape_input(self, x):
+        """Reshape flat rows to ``(n, *input_shape)``."""
+        return x.reshape((x.shape[0],) + self.input_shape)
+
+    def embed(self, x_shaped):
+        """Gaussian-space embedding of shaped inputs (no noise)."""
+        return self.normalizer(self.encoder(x_shaped))
+
+    def forward(self, x):
+        return self.embed(self.shape_input(x))
+
+    def pair_scores(self, view_a, view_b, generator=None):
+        """Critic scores between the clean branch ``a`` and the noisy branch ``b``.
+
+        Both views go through the encoder in one batch (one set of batch
+        statistics); noise is added to the second branch only, after the
+        normaliser, so the power constraint that gives ``noise_scale`` its
+        meaning holds.
+        """
+        channel = self.prior.to_channel(self.embed(torch.cat([view_a, view_b])))
+        clean, noisy = channel.chunk(2)
+        noisy = self.prior.add_noise(noisy, self.noise_scale, generator)
+        return self.critic(self.prior.critic_input(clean), self.prior.critic_input(noisy))
+
+
+@torch.no_grad()
+def check_encoder_output(module, n_components):
+    """Raise a clear error unless the encoder maps a batch to ``(batch, n_components)``."""
+    encoder = module.encoder
+    training = encoder.training
+    probe = next(module.parameters(), None)
+    device = probe.device if probe is not None else torch.device("cpu")
+    encoder.eval()
+    try:
+        out = encoder(torch.zeros((2,) + module.input_shape, device=device))
+    finally:
+        encoder.train(training)
+    if tuple(out.shape) != (2, n_components):
+        raise ValueError(
+            f"The encoder maps a batch of 2 samples of shape {module.input_shape} to "
+            f"{tuple(out.shape)}; it must return (batch, n_components={n_components})."
+        )

@@ -1,0 +1,297 @@
+"""Save and load fitted embedders as files that run no code when loaded.
+
+A model file is one `safetensors <https://huggingface.co/docs/safetensors>`_
+file: the weights and the input scaling as tensors, and everything else
+(parameters, fitted attributes, the prior, training history, the versions
+that wrote it, a SHA-256 checksum of all of it) as JSON in its header. The
+checksum detects accidental damage and edits; it is not a signature. Loading parses
+JSON and reads tensors; nothing is unpickled or evaluated.
+
+Pickle and joblib files, by contrast, run arbitrary code when loaded: load
+them only from sources you trust.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from sklearn.datasets import load_digits
+>>> from sklearn_ndim import NoisyInfoMaxEmbedder
+>>> from sklearn_ndim.io import load, save
+>>> X = load_digits().data
+>>> embedder = NoisyInfoMaxEmbedder(n_components=4, max_epochs=2, random_state=0).fit(X)
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "digits.safetensors"
+>>> save(embedder, path)
+>>> restored = load(path)
+>>> bool((restored.transform(X) == embedder.transform(X)).all())
+True
+"""
+
+import hashlib
+import json
+import platform
+import warnings
+
+import numpy as np
+import scipy
+import sklearn
+import torch
+from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
+
+from . import __version__
+from ._data import InputScaler
+from ._priors import prior_from_config, resolve_prior
+from ._training import InfoMaxNet
+from ._validation import resolve_device
+from ._views import ViewSpec
+
+__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
+
+#: Marker of sklearn-ndim model files in the safetensors header.
+FORMAT = "sklearn-ndim"
+#: Version of the file layout; files of a newer layout are refused.
+FORMAT_VERSION = 1
+
+_BUILTIN_ENCODERS = ("auto", "mlp", "conv")
+
+
+def _parameters(embedder):
+    params = embedder.get_params(deep=False)
+    encoder = params["encoder"]
+    if isinstance(encoder, str):
+        encoder_entry = encoder
+    else:
+        kind = encoder if isinstance(encoder, type) else type(encoder)
+        encoder_entry = {"custom": f"{kind.__module__}.{kind.__qualname__}"}
+    random_state = params["random_state"]
+    return {
+        **params,
+        "prior": resolve_prior(params["prior"]).get_config(),
+        "encoder": encoder_entry,
+        "hidden_layer_sizes": [int(s) for s in params["hidden_layer_sizes"]],
+        "image_shape": None if params["image_shape"] is None else list(params["image_shape"]),
+        "noise_scale": params["noise_scale"]
+        if isinstance(params["noise_scale"], str)
+        else float(params["noise_scale"]),
+        "device": str(params["device"]),
+        # Training-only settings that cannot be written as data.
+        "callbacks": None,
+        "random_state": random_state if isinstance(random_state, int) else None,
+    }
+
+
+def _checksum(header, tensors):
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for name in sorted(tensors):
+        tensor = tensors[name].contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def save(embedder, path):
+    """Write a fitted :class:`~sklearn_ndim.NoisyInfoMaxEmbedder` to ``path``.
+
+    Parameters
+    ----------
+    embedder : NoisyInfoMaxEmbedder
+        A fitted embedder. Callbacks and a ``random_state`` that is a
+        RandomState instance are training-only and not saved (they load as
+        None). A custom encoder is saved by its weights; :func:`load` then
+        needs the encoder passed again.
+    path : str or path-like
+        Destination; by convention with the suffix ``.safetensors``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``embedder`` is not fitted.
+    """
+    from safetensors.torch import save_file
+
+    check_is_fitted(embedder)
+    module = embedder.net_.module_
+    tensors = {f"module.{k}": v.detach().cpu().clone() for k, v in module.state_dict().items()}
+    tensors["scaler.mean"] = torch.from_numpy(embedder._scaler.mean.copy())
+    tensors["scaler.scale"] = torch.from_numpy(embedder._scaler.scale.copy())
+    feature_names = getattr(embedder, "feature_names_in_", None)
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "versions": {
+            "sklearn_ndim": __version__,
+            "torch": torch.__version__,
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "python": platform.python_version(),
+        },
+        "parameters": _parameters(embedder),
+        "fitted": {
+            "prior": embedder.prior_.get_config(),
+            "noise_scale": float(embedder.noise_scale_),
+            "capacity": float(embedder.capacity_),
+            "batch_size": int(embedder.batch_size_),
+            "n_components": int(embedder.n_components_),
+            "n_iter": int(embedder.n_iter_),
+            "mutual_info": float(embedder.mutual_info_),
+            "seed": int(embedder._seed),
+            "sample_shape": None
+            if embedder._sample_shape is None
+            else list(embedder._sample_shape),
+            "input_shape": list(module.input_shape),
+            "n_features_in": int(embedder.n_features_in_),
+            "feature_names_in": None if feature_names is None else [str(n) for n in feature_names],
+            "view_spec": vars(embedder._view_spec),
+            "history": json.loads(json.dumps(list(embedder.history_))),
+        },
+    }
+    header["checksum"] = _checksum(header, tensors)
+    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+
+
+def _read(path):
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    except (SafetensorError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path} is not a safetensors file ({exc}).") from exc
+    try:
+        header = json.loads(metadata["sklearn_ndim"])
+        ok = header.get("format") == FORMAT
+    except (KeyError, TypeError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{path} is a safetensors file but not an sklearn-ndim model (no '{FORMAT}' header)."
+        )
+    if (
+        not isinstance(header.get("format_version"), int)
+        or header["format_version"] > FORMAT_VERSION
+    ):
+        raise ValueError(
+            f"{path} uses file layout {header.get('format_version')!r}; this sklearn-ndim "
+            f"({__version__}) reads layouts up to {FORMAT_VERSION}. Upgrade sklearn-ndim."
+        )
+    stored = header.pop("checksum", None)
+    if stored != _checksum(header, tensors):
+        raise ValueError(
+            f"{path} fails its checksum: the file was modified or damaged after it was saved."
+        )
+    return header, tensors
+
+
+def load(path, *, encoder=None, device=None):
+    """Read an embedder written by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+    encoder : callable or torch.nn.Module, default=None
+        Needed only when the embedder was fitted with a custom encoder: the
+        same class, factory or module, whose weights are then loaded.
+    device : str or torch.device, default=None
+        Where to place the model. None uses the saved ``device`` parameter
+        when that device exists here, else the CPU (with a warning), so a
+        model trained on a GPU loads on a CPU-only machine.
+
+    Returns
+    -------
+    embedder : NoisyInfoMaxEmbedder
+        A fitted embedder whose ``transform`` equals the saved one's.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an sklearn-ndim model, was modified after it was
+        saved, was written by a newer file layout, or needs ``encoder``.
+    """
+    from ._embedder import NoisyInfoMaxEmbedder
+
+    header, tensors = _read(path)
+    params = dict(header["parameters"])
+    fitted = header["fitted"]
+    saved_encoder = params["encoder"]
+    if isinstance(saved_encoder, dict):
+        if encoder is None:
+            raise ValueError(
+                f"{path} holds a model with the custom encoder {saved_encoder['custom']}; pass "
+                "it again: load(path, encoder=...)."
+            )
+        params["encoder"] = encoder
+    elif saved_encoder not in _BUILTIN_ENCODERS:
+        raise ValueError(f"{path} names an unknown encoder {saved_encoder!r}.")
+    prior = prior_from_config(fitted["prior"])
+    params["prior"] = _parameter_prior(params["prior"])
+    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    if params["image_shape"] is not None:
+        params["image_shape"] = tuple(params["image_shape"])
+    params["device"] = _load_device(params["device"] if device is None else device, device)
+    embedder = NoisyInfoMaxEmbedder(**params)
+
+    sample_shape = None if fitted["sample_shape"] is None else tuple(fitted["sample_shape"])
+    noise_scale = float(fitted["noise_scale"])
+    torch_device = resolve_device(params["device"])
+    module = embedder._build_module(
+        sample_shape, fitted["n_features_in"], prior, noise_scale, torch.device("cpu")
+    )
+    if list(module.input_shape) != fitted["input_shape"]:
+        raise ValueError(f"{path} does not match the encoder it names; it cannot be loaded.")
+    weights = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
+    try:
+        module.load_state_dict(weights, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(f"{path} holds weights that do not fit the encoder: {exc}") from exc
+    module.to(torch_device).eval()
+    net = InfoMaxNet(module, device=torch_device, batch_size=fitted["batch_size"])
+    net.initialize()
+    net.history = History(fitted["history"])
+    state = {
+        "prior_": prior,
+        "noise_scale_": noise_scale,
+        "capacity_": float(fitted["capacity"]),
+        "batch_size_": fitted["batch_size"],
+        "n_components_": fitted["n_components"],
+        "net_": net,
+        "n_iter_": fitted["n_iter"],
+        "history_": net.history,
+        "mutual_info_": float(fitted["mutual_info"]),
+        "n_features_in_": fitted["n_features_in"],
+        "_seed": fitted["seed"],
+        "_sample_shape": sample_shape,
+        "_scaler": InputScaler(tensors["scaler.mean"].numpy(), tensors["scaler.scale"].numpy()),
+        "_view_spec": ViewSpec(**fitted["view_spec"]),
+        "_n_features_out": fitted["n_components"],
+    }
+    if fitted["feature_names_in"] is not None:
+        state["feature_names_in_"] = np.asarray(fitted["feature_names_in"], dtype=object)
+    embedder.__dict__.update(state)
+    return embedder
+
+
+def _parameter_prior(config):
+    prior = prior_from_config(config)
+    if config.get("kind") == "scipy":
+        return prior.marginal
+    return prior.name
+
+
+def _load_device(requested, explicit):
+    try:
+        resolve_device(requested)
+    except ValueError:
+        if explicit is not None:
+            raise
+        warnings.warn(
+            f"The model was saved with device={requested!r}, which is not available here; "
+            "it is loaded on the CPU.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return "cpu"
+    return requested

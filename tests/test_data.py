@@ -1,0 +1,89 @@
+"""Input layout and float64 standardisation."""
+
+import numpy as np
+import pytest
+
+from sklearn_ndim._data import InputScaler, check_image_shape, split_image_shape
+
+
+def test_image_arrays_are_flattened_with_their_shape():
+    flat, shape = split_image_shape(np.zeros((5, 3, 4, 6)), None)
+    assert flat.shape == (5, 72) and shape == (3, 4, 6)
+    flat, shape = split_image_shape(np.zeros((5, 4, 6)), None)
+    assert flat.shape == (5, 24) and shape == (1, 4, 6)
+    assert split_image_shape(np.zeros((5, 24)), (4, 6))[1] == (1, 4, 6)
+    assert split_image_shape(np.zeros((5, 24)), None)[1] is None
+
+
+@pytest.mark.parametrize(
+    "X, image_shape, message",
+    [
+        (np.zeros((5, 24)), (5, 5), "holds 25 values"),
+        (np.zeros((5, 4, 6)), (1, 6, 4), "image_shape"),
+        (np.zeros((2, 2, 2, 2, 2)), None, "5 dimensions"),
+        (np.zeros((5, 28, 28, 3)), None, "channels-last"),
+        (np.zeros((5, 28, 28, 1)), None, r"np.moveaxis\(X, -1, 1\)"),
+    ],
+)
+def test_image_shape_mismatches(X, image_shape, message):
+    with pytest.raises(ValueError, match=message):
+        split_image_shape(X, image_shape)
+
+
+def test_channels_first_with_few_channels_is_accepted():
+    assert split_image_shape(np.zeros((5, 3, 32, 3)), None)[1] == (3, 32, 3)
+
+
+def test_bad_image_shape():
+    with pytest.raises(ValueError, match="positive integers"):
+        check_image_shape((0, 4))
+
+
+def test_standardisation_in_float64_keeps_a_signal_on_a_large_offset():
+    rng = np.random.default_rng(0)
+    signal = rng.standard_normal((1000, 2))
+    X = 1e8 + signal
+    scaler = InputScaler.fit(X)
+    out = scaler.transform(X, np.float32)
+    assert out.dtype == np.float32
+    expected = (signal - signal.mean(0)) / signal.std(0)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_chunked_statistics_equal_whole_array_statistics(monkeypatch):
+    import sklearn_ndim._data as data
+
+    X = np.random.default_rng(1).normal(3.0, 2.0, size=(1001, 3))
+    whole = InputScaler.fit(X)
+    monkeypatch.setattr(data, "CHUNK_ROWS", 64)
+    chunked = InputScaler.fit(X)
+    np.testing.assert_allclose(chunked.mean, whole.mean, rtol=1e-13)
+    np.testing.assert_allclose(chunked.scale, X.std(0), rtol=1e-12)
+
+
+def test_images_get_one_mean_and_scale_per_channel():
+    rng = np.random.default_rng(2)
+    images = rng.normal(size=(50, 2, 3, 3)) * np.array([1.0, 10.0])[None, :, None, None]
+    flat, shape = split_image_shape(images, None)
+    scaler = InputScaler.fit(flat, shape)
+    assert len(np.unique(scaler.scale[:9])) == 1 and len(np.unique(scaler.scale[9:])) == 1
+    assert scaler.scale[9] / scaler.scale[0] > 5
+
+
+def test_constant_features_keep_scale_one_and_no_standardise_is_the_identity():
+    X = np.column_stack([np.full(10, 7.0), np.arange(10.0)])
+    assert InputScaler.fit(X).scale[0] == 1.0
+    identity = InputScaler.fit(X, standardize=False)
+    np.testing.assert_array_equal(identity.transform(X, np.float64), X)
+
+
+def test_a_constant_feature_with_round_off_variance_counts_as_constant():
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    # Column 56 of the second half of standardised digits is one repeated
+    # value whose two-pass variance is round-off: its scale must be 1, not 2e-16.
+    X = StandardScaler().fit_transform(load_digits().data)[899:]
+    assert np.ptp(X[:, 56]) == 0
+    assert InputScaler.fit(X).scale[56] == 1.0
+    assert InputScaler.fit(X).scale.min() > 0.1

@@ -1,0 +1,90 @@
+"""Property-based tests of NoisyInfoMaxEmbedder over shapes, dtypes, scales and priors."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from sklearn_ndim import NoisyInfoMaxEmbedder
+
+# One epoch on a few rows often learns nothing; that warning is not under test.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+PRIORS = {
+    "gaussian": "gaussian",
+    "uniform": "uniform",
+    "laplace": stats.laplace(),
+    "t": stats.t(df=3),
+    "beta": stats.beta(2.0, 5.0),
+}
+
+data_sets = st.fixed_dictionaries(
+    {
+        "n_samples": st.integers(8, 60),
+        "n_features": st.integers(1, 6),
+        "n_components": st.integers(1, 3),
+        "log_scale": st.floats(-6, 6),
+        "offset": st.sampled_from([0.0, 1.0, -1e6, 1e8]),
+        "dtype": st.sampled_from([np.float32, np.float64]),
+        "prior": st.sampled_from(sorted(PRIORS)),
+        "seed": st.integers(0, 2**16),
+    }
+)
+
+
+def _fit(case):
+    rng = np.random.default_rng(case["seed"])
+    X = rng.standard_normal((case["n_samples"], case["n_features"]))
+    X = (X * 10.0 ** case["log_scale"] + case["offset"]).astype(case["dtype"])
+    embedder = NoisyInfoMaxEmbedder(
+        n_components=case["n_components"],
+        prior=PRIORS[case["prior"]],
+        noise_scale=0.3,
+        hidden_layer_sizes=(8,),
+        batch_size=16,
+        max_epochs=1,
+        n_neighbors=3,
+        random_state=case["seed"],
+    )
+    return embedder.fit(X), X
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(data_sets)
+def test_transform_is_finite_shaped_typed_and_inside_the_support(case):
+    embedder, X = _fit(case)
+    Z = embedder.transform(X)
+    assert Z.shape == (case["n_samples"], case["n_components"])
+    assert Z.dtype == case["dtype"]
+    assert np.all(np.isfinite(Z))
+    low, high = (
+        PRIORS[case["prior"]].support()
+        if case["prior"] not in ("gaussian", "uniform")
+        else ((-np.inf, np.inf) if case["prior"] == "gaussian" else (0.0, 1.0))
+    )
+    if case["prior"] == "uniform":
+        assert Z.min() > 0 and Z.max() < 1
+    else:
+        assert Z.min() >= low and Z.max() <= high
+    # Deterministic, and independent of the rows batched alongside (float32
+    # matrix products may round differently for other batch shapes).
+    np.testing.assert_array_equal(embedder.transform(X), Z)
+    tolerance = 1e-12 if case["dtype"] == np.float64 else 1e-5
+    np.testing.assert_allclose(embedder.transform(X[:1]), Z[:1], rtol=tolerance, atol=tolerance)
+    far = embedder.transform((X.astype(np.float64) * 1e3).astype(case["dtype"]))
+    assert np.all(np.isfinite(far))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data_sets)
+def test_score_samples_is_the_gaussian_log_density_of_the_mapped_embedding(case):
+    embedder, X = _fit(case)
+    X = X.astype(np.float64)
+    g = embedder.prior_.to_gaussian(embedder.transform(X))
+    expected = stats.norm.logpdf(g).sum(axis=1)
+    np.testing.assert_allclose(embedder.score_samples(X), expected, rtol=1e-7, atol=1e-7)

@@ -1,0 +1,184 @@
+"""Safe model files: round trips, versions, devices, tampered and foreign files."""
+
+import json
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+from scipy import stats
+from sklearn.exceptions import NotFittedError
+
+from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim import io as model_io
+
+
+@pytest.fixture(scope="module")
+def table_fit(blobs, fast):
+    X = blobs[0]
+    return NoisyInfoMaxEmbedder(n_components=3, **fast).fit(X), X
+
+
+def _round_trip(embedder, tmp_path, **load_kwargs):
+    path = tmp_path / "model.safetensors"
+    model_io.save(embedder, path)
+    return model_io.load(path, **load_kwargs), path
+
+
+@pytest.mark.parametrize(
+    "prior", ["gaussian", "uniform", stats.laplace(loc=1.0, scale=2.0)], ids=str
+)
+def test_round_trip_is_bitwise(blobs, fast, tmp_path, prior):
+    X = blobs[0]
+    noise = {"uniform": 0.1}.get(prior if isinstance(prior, str) else "", "auto")
+    embedder = NoisyInfoMaxEmbedder(n_components=3, prior=prior, noise_scale=noise, **fast).fit(X)
+    restored, _ = _round_trip(embedder, tmp_path)
+    for dtype in (np.float64, np.float32):
+        np.testing.assert_array_equal(
+            restored.transform(X.astype(dtype)), embedder.transform(X.astype(dtype))
+        )
+    np.testing.assert_array_equal(restored.score_samples(X), embedder.score_samples(X))
+    assert restored.score(X) == embedder.score(X)
+    assert restored.estimate_mutual_info(X) == embedder.estimate_mutual_info(X)
+    for name in ("noise_scale_", "capacity_", "mutual_info_", "n_iter_", "batch_size_"):
+        assert getattr(restored, name) == getattr(embedder, name)
+    assert restored.prior_ == embedder.prior_
+    assert list(restored.history_[:, "mutual_info"]) == list(embedder.history_[:, "mutual_info"])
+    assert restored.get_params().keys() == embedder.get_params().keys()
+
+
+def test_images_and_feature_names_round_trip(fast, tmp_path):
+    pd = pytest.importorskip("pandas")
+    images = np.random.default_rng(0).integers(0, 256, (40, 1, 8, 8)).astype(np.uint8)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
+    restored, _ = _round_trip(embedder, tmp_path)
+    np.testing.assert_array_equal(restored.transform(images), embedder.transform(images))
+    frame = pd.DataFrame(np.random.default_rng(1).normal(size=(50, 3)), columns=["a", "b", "c"])
+    named = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(frame)
+    restored, _ = _round_trip(named, tmp_path)
+    assert list(restored.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_array_equal(restored.transform(frame), named.transform(frame))
+
+
+def test_loading_runs_no_pickle(table_fit, tmp_path, monkeypatch):
+    embedder, X = table_fit
+    path = tmp_path / "model.safetensors"
+    model_io.save(embedder, path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load must not unpickle anything")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    np.testing.assert_array_equal(model_io.load(path).transform(X), embedder.transform(X))
+
+
+def test_files_carry_the_versions_that_wrote_them(table_fit, tmp_path):
+    from safetensors import safe_open
+
+    _, path = _round_trip(table_fit[0], tmp_path)
+    with safe_open(str(path), framework="pt") as handle:
+        header = json.loads(handle.metadata()["sklearn_ndim"])
+    assert header["format"] == "sklearn-ndim" and header["format_version"] == 1
+    assert header["versions"]["torch"] == torch.__version__
+    assert set(header["versions"]) >= {"sklearn_ndim", "scikit-learn", "numpy", "python"}
+
+
+def test_a_model_saved_for_an_absent_gpu_loads_on_the_cpu(table_fit, tmp_path):
+    embedder, X = table_fit
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    gpu_params = embedder.set_params(device="cuda")
+    try:
+        path = tmp_path / "gpu.safetensors"
+        model_io.save(gpu_params, path)
+    finally:
+        embedder.set_params(device="cpu")
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored = model_io.load(path)
+    assert restored.device == "cpu"
+    np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        model_io.load(path, device="cuda")
+
+
+def _flip_byte(path, position):
+    data = bytearray(path.read_bytes())
+    data[position] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_tampered_file_is_refused(table_fit, tmp_path):
+    _, path = _round_trip(table_fit[0], tmp_path)
+    _flip_byte(path, len(path.read_bytes()) - 3)  # inside the last tensor
+    with pytest.raises(ValueError, match="fails its checksum"):
+        model_io.load(path)
+    _, path = _round_trip(table_fit[0], tmp_path)
+    text = path.read_bytes()
+    position = text.index(b'\\"n_iter\\": 3') + len(b'\\"n_iter\\": ')
+    _flip_byte(path, position)  # 3 -> 2 in the header
+    with pytest.raises(ValueError, match="fails its checksum"):
+        model_io.load(path)
+
+
+def test_foreign_files_are_refused(tmp_path, table_fit):
+    pickled = tmp_path / "model.pkl"
+    pickled.write_bytes(pickle.dumps(table_fit[0]))
+    with pytest.raises(ValueError, match="not a safetensors file"):
+        model_io.load(pickled)
+    other = tmp_path / "other.safetensors"
+    save_file({"weight": torch.zeros(2)}, str(other), metadata={"format": "pt"})
+    with pytest.raises(ValueError, match="not an sklearn-ndim model"):
+        model_io.load(other)
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(struct.pack("<Q", 10**6) + b"{}")
+    with pytest.raises(ValueError, match="not a safetensors file"):
+        model_io.load(truncated)
+    with pytest.raises(FileNotFoundError):
+        model_io.load(tmp_path / "missing.safetensors")
+
+
+def test_a_newer_file_layout_is_refused(table_fit, tmp_path):
+    from safetensors import safe_open
+
+    _, path = _round_trip(table_fit[0], tmp_path)
+    with safe_open(str(path), framework="pt") as handle:
+        header = json.loads(handle.metadata()["sklearn_ndim"])
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    header.pop("checksum")
+    header["format_version"] = 99
+    header["checksum"] = model_io._checksum(header, tensors)
+    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    with pytest.raises(ValueError, match="layout 99"):
+        model_io.load(path)
+
+
+class _Tiny(torch.nn.Module):
+    def __init__(self, input_shape, n_components):
+        super().__init__()
+        self.linear = torch.nn.Linear(input_shape[0], n_components)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+def test_custom_encoders_are_passed_again(blobs, fast, tmp_path):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, encoder=_Tiny, **fast).fit(X)
+    path = tmp_path / "custom.safetensors"
+    model_io.save(embedder, path)
+    with pytest.raises(ValueError, match="custom encoder .*_Tiny"):
+        model_io.load(path)
+    restored = model_io.load(path, encoder=_Tiny)
+    np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
+    with pytest.raises(ValueError, match="do not fit the encoder"):
+        model_io.load(path, encoder=torch.nn.Sequential(torch.nn.Linear(10, 2)))
+
+
+def test_an_unfitted_embedder_cannot_be_saved(tmp_path):
+    with pytest.raises(NotFittedError):
+        model_io.save(NoisyInfoMaxEmbedder(), tmp_path / "x.safetensors")

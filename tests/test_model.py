@@ -1,0 +1,179 @@
+"""The torch modules: encoders, output normaliser, critics and their wiring."""
+
+import pytest
+import torch
+
+from sklearn_ndim._model import (
+    ConvEncoder,
+    InfoMaxModule,
+    MLPCritic,
+    MLPEncoder,
+    OutputNormalizer,
+    QuadraticCritic,
+    SeparableCritic,
+    build_encoder,
+    check_encoder_output,
+    make_critic,
+)
+from sklearn_ndim._priors import resolve_prior
+
+# ------------------------------------------------------------------ encoders
+
+
+def test_mlp_shapes():
+    encoder = MLPEncoder(7, 3, (16, 8))
+    assert encoder(torch.randn(5, 7)).shape == (5, 3)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8), (1, 3, 5)])
+def test_conv_encoder_handles_small_and_large_images(shape):
+    encoder = ConvEncoder(shape, 4)
+    assert encoder(torch.randn(2, *shape)).shape == (2, 4)
+
+
+def test_build_encoder_picks_by_input_and_copies_instances():
+    assert isinstance(build_encoder("auto", None, 5, 2, (8,))[0], MLPEncoder)
+    assert isinstance(build_encoder("auto", (1, 8, 8), 64, 2, (8,))[0], ConvEncoder)
+    mine = torch.nn.Linear(5, 2)
+    built, shape = build_encoder(mine, None, 5, 2, (8,))
+    assert built is not mine and shape == (5,)
+    assert torch.equal(built.weight, mine.weight)
+    with pytest.raises(ValueError, match="needs images"):
+        build_encoder("conv", None, 5, 2, (8,))
+    with pytest.raises(ValueError, match="positive integers"):
+        build_encoder("mlp", None, 5, 2, (8, True))
+    with pytest.raises(TypeError, match="not a torch.nn.Module"):
+        build_encoder(lambda **kwargs: "nope", None, 5, 2, (8,))
+
+
+def test_encoder_output_shape_is_checked():
+    module = InfoMaxModule(
+        torch.nn.Linear(5, 3), 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (5,)
+    )
+    with pytest.raises(ValueError, match=r"must return \(batch, n_components=2\)"):
+        check_encoder_output(module, 2)
+
+
+# ---------------------------------------------------------------- normaliser
+
+
+def test_training_mode_standardises_each_batch_without_parameters():
+    normalizer = OutputNormalizer(3)
+    assert list(normalizer.parameters()) == []
+    h = 5.0 + 3.0 * torch.randn(500, 3)
+    z = normalizer.train()(h)
+    assert torch.allclose(z.mean(0), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(z.std(0, unbiased=False), torch.ones(3), atol=1e-3)
+
+
+def test_eval_mode_uses_calibrated_statistics_row_by_row():
+    normalizer = OutputNormalizer(2)
+    h = torch.randn(100, 2) * 4 + 1
+    normalizer.calibrate(h)
+    normalizer.eval()
+    whole = normalizer(h)
+    assert torch.allclose(whole[:1], normalizer(h[:1]))
+    assert torch.allclose(whole.mean(0), torch.zeros(2), atol=1e-5)
+
+
+def test_whitening_removes_correlation_in_training_and_after_calibration():
+    mixing = torch.tensor([[1.0, 0.0, 0.0], [0.9, 0.4, 0.0], [0.5, 0.5, 0.7]])
+    h = torch.randn(2000, 3, dtype=torch.float64) @ mixing.T.double() + 3.0
+    normalizer = OutputNormalizer(3, whiten=True).double()
+    identity = torch.eye(3, dtype=torch.float64)
+    assert torch.allclose(torch.cov(normalizer.train()(h).T, correction=0), identity, atol=1e-3)
+    normalizer.calibrate(h)
+    assert torch.allclose(torch.cov(normalizer.eval()(h).T, correction=0), identity, atol=1e-3)
+    standardized = OutputNormalizer(3).train()(h)
+    assert torch.corrcoef(standardized.T)[0, 1] > 0.8
+
+
+def test_calibration_does_not_blow_up_directions_only_views_excite():
+    clean = torch.randn(500, 2, dtype=torch.float64)
+    clean[:, 1] = 1e-6 * clean[:, 1]  # nearly constant on clean rows
+    views = torch.randn(500, 2, dtype=torch.float64)
+    for whiten in (False, True):
+        normalizer = OutputNormalizer(2, whiten=whiten).double()
+        normalizer.calibrate(clean, views, shrinkage=0.05)
+        z = normalizer.eval()(views)
+        assert z[:, 1].std() < 5.0, "a view-only direction must stay bounded"
+        assert abs(normalizer.eval()(clean)[:, 0].std().item() - 1.0) < 0.05
+
+
+# ------------------------------------------------------------------- critics
+
+
+@pytest.mark.parametrize("name", ["separable", "quadratic", "mlp"])
+def test_critics_score_all_pairs(name):
+    critic = make_critic(name, 3, 0.5)
+    a, y = torch.randn(5, 3), torch.randn(5, 3)
+    assert critic(a, y).shape == (5, 5)
+
+
+def test_quadratic_critic_matches_the_explicit_formula():
+    critic = QuadraticCritic(noise_scale=0.5)
+    a, y = torch.randn(4, 3), torch.randn(4, 3)
+    expected = -((a[:, None, :] - y[None, :, :]) ** 2).sum(-1) / (2 * (0.25 + 1.0))
+    assert torch.allclose(critic(a, y), expected, atol=1e-5)
+
+
+def test_quadratic_critic_prefers_the_nearest_pair():
+    a = torch.tensor([[0.0, 0.0], [5.0, 5.0]])
+    scores = QuadraticCritic(0.1)(a, a)
+    assert scores.argmax(dim=1).tolist() == [0, 1]
+
+
+def test_mlp_critic_sees_the_pair_order():
+    critic = MLPCritic(2, hidden_size=8)
+    a, y = torch.randn(3, 2), torch.randn(3, 2)
+    scores = critic(a, y)
+    assert torch.allclose(scores[1, 2], critic.network(torch.cat([a[1], y[2]])).squeeze())
+
+
+def test_separable_critic_has_unit_scale_scores_at_start():
+    critic = SeparableCritic(16, noise_scale=1.0)
+    a = torch.randn(4000, 16, generator=torch.Generator().manual_seed(0))
+    y = torch.randn(4000, 16, generator=torch.Generator().manual_seed(1)) * 2**0.5
+    assert [name for name, _ in critic.named_parameters()] == ["log_inverse_temperature"]
+    assert abs(critic(a[:1000], y[:1000]).std().item() - 1.0) < 0.05
+
+
+def test_unknown_critic():
+    with pytest.raises(ValueError, match="critic must be"):
+        make_critic("bilinear", 2, 0.1)
+
+
+# -------------------------------------------------------------------- wiring
+
+
+def _module(prior, noise_scale):
+    return InfoMaxModule(
+        torch.nn.Identity(), 2, resolve_prior(prior), noise_scale, QuadraticCritic(0.0), (2,)
+    )
+
+
+def test_noise_goes_on_the_second_branch_only_after_the_normaliser():
+    module = _module("gaussian", 0.5).train()
+    x = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
+    scores = module.pair_scores(x, x, torch.Generator().manual_seed(1))
+    z = module.embed(x)
+    distances = -scores / module.critic.log_inverse_width_sq.exp()
+    # Clean against noisy copies: the diagonal holds |noise|^2, 2 sigma^2 on average.
+    assert abs(torch.diagonal(distances).mean().item() - 2 * 0.25) < 0.05
+    assert torch.allclose(z.mean(0), torch.zeros(2), atol=1e-5)
+
+
+def test_zero_noise_gives_identical_branches():
+    module = _module("gaussian", 0.0).train()
+    x = torch.randn(50, 2)
+    scores = module.pair_scores(x, x)
+    assert torch.allclose(torch.diagonal(scores), torch.zeros(50), atol=1e-4)
+
+
+def test_uniform_prior_squashes_into_the_cube_and_rescales_for_the_critic():
+    module = _module("uniform", 0.2).train()
+    x = torch.randn(4000, 2, generator=torch.Generator().manual_seed(0)) * 50
+    channel = module.prior.to_channel(module.embed(x))
+    assert channel.min() >= 0 and channel.max() <= 1
+    rescaled = module.prior.critic_input(channel)
+    assert abs(rescaled.mean().item()) < 0.05 and abs(rescaled.std().item() - 1) < 0.05
