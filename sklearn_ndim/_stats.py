@@ -5,10 +5,13 @@ validated; the public wrappers with full docstrings live in ``metrics``.
 """
 
 import math
+import numbers
 
 import numpy as np
 from scipy import special, stats
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state, check_scalar
+
+from ._validation import check_not_bool
 
 __all__ = [
     "make_rng",
@@ -42,9 +45,9 @@ def make_rng(random_state):
 
 
 def check_positive_int(value, name, minimum=1):
-    """Raise a ValueError unless ``value`` is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    """Raise unless ``value`` is an integer (not a bool) >= ``minimum``."""
+    check_not_bool(value, name)
+    check_scalar(value, name, numbers.Integral, min_val=minimum)
 
 
 def subsample(Z, max_samples, random_state):
@@ -56,23 +59,10 @@ def subsample(Z, max_samples, random_state):
 
 
 def check_embedding(Z, min_samples=2):
-    """Return ``Z`` as a finite 2-D float64 array or raise a clear ValueError."""
-    try:
-        Z = np.asarray(Z, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Z must be a numeric array; {exc}") from exc
-    if Z.ndim != 2:
-        hint = " Reshape a single dimension with Z.reshape(-1, 1)." if Z.ndim == 1 else ""
-        raise ValueError(
-            f"Z must be 2-D of shape (n_samples, n_components); got shape {Z.shape}.{hint}"
-        )
-    if Z.shape[1] < 1:
-        raise ValueError("Z has no columns; it needs at least one embedding dimension.")
-    if Z.shape[0] < min_samples:
-        raise ValueError(f"Z has {Z.shape[0]} rows; at least {min_samples} are needed.")
-    if not np.all(np.isfinite(Z)):
-        raise ValueError("Z contains NaN or infinite values.")
-    return Z
+    """Return ``Z`` as a finite 2-D float64 array, or raise scikit-learn's clear error."""
+    return check_array(
+        Z, dtype=np.float64, ensure_min_samples=min_samples, input_name="Z", copy=False
+    )
 
 
 def unit_directions(n_components, n_projections, rng):

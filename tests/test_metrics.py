@@ -301,10 +301,10 @@ def test_marginal_tests_flag_the_shifted_dimension():
     [
         (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 4.0]]), "NaN"),
         (np.zeros(10), "reshape"),
-        (np.zeros((2, 3, 4)), "2-D"),
-        (np.zeros((1, 2)), "at least 2"),
-        (np.zeros((5, 0)), "no columns"),
-        ([["a", "b"], ["c", "d"]], "numeric"),
+        (np.zeros((2, 3, 4)), "dim 3"),
+        (np.zeros((1, 2)), "minimum of 2"),
+        (np.zeros((5, 0)), "0 feature"),
+        ([["a", "b"], ["c", "d"]], "could not convert"),
     ],
 )
 def test_bad_embeddings(Z, match):
@@ -331,6 +331,10 @@ def test_too_few_rows_for_henze_zirkler():
 def test_bad_counts(name):
     with pytest.raises(ValueError, match=name):
         prior_match_report(_gaussian(n=50), **{name: 0})
+    with pytest.raises(TypeError, match=name):
+        prior_match_report(_gaussian(n=50), **{name: True})
+    with pytest.raises(TypeError, match=name):
+        prior_match_report(_gaussian(n=50), **{name: 10.0})
 
 
 # ------------------------------------------------------------- information

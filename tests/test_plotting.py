@@ -113,7 +113,7 @@ def test_plot_training_history(tmp_path):
         (lambda: plot_qq(np.full((5, 2), np.nan)), "NaN"),
         (lambda: plot_qq(np.zeros((5, 2)), prior="cauchy"), "prior"),
         (lambda: plot_pairs(np.zeros((5, 2)), dims=(0, 2)), "dims"),
-        (lambda: plot_chi2_qq(np.zeros((1, 2))), "at least 2"),
+        (lambda: plot_chi2_qq(np.zeros((1, 2))), "minimum of 2"),
     ],
 )
 def test_bad_inputs(call, match):
