@@ -1,36 +1,32 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import stats
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
 
-from ._data import InputScaler, split_image_shape
-from ._model import InfoMaxModule, build_encoder, check_encoder_output, make_critic
-from ._priors import Prior, resolve_prior
+from ._data import split_image_shape
+from ._fitting import fit_state
+from ._priors import Prior
 from ._stats import excess_kl
 from ._training import (
-    InfoMaxNet,
-    MutualInfoRecorder,
-    calibrate,
+    decode,
     embed,
     estimate_mutual_info,
 )
-from ._validation import check_callbacks, check_not_bool, resolve_device
-from ._views import ViewSpec
+from ._validation import check_not_bool
 
 __all__ = ["NoisyInfoMaxEmbedder"]
 
@@ -131,6 +127,14 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     intensity_jitter : float in [0, 1), default=0.2
         Image views only: random contrast in ``[1-s, 1+s]`` and brightness in
         ``[-s, s]`` per image.
+
+    fit_inverse_transform : bool, default=False
+        Also train a decoder after the encoder (an MLP mirroring the encoder
+        for tables, a small transposed-convolution network for images), so
+        that :meth:`inverse_transform` and :meth:`sample` map embeddings back
+        to the input space. The decoder is trained for ``max_epochs`` epochs
+        and at least 1000 steps. Off by default because most uses of the
+        embedding do not need it and it adds a second training run.
 
     standardize : bool, default=True
         Standardise inputs with the training mean and standard deviation
@@ -261,6 +265,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "max_shift": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "flip": ["boolean"],
         "intensity_jitter": [Interval(Real, 0, 1, closed="left")],
+        "fit_inverse_transform": ["boolean"],
         "standardize": ["boolean"],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -289,6 +294,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         max_shift="auto",
         flip=False,
         intensity_jitter=0.2,
+        fit_inverse_transform=False,
         standardize=True,
         batch_size=256,
         max_epochs=100,
@@ -313,6 +319,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.max_shift = max_shift
         self.flip = flip
         self.intensity_jitter = intensity_jitter
+        self.fit_inverse_transform = fit_inverse_transform
         self.standardize = standardize
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -346,7 +353,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         before = dict(self.__dict__)
         try:
-            fitted = self._fit_state(X)
+            fitted = fit_state(self, X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -467,95 +474,86 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_is_fitted(self)
         return self._mutual_info_of(self._validate_input(X, reset=False))
 
+    def prior_pvalues(self, X):
+        """p-value of each row's embedding under the prior.
+
+        In the Gaussian space every prior becomes N(0, I_d), where the squared
+        norm of a prior sample is chi-square with ``d`` degrees of freedom;
+        the p-value is ``P(chi2_d >= |g(x)|^2)``. Rows whose embedding
+        follows the prior get uniform p-values; small values flag rows far in
+        the prior's tails (see :class:`sklearn_ndim.outliers.PriorOutlierDetector`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Rows to test.
+
+        Returns
+        -------
+        pvalues : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        g = self._gaussian_embedding(self._validate_input(X)).astype(np.float64)
+        # prior_.pvalues(transform(X)), without the round trip through the prior's space.
+        return stats.chi2.sf(np.einsum("ij,ij->i", g, g), df=self.n_components_)
+
+    def inverse_transform(self, X):
+        """Map embeddings back to the input space with the decoder.
+
+        Needs ``fit_inverse_transform=True``. The decoder is trained by least
+        squares on the training rows, so it returns the conditional mean of
+        the rows that share an embedding (smooth, not a sample). Values are
+        clipped to each feature's training range.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Embeddings in the prior's space (the output of :meth:`transform`).
+
+        Returns
+        -------
+        X_original : ndarray
+            Rows, or images in the layout given to :meth:`fit` (``(n, H, W)``
+            or ``(n, C, H, W)``); float32 for float32 input, else float64.
+        """
+        self._check_decoder()
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        if Z.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns; embeddings of this model have {self.n_components_}."
+            )
+        return self._decode(self.prior_.to_gaussian(Z).astype(Z.dtype, copy=False))
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw new rows: embeddings from the prior, mapped back by the decoder.
+
+        Needs ``fit_inverse_transform=True``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw, >= 1.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw from the prior.
+
+        Returns
+        -------
+        X_new : ndarray
+            ``n_samples`` rows or images in the layout given to :meth:`fit`.
+        """
+        self._check_decoder()
+        check_not_bool(n_samples, "n_samples")
+        check_scalar(n_samples, "n_samples", Integral, min_val=1)
+        rng = check_random_state(random_state)
+        return self._decode(rng.standard_normal((n_samples, self.n_components_)))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.allow_nan = False
         return tags
 
-    # ------------------------------------------------------------- fitting
-
-    def _fit_state(self, X):
-        """Train a model on ``X``; return the fitted attributes, leaving ``self`` alone.
-
-        Only :func:`validate_data` writes to ``self`` (``n_features_in_``,
-        ``feature_names_in_``); :meth:`fit` restores those on failure.
-        """
-        check_not_bool(self.n_components, "n_components")
-        X, sample_shape = self._validate_fit_input(X)
-        prior = resolve_prior(self.prior)
-        device = resolve_device(self.device)
-        callbacks = check_callbacks(self.callbacks)
-        n_samples = X.shape[0]
-        batch_size = min(self.batch_size, n_samples)
-        if self.normalizer == "whiten" and 2 * batch_size <= self.n_components:
-            raise ValueError(
-                f"normalizer='whiten' estimates a {self.n_components}x{self.n_components} "
-                f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
-                "more samples or a larger batch_size, or normalizer='standardize'."
-            )
-        noise_scale = self._resolve_noise_scale(prior, batch_size)
-        capacity = prior.capacity(self.n_components, noise_scale)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        scaler = InputScaler.fit(X, sample_shape, self.standardize)
-        data = scaler.to_tensor(X, device)
-        view_spec = ViewSpec.resolve(self, sample_shape)
-
-        fork_devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
-            module = self._build_module(sample_shape, X.shape[1], prior, noise_scale, device)
-            views = view_spec.build(module.shape_input(data))
-            generator = torch.Generator(device=device).manual_seed(seed)
-            net = InfoMaxNet(
-                module,
-                optimizer=torch.optim.Adam,
-                optimizer__weight_decay=self.weight_decay,
-                lr=self.learning_rate,
-                max_epochs=self.max_epochs,
-                batch_size=batch_size,
-                callbacks=self._training_callbacks(batch_size, capacity) + callbacks,
-                device=device,
-                verbose=self.verbose,
-                views=views,
-                generator=generator,
-            )
-            net.fit(data)
-        if net.interrupted_:
-            raise KeyboardInterrupt(
-                f"fit was interrupted after {len(net.history)} of {self.max_epochs} epochs; "
-                "the estimator was left as it was before fit."
-            )
-        calibrate(net.module_, data, views, seed)
-        mutual_info = estimate_mutual_info(net.module_, data, views, batch_size, seed)
-        if not mutual_info > 0:
-            warnings.warn(
-                f"The final InfoNCE estimate is {mutual_info:.3g} nats: the encoder learned "
-                "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
-                "corruption_rate, n_neighbors), the noise too large for the training length, "
-                "or max_epochs too small.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        # Training-only state (the generator, and the views holding a copy of
-        # the data) must not live on in the fitted model.
-        net.views = net.generator = None
-        return {
-            "prior_": prior,
-            "noise_scale_": noise_scale,
-            "capacity_": capacity,
-            "batch_size_": batch_size,
-            "n_components_": int(self.n_components),
-            "net_": net,
-            "n_iter_": len(net.history),
-            "history_": net.history,
-            "mutual_info_": mutual_info,
-            "_seed": seed,
-            "_sample_shape": sample_shape,
-            "_scaler": scaler,
-            "_view_spec": view_spec,
-            "_n_features_out": int(self.n_components),
-        }
+    # ------------------------------------------------------------- helpers
 
     def _validate_fit_input(self, X):
         X, sample_shape = split_image_shape(X, self.image_shape)
@@ -572,35 +570,6 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             )
         return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
-    def _resolve_noise_scale(self, prior, batch_size):
-        if isinstance(self.noise_scale, str) and self.noise_scale == "auto":
-            return prior.noise_for_capacity(self.n_components, math.log(batch_size))
-        return float(self.noise_scale)
-
-    def _build_module(self, sample_shape, n_features, prior, noise_scale, device):
-        encoder, input_shape = build_encoder(
-            self.encoder, sample_shape, n_features, self.n_components, self.hidden_layer_sizes
-        )
-        module = InfoMaxModule(
-            encoder,
-            self.n_components,
-            prior,
-            noise_scale,
-            make_critic(self.critic, self.n_components, noise_scale),
-            input_shape,
-            whiten=self.normalizer == "whiten",
-        ).to(device)
-        check_encoder_output(module, self.n_components)
-        return module
-
-    def _training_callbacks(self, batch_size, capacity):
-        callbacks = [("mutual_info", MutualInfoRecorder(batch_size, capacity))]
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
-
-    # ------------------------------------------------------------ inference
-
     def _device(self):
         return next(self.net_.module_.parameters()).device
 
@@ -608,6 +577,27 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """Gaussian-space embedding of validated rows, in the precision of ``X``."""
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
         return embed(self.net_.module_, self._scaler.to_tensor(X, self._device(), dtype))
+
+    def _check_decoder(self):
+        check_is_fitted(self)
+        if self._decoder is None:
+            raise NotFittedError(
+                "This embedder has no decoder: fit it with fit_inverse_transform=True to use "
+                "inverse_transform and sample."
+            )
+
+    def _decode(self, g):
+        """Rows or images for Gaussian-space codes ``g``, in the dtype of ``g``."""
+        dtype = torch.float64 if g.dtype == np.float64 else torch.float32
+        codes = torch.as_tensor(np.ascontiguousarray(g), dtype=dtype, device=self._device())
+        flat = decode(self._decoder, codes).astype(np.float64)
+        X = flat * self._scaler.scale + self._scaler.mean
+        X = np.clip(X, *self._input_range).astype(g.dtype, copy=False)
+        if self._input_ndim == 3:
+            return X.reshape((len(X),) + self._sample_shape[1:])
+        if self._input_ndim == 4:
+            return X.reshape((len(X),) + self._sample_shape)
+        return X
 
     def _mutual_info_of(self, X):
         if X.shape[0] < 2:

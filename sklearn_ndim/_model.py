@@ -22,6 +22,9 @@ __all__ = [
     "MLPEncoder",
     "ConvEncoder",
     "build_encoder",
+    "MLPDecoder",
+    "ConvDecoder",
+    "build_decoder",
     "OutputNormalizer",
     "SeparableCritic",
     "QuadraticCritic",
@@ -161,6 +164,79 @@ def build_encoder(encoder, image_shape, n_features, n_components, hidden_layer_s
     if not isinstance(built, nn.Module):
         raise TypeError(f"encoder callable returned {type(built).__name__}, not a torch.nn.Module.")
     return built, input_shape
+
+
+# ------------------------------------------------------------------ decoders
+
+
+class MLPDecoder(nn.Module):
+    """Multi-layer perceptron from the embedding back to (standardised) rows.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension ``d``.
+    n_features : int
+        Output width.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Hidden widths, used in reverse order (the mirror of the encoder).
+    """
+
+    def __init__(self, n_components, n_features, hidden_layer_sizes=(256, 256)):
+        super().__init__()
+        layers = []
+        width = n_components
+        for hidden in reversed(tuple(hidden_layer_sizes)):
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.01)]
+            width = hidden
+        layers.append(nn.Linear(width, n_features))
+        self.network = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.network(z)
+
+
+class ConvDecoder(nn.Module):
+    """Small transposed-convolution network from the embedding back to images.
+
+    ``Linear -> (64, ceil(H/4), ceil(W/4))``, two ``ConvTranspose2d`` steps that
+    double the size (64 -> 32 -> C channels, LeakyReLU between), then a crop
+    to ``(H, W)``.
+
+    Parameters
+    ----------
+    n_components : int
+        Embedding dimension ``d``.
+    image_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    """
+
+    def __init__(self, n_components, image_shape, channels=64):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        n_channels, height, width = self.image_shape
+        self.seed_shape = (channels, -(-height // 4), -(-width // 4))
+        self.project = nn.Sequential(
+            nn.Linear(n_components, channels * self.seed_shape[1] * self.seed_shape[2]),
+            nn.LeakyReLU(0.01),
+        )
+        self.upsample = nn.Sequential(
+            nn.ConvTranspose2d(channels, channels // 2, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.01),
+            nn.ConvTranspose2d(channels // 2, n_channels, 4, stride=2, padding=1),
+        )
+
+    def forward(self, z):
+        seed = self.project(z).reshape((z.shape[0],) + self.seed_shape)
+        _, height, width = self.image_shape
+        return self.upsample(seed)[:, :, :height, :width]
+
+
+def build_decoder(sample_shape, n_features, n_components, hidden_layer_sizes):
+    """The decoder matching an input layout: images get :class:`ConvDecoder`."""
+    if sample_shape is not None:
+        return ConvDecoder(n_components, sample_shape)
+    return MLPDecoder(n_components, n_features, hidden_layer_sizes)
 
 
 # ---------------------------------------------------------------- normaliser

@@ -155,6 +155,16 @@ class Prior:
         """Log-density of each row under the product prior, shape ``(n,)``."""
         return self.marginal.logpdf(np.asarray(x, dtype=np.float64)).sum(axis=1)
 
+    def pvalues(self, x):
+        """Tail probability of each row under the prior, shape ``(n,)``.
+
+        In the Gaussian space the prior is N(0, I_d), whose squared norm is
+        chi-square with ``d`` degrees of freedom; the p-value of a row is
+        ``P(chi2_d >= |to_gaussian(x)|^2)``, uniform for prior samples.
+        """
+        g = self.to_gaussian(x)
+        return stats.chi2.sf(np.einsum("ij,ij->i", g, g), df=g.shape[1])
+
     def sample(self, n_samples, n_components, random_state=None):
         """Draw ``(n_samples, n_components)`` independent values from the prior."""
         return self.marginal.rvs(size=(n_samples, n_components), random_state=random_state)

@@ -28,11 +28,15 @@ __all__ = [
     "calibrate",
     "estimate_mutual_info",
     "embed",
+    "fit_decoder",
+    "decode",
     "INFERENCE_BATCH",
 ]
 
 #: Rows per forward pass when embedding or calibrating (no gradients).
 INFERENCE_BATCH = 4096
+#: Fewest optimiser steps the decoder is trained for, whatever ``max_epochs``.
+MIN_DECODER_STEPS = 1000
 
 
 def info_nce(scores):
@@ -311,4 +315,57 @@ def embed(module, data):
         module = copy.deepcopy(module).double()
     module.eval()
     out = [module(rows) for rows, _ in TensorBatchIterator(data, INFERENCE_BATCH)]
+    return torch.cat(out).cpu().numpy()
+
+
+def fit_decoder(decoder, codes, targets, max_epochs, batch_size, learning_rate, generator):
+    """Train ``decoder`` to map ``codes`` to flat ``targets`` by least squares (Adam).
+
+    Parameters
+    ----------
+    decoder : torch.nn.Module
+        Maps ``(B, d)`` codes to ``(B, ...)`` outputs, flattened for the loss.
+    codes, targets : torch.Tensor
+        Gaussian-space embeddings of the clean training rows, and those rows
+        standardised and flat.
+    max_epochs, batch_size : int
+        Passes and rows per step; the passes are raised to give at least
+        ``MIN_DECODER_STEPS`` steps.
+    learning_rate : float
+    generator : torch.Generator
+        Source of the batch order.
+
+    Returns
+    -------
+    loss : float
+        Mean squared error per value over the last epoch.
+    """
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=learning_rate)
+    decoder.train()
+    batches = TensorBatchIterator(codes, batch_size, shuffle=True, generator=generator)
+    # A regression needs more steps than a few batches per epoch give on
+    # small data; each step is cheap next to a contrastive one.
+    epochs = max(max_epochs, math.ceil(MIN_DECODER_STEPS / len(batches)))
+    for _ in range(epochs):
+        total = 0.0
+        for rows, indices in batches:
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.mse_loss(decoder(rows).reshape(len(rows), -1), targets[indices])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(rows)
+    decoder.eval()
+    return total / len(codes)
+
+
+@torch.no_grad()
+def decode(decoder, codes):
+    """Flat outputs of ``decoder`` for the Gaussian-space ``codes`` tensor, as numpy."""
+    if codes.dtype == torch.float64:
+        decoder = copy.deepcopy(decoder).double()
+    decoder.eval()
+    out = [
+        decoder(rows).reshape(len(rows), -1)
+        for rows, _ in TensorBatchIterator(codes, INFERENCE_BATCH)
+    ]
     return torch.cat(out).cpu().numpy()

@@ -39,6 +39,8 @@ from skorch.history import History
 
 from . import __version__
 from ._data import InputScaler
+from ._fitting import build_module
+from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
 from ._training import InfoMaxNet
 from ._validation import resolve_device
@@ -111,6 +113,11 @@ def save(embedder, path):
     check_is_fitted(embedder)
     module = embedder.net_.module_
     tensors = {f"module.{k}": v.detach().cpu().clone() for k, v in module.state_dict().items()}
+    if embedder._decoder is not None:
+        for key, value in embedder._decoder.state_dict().items():
+            tensors[f"decoder.{key}"] = value.detach().cpu().clone()
+        tensors["range.low"] = torch.from_numpy(np.asarray(embedder._input_range[0]).copy())
+        tensors["range.high"] = torch.from_numpy(np.asarray(embedder._input_range[1]).copy())
     tensors["scaler.mean"] = torch.from_numpy(embedder._scaler.mean.copy())
     tensors["scaler.scale"] = torch.from_numpy(embedder._scaler.scale.copy())
     feature_names = getattr(embedder, "feature_names_in_", None)
@@ -139,6 +146,8 @@ def save(embedder, path):
             if embedder._sample_shape is None
             else list(embedder._sample_shape),
             "input_shape": list(module.input_shape),
+            "input_ndim": int(embedder._input_ndim),
+            "decoder": embedder._decoder is not None,
             "n_features_in": int(embedder.n_features_in_),
             "feature_names_in": None if feature_names is None else [str(n) for n in feature_names],
             "view_spec": vars(embedder._view_spec),
@@ -237,8 +246,8 @@ def load(path, *, encoder=None, device=None):
     sample_shape = None if fitted["sample_shape"] is None else tuple(fitted["sample_shape"])
     noise_scale = float(fitted["noise_scale"])
     torch_device = resolve_device(params["device"])
-    module = embedder._build_module(
-        sample_shape, fitted["n_features_in"], prior, noise_scale, torch.device("cpu")
+    module = build_module(
+        embedder, sample_shape, fitted["n_features_in"], prior, noise_scale, torch.device("cpu")
     )
     if list(module.input_shape) != fitted["input_shape"]:
         raise ValueError(f"{path} does not match the encoder it names; it cannot be loaded.")
@@ -248,6 +257,21 @@ def load(path, *, encoder=None, device=None):
     except RuntimeError as exc:
         raise ValueError(f"{path} holds weights that do not fit the encoder: {exc}") from exc
     module.to(torch_device).eval()
+    decoder = input_range = None
+    if fitted["decoder"]:
+        decoder = build_decoder(
+            sample_shape,
+            fitted["n_features_in"],
+            fitted["n_components"],
+            params["hidden_layer_sizes"],
+        )
+        state = {k[len("decoder.") :]: v for k, v in tensors.items() if k.startswith("decoder.")}
+        try:
+            decoder.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(f"{path} holds decoder weights that do not fit: {exc}") from exc
+        decoder.to(torch_device).eval()
+        input_range = (tensors["range.low"].numpy(), tensors["range.high"].numpy())
     net = InfoMaxNet(module, device=torch_device, batch_size=fitted["batch_size"])
     net.initialize()
     net.history = History(fitted["history"])
@@ -266,6 +290,9 @@ def load(path, *, encoder=None, device=None):
         "_sample_shape": sample_shape,
         "_scaler": InputScaler(tensors["scaler.mean"].numpy(), tensors["scaler.scale"].numpy()),
         "_view_spec": ViewSpec(**fitted["view_spec"]),
+        "_input_ndim": fitted["input_ndim"],
+        "_decoder": decoder,
+        "_input_range": input_range,
         "_n_features_out": fitted["n_components"],
     }
     if fitted["feature_names_in"] is not None:

@@ -352,3 +352,82 @@ def test_fitted_pickles_drop_the_optimiser_state(fitted):
     restored = pickle.loads(pickle.dumps(fitted))
     assert not hasattr(restored.net_, "optimizer_")
     assert hasattr(fitted.net_, "optimizer_")
+
+
+# --------------------------------------------- decoder, samples, p-values
+
+
+@pytest.fixture(scope="module")
+def with_decoder(blobs, fast):
+    params = {**fast, "max_epochs": 40}  # the decoder needs more than a few steps
+    embedder = NoisyInfoMaxEmbedder(n_components=4, fit_inverse_transform=True, **params)
+    return embedder.fit(blobs[0])
+
+
+def test_inverse_transform_reconstructs_better_than_the_mean(with_decoder, blobs):
+    X = blobs[0]
+    Z = with_decoder.transform(X)
+    reconstructed = with_decoder.inverse_transform(Z)
+    assert reconstructed.shape == X.shape and reconstructed.dtype == np.float64
+    assert np.mean((reconstructed - X) ** 2) < 0.7 * np.mean((X - X.mean(0)) ** 2)
+    as32 = with_decoder.inverse_transform(Z.astype(np.float32))
+    assert as32.dtype == np.float32
+    np.testing.assert_allclose(as32, reconstructed, atol=1e-3)
+
+
+def test_samples_have_the_data_shape_and_range_and_are_reproducible(with_decoder, blobs):
+    X = blobs[0]
+    samples = with_decoder.sample(50, random_state=0)
+    assert samples.shape == (50, X.shape[1])
+    assert np.all(samples >= X.min(0)) and np.all(samples <= X.max(0))
+    np.testing.assert_array_equal(samples, with_decoder.sample(50, random_state=0))
+    assert not np.array_equal(samples, with_decoder.sample(50, random_state=1))
+    for bad in (0, True, 2.5):
+        with pytest.raises((ValueError, TypeError), match="n_samples"):
+            with_decoder.sample(bad)
+
+
+def test_images_come_back_in_the_layout_they_came_in(fast):
+    from sklearn.exceptions import NotFittedError
+
+    images = np.random.default_rng(0).integers(0, 256, (40, 1, 8, 8)).astype(np.uint8)
+    for layout, params in [
+        (images, {}),
+        (images[:, 0], {}),
+        (images.reshape(40, -1), {"image_shape": (8, 8)}),
+    ]:
+        embedder = NoisyInfoMaxEmbedder(
+            n_components=2, fit_inverse_transform=True, **params, **fast
+        )
+        embedder.fit(layout)
+        assert embedder.inverse_transform(embedder.transform(layout)).shape == layout.shape
+        decoded = embedder.sample(3, random_state=0)
+        assert decoded.shape == (3,) + layout.shape[1:]
+        assert decoded.min() >= 0 and decoded.max() <= 255
+    plain = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
+    with pytest.raises(NotFittedError, match="fit_inverse_transform=True"):
+        plain.sample(2)
+    with pytest.raises(ValueError, match="3 columns; embeddings of this model have 2"):
+        embedder.inverse_transform(np.zeros((2, 3)))
+
+
+def test_decoder_survives_clone_and_pickle(with_decoder, blobs):
+    restored = pickle.loads(pickle.dumps(with_decoder))
+    Z = with_decoder.transform(blobs[0][:10])
+    np.testing.assert_array_equal(restored.inverse_transform(Z), with_decoder.inverse_transform(Z))
+    assert clone(with_decoder).get_params()["fit_inverse_transform"] is True
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "uniform", stats.laplace()], ids=str)
+def test_prior_pvalues_are_the_chi_square_tail_of_the_mapped_embedding(blobs, fast, prior):
+    X = blobs[0]
+    noise = 0.1 if prior == "uniform" else "auto"
+    embedder = NoisyInfoMaxEmbedder(n_components=3, prior=prior, noise_scale=noise, **fast)
+    embedder.fit(X)
+    pvalues = embedder.prior_pvalues(X)
+    assert pvalues.shape == (len(X),) and np.all((pvalues >= 0) & (pvalues <= 1))
+    expected = embedder.prior_.pvalues(embedder.transform(X))
+    np.testing.assert_allclose(pvalues, expected, rtol=1e-6, atol=1e-9)
+    # Ranked like score_samples: a lower density is a smaller p-value.
+    order = np.argsort(embedder.score_samples(X))
+    assert np.all(np.diff(pvalues[order]) >= -1e-12)

@@ -62,6 +62,19 @@ def test_images_and_feature_names_round_trip(fast, tmp_path):
     np.testing.assert_array_equal(restored.transform(frame), named.transform(frame))
 
 
+def test_decoders_and_image_layouts_round_trip(fast, tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (40, 8, 8)).astype(np.uint8)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, fit_inverse_transform=True, **fast)
+    embedder.fit(images)
+    restored, _ = _round_trip(embedder, tmp_path)
+    Z = embedder.transform(images)
+    np.testing.assert_array_equal(restored.inverse_transform(Z), embedder.inverse_transform(Z))
+    np.testing.assert_array_equal(
+        restored.sample(5, random_state=0), embedder.sample(5, random_state=0)
+    )
+    assert restored.sample(2).shape == (2, 8, 8)
+
+
 def test_loading_runs_no_pickle(table_fit, tmp_path, monkeypatch):
     embedder, X = table_fit
     path = tmp_path / "model.safetensors"

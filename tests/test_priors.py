@@ -141,3 +141,14 @@ def test_foreign_configs_are_refused():
 def test_bad_priors_are_refused_clearly(bad, message):
     with pytest.raises(ValueError, match=message):
         resolve_prior(bad)
+
+
+@pytest.mark.parametrize(
+    "prior", ["gaussian", "uniform", stats.laplace(), stats.gamma(2.0)], ids=str
+)
+def test_pvalues_of_prior_samples_are_uniform(prior):
+    prior = resolve_prior(prior)
+    pvalues = prior.pvalues(prior.sample(3000, 5, random_state=1))
+    assert stats.kstest(pvalues, "uniform").pvalue > 0.01
+    far = prior.pvalues(prior.from_gaussian(np.full((1, 5), 6.0)))
+    assert far[0] < 1e-12

@@ -1,0 +1,190 @@
+"""The fit procedure of NoisyInfoMaxEmbedder, kept apart from its public interface.
+
+:func:`fit_state` reads the estimator's parameters, trains, and returns the
+fitted attributes as a dict; the estimator assigns them only when training
+succeeded, so a failed fit changes nothing.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from skorch.callbacks import ProgressBar
+
+from ._data import InputScaler
+from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
+from ._priors import resolve_prior
+from ._training import (
+    InfoMaxNet,
+    MutualInfoRecorder,
+    calibrate,
+    embed,
+    estimate_mutual_info,
+    fit_decoder,
+)
+from ._validation import check_callbacks, check_not_bool, resolve_device
+from ._views import ViewSpec
+
+__all__ = ["fit_state", "build_module", "resolve_noise_scale", "column_range"]
+
+
+def fit_state(estimator, X):
+    """Train a model for ``estimator`` on ``X``; return its fitted attributes.
+
+    ``estimator`` is only read, except by :func:`validate_data`, which sets
+    ``n_features_in_`` and ``feature_names_in_``; the estimator's ``fit``
+    restores those when this raises.
+    """
+    check_not_bool(estimator.n_components, "n_components")
+    input_ndim = getattr(X, "ndim", 2)
+    X, sample_shape = estimator._validate_fit_input(X)
+    prior = resolve_prior(estimator.prior)
+    device = resolve_device(estimator.device)
+    callbacks = check_callbacks(estimator.callbacks)
+    n_samples = X.shape[0]
+    batch_size = min(estimator.batch_size, n_samples)
+    if estimator.normalizer == "whiten" and 2 * batch_size <= estimator.n_components:
+        raise ValueError(
+            f"normalizer='whiten' estimates a {estimator.n_components}x{estimator.n_components} "
+            f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
+            "more samples or a larger batch_size, or normalizer='standardize'."
+        )
+    noise_scale = resolve_noise_scale(estimator, prior, batch_size)
+    capacity = prior.capacity(estimator.n_components, noise_scale)
+    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
+    scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
+    data = scaler.to_tensor(X, device)
+    view_spec = ViewSpec.resolve(estimator, sample_shape)
+
+    fork_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
+        views = view_spec.build(module.shape_input(data))
+        generator = torch.Generator(device=device).manual_seed(seed)
+        net = InfoMaxNet(
+            module,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=estimator.weight_decay,
+            lr=estimator.learning_rate,
+            max_epochs=estimator.max_epochs,
+            batch_size=batch_size,
+            callbacks=training_callbacks(estimator, batch_size, capacity) + callbacks,
+            device=device,
+            verbose=estimator.verbose,
+            views=views,
+            generator=generator,
+        )
+        net.fit(data)
+    if net.interrupted_:
+        raise KeyboardInterrupt(
+            f"fit was interrupted after {len(net.history)} of {estimator.max_epochs} epochs; "
+            "the estimator was left as it was before fit."
+        )
+    calibrate(net.module_, data, views, seed)
+    mutual_info = estimate_mutual_info(net.module_, data, views, batch_size, seed)
+    if not mutual_info > 0:
+        warnings.warn(
+            f"The final InfoNCE estimate is {mutual_info:.3g} nats: the encoder learned "
+            "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
+            "corruption_rate, n_neighbors), the noise too large for the training length, "
+            "or max_epochs too small.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    decoder = None
+    if estimator.fit_inverse_transform:
+        decoder = train_decoder(estimator, net.module_, data, sample_shape, batch_size, seed)
+    # Training-only state (the generator, and the views holding a copy of
+    # the data) must not live on in the fitted model.
+    net.views = net.generator = None
+    return {
+        "prior_": prior,
+        "noise_scale_": noise_scale,
+        "capacity_": capacity,
+        "batch_size_": batch_size,
+        "n_components_": int(estimator.n_components),
+        "net_": net,
+        "n_iter_": len(net.history),
+        "history_": net.history,
+        "mutual_info_": mutual_info,
+        "_seed": seed,
+        "_sample_shape": sample_shape,
+        "_scaler": scaler,
+        "_view_spec": view_spec,
+        "_input_ndim": input_ndim,
+        "_decoder": decoder,
+        "_input_range": column_range(X) if decoder is not None else None,
+        "_n_features_out": int(estimator.n_components),
+    }
+
+
+def resolve_noise_scale(estimator, prior, batch_size):
+    """The noise scale to train with: ``"auto"`` puts the capacity at ``ln B``."""
+    if isinstance(estimator.noise_scale, str) and estimator.noise_scale == "auto":
+        return prior.noise_for_capacity(estimator.n_components, math.log(batch_size))
+    return float(estimator.noise_scale)
+
+
+def build_module(estimator, sample_shape, n_features, prior, noise_scale, device):
+    """The untrained module for ``estimator``'s parameters, on ``device``."""
+    encoder, input_shape = build_encoder(
+        estimator.encoder,
+        sample_shape,
+        n_features,
+        estimator.n_components,
+        estimator.hidden_layer_sizes,
+    )
+    module = InfoMaxModule(
+        encoder,
+        estimator.n_components,
+        prior,
+        noise_scale,
+        make_critic(estimator.critic, estimator.n_components, noise_scale),
+        input_shape,
+        whiten=estimator.normalizer == "whiten",
+    ).to(device)
+    check_encoder_output(module, estimator.n_components)
+    return module
+
+
+def training_callbacks(estimator, batch_size, capacity):
+    """The callbacks every fit uses: the MI record, and a progress bar at verbose >= 2."""
+    callbacks = [("mutual_info", MutualInfoRecorder(batch_size, capacity))]
+    if estimator.verbose >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
+    return callbacks
+
+
+# ------------------------------------------------------------ inference
+
+
+def train_decoder(estimator, module, data, sample_shape, batch_size, seed):
+    """Decoder from the calibrated Gaussian embedding to the standardised rows."""
+    device = data.device
+    fork_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed + 1)
+        decoder = build_decoder(
+            sample_shape, data.shape[1], estimator.n_components, estimator.hidden_layer_sizes
+        ).to(device)
+    codes = torch.from_numpy(embed(module, data)).to(device)
+    generator = torch.Generator(device=device).manual_seed(seed + 1)
+    fit_decoder(
+        decoder, codes, data, estimator.max_epochs, batch_size, estimator.learning_rate, generator
+    )
+    return decoder
+
+
+def column_range(X, chunk_rows=8192):
+    """Per-column minimum and maximum of ``X``, read in chunks of rows."""
+    low = np.full(X.shape[1], np.inf)
+    high = np.full(X.shape[1], -np.inf)
+    for start in range(0, X.shape[0], chunk_rows):
+        rows = X[start : start + chunk_rows]
+        low = np.minimum(low, rows.min(axis=0))
+        high = np.maximum(high, rows.max(axis=0))
+    return low, high
