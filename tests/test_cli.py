@@ -1,0 +1,147 @@
+"""The command line, tried with the files a new user has."""
+
+import numpy as np
+import pytest
+
+from sklearn_ndim import __version__, _cli
+from sklearn_ndim.io import load
+
+FAST = ["--max-epochs", "2", "--n-components", "2"]
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if the command line starts training."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started although the input was bad")
+
+    monkeypatch.setattr(_cli, "_fit", refuse)
+
+
+def _table(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def _good_csv(tmp_path, n=40, header=True, delimiter=","):
+    rng = np.random.default_rng(0)
+    rows = [delimiter.join(["id", "a", "b", "c", "label"])] if header else []
+    for i in range(n):
+        a, b, c = rng.normal(size=3)
+        rows.append(delimiter.join([f"r{i}", f"{a:.4f}", f"{b:.4f}", f"{c:.4f}", str(i % 2)]))
+    return _table(tmp_path / "good.csv", "\n".join(rows) + "\n")
+
+
+def _error(capsys, argv):
+    assert _cli.main(argv) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("sklearn-ndim: error:"), captured.err
+    assert "Traceback" not in captured.err + captured.out
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "text, extra, message",
+    [
+        ("a,b,name\n1,2,x\n3,4,y\n", [], r"column 'name' is not numeric \(line 2 holds 'x'\)"),
+        ("a;b\n1;2\n3;?\n", [], r"column 'b' is not numeric \(line 3 holds '\?'\).*--na-values"),
+        (
+            "a;b\n1;2\n3;?\n",
+            ["--na-values", "?"],
+            r"missing values \(first at line 3, column 'b'\)",
+        ),
+        ("a,b\n1,2\n3,\n", [], "1 rows have missing values"),
+        ("a,b\n1,2,3\n4,5,6\n", [], "line 2: 3 fields where the first row has 2"),
+        ("a,b\n1,2\n3\n", [], "line 3: 1 fields where the first row has 2"),
+        ("", [], "is empty"),
+        ("a,b\n", [], "no data rows"),
+        ("a,b\n1,2\n3,4\n", ["--n-components", "3"], "more than the 2 numeric columns"),
+        ("a,b\n1,2\n3,4\n", ["--n-components", "2"], "2 rows are too few"),
+        ("a,b\n1,2\n", ["--label-column", "y"], "column 'y' not found"),
+    ],
+)
+def test_bad_files_give_one_line_before_training(
+    tmp_path, capsys, no_training, text, extra, message
+):
+    path = _table(tmp_path / "data.csv", text)
+    line = _error(capsys, ["--csv", path, *extra])
+    assert pytest.importorskip("re").search(message, line), line
+
+
+def test_urls_and_missing_files_are_refused(capsys, no_training, tmp_path):
+    assert "local file" in _error(capsys, ["--csv", "https://example.com/data.csv"])
+    assert "no such file" in _error(capsys, ["--csv", str(tmp_path / "absent.csv")])
+
+
+def test_output_never_overwrites_the_input_and_checks_its_folder(tmp_path, capsys, no_training):
+    path = _good_csv(tmp_path)
+    assert "overwrite the input" in _error(capsys, ["--csv", path, "--output", path])
+    missing = str(tmp_path / "nowhere" / "out.csv")
+    assert "does not exist" in _error(capsys, ["--csv", path, "--output", missing])
+
+
+def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    path = _good_csv(tmp_path, delimiter=";")
+    output = tmp_path / "embedding.csv"
+    argv = ["--csv", path, "--label-column", "label", "--keep-columns", "id,label"]
+    assert _cli.main([*argv, "--output", str(output), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "Logistic probe accuracy" in out
+    frame = pd.read_csv(output)
+    assert list(frame.columns) == ["id", "label", "noisyinfomaxembedder0", "noisyinfomaxembedder1"]
+    assert list(frame["id"]) == [f"r{i}" for i in range(40)]
+
+
+def test_files_without_a_header_use_column_positions(tmp_path, capsys):
+    path = _good_csv(tmp_path, header=False)
+    output = tmp_path / "out.csv"
+    argv = ["--csv", path, "--no-header", "--keep-columns", "0", "--label-column", "4"]
+    assert _cli.main([*argv, "--output", str(output), *FAST]) == 0
+    assert output.read_text().splitlines()[1].startswith("r0,")
+
+
+def test_fit_once_then_embed_other_files_with_the_saved_model(tmp_path, capsys):
+    path = _good_csv(tmp_path)
+    model = tmp_path / "model.safetensors"
+    argv = ["--csv", path, "--keep-columns", "id,label", "--save-model", str(model)]
+    assert _cli.main([*argv, *FAST]) == 0
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    for output in (first, second):
+        argv = ["--csv", path, "--keep-columns", "id,label", "--model", str(model)]
+        assert _cli.main([*argv, "--output", str(output)]) == 0
+    assert first.read_text() == second.read_text()
+    assert load(model).n_components_ == 2
+    wrong = _table(tmp_path / "wrong.csv", "a,b\n1,2\n3,4\n")
+    assert "fitted on 3 features" in _error(capsys, ["--csv", wrong, "--model", str(model)])
+
+
+def test_dropping_missing_rows_is_explicit(tmp_path, capsys):
+    text = "a,b,c\n" + "".join(f"{i},{i % 3},{i % 5}\n" for i in range(30)) + "1,,2\n"
+    path = _table(tmp_path / "gaps.csv", text)
+    assert _cli.main(["--csv", path, "--drop-missing", *FAST]) == 0
+    assert "Dropping 1 rows with missing values" in capsys.readouterr().err
+
+
+def test_version_help_and_bad_options(capsys):
+    with pytest.raises(SystemExit) as stop:
+        _cli.main(["--version"])
+    assert stop.value.code == 0 and __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        _cli.main(["--help"])
+    help_text = capsys.readouterr().out
+    for option in ("--csv", "--no-header", "--output", "--save-model", "--model", "--device"):
+        assert option in help_text
+    assert "(default: 16)" in help_text
+    for argv in (["--noise-scale", "loud"], ["--max-epochs", "0"], ["--model", "m.safetensors"]):
+        with pytest.raises(SystemExit) as stop:
+            _cli.main(argv)
+        assert stop.value.code == 2
+
+
+def test_the_digits_demo_reports_the_match_and_the_probe(capsys):
+    assert _cli.main(["--max-epochs", "3", "--n-components", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Held-out embedding (540 rows)" in out and "PCA(whiten)" in out
