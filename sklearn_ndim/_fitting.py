@@ -6,24 +6,27 @@ succeeded, so a failed fit changes nothing.
 """
 
 import math
+import time
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from skorch.callbacks import ProgressBar
 
 from ._data import InputScaler
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
 from ._priors import resolve_prior
 from ._training import (
+    FitProgressBar,
     InfoMaxNet,
     MutualInfoRecorder,
     calibrate,
     embed,
     estimate_mutual_info,
     fit_decoder,
+    stage,
 )
 from ._validation import check_callbacks, check_not_bool, resolve_device
 from ._views import ViewSpec
@@ -38,20 +41,16 @@ def fit_state(estimator, X):
     ``n_features_in_`` and ``feature_names_in_``; the estimator's ``fit``
     restores those when this raises.
     """
+    start = time.perf_counter()
+    verbose = estimator.verbose
     check_not_bool(estimator.n_components, "n_components")
     input_ndim = getattr(X, "ndim", 2)
     X, sample_shape = estimator._validate_fit_input(X)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
-    n_samples = X.shape[0]
-    batch_size = min(estimator.batch_size, n_samples)
-    if estimator.normalizer == "whiten" and 2 * batch_size <= estimator.n_components:
-        raise ValueError(
-            f"normalizer='whiten' estimates a {estimator.n_components}x{estimator.n_components} "
-            f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
-            "more samples or a larger batch_size, or normalizer='standardize'."
-        )
+    batch_size = min(estimator.batch_size, X.shape[0])
+    _check_whitening(estimator, batch_size)
     noise_scale = resolve_noise_scale(estimator, prior, batch_size)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
@@ -59,12 +58,11 @@ def fit_state(estimator, X):
     data = scaler.to_tensor(X, device)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
 
-    fork_devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices):
-        torch.manual_seed(seed)
+    with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
-        views = view_spec.build(module.shape_input(data))
-        generator = torch.Generator(device=device).manual_seed(seed)
+        searching = f"neighbour search ({len(X)} rows, {view_spec.n_neighbors} neighbours)"
+        with stage(verbose if view_spec.n_neighbors else 0, searching):
+            views = view_spec.build(module.shape_input(data))
         net = InfoMaxNet(
             module,
             optimizer=torch.optim.Adam,
@@ -72,35 +70,38 @@ def fit_state(estimator, X):
             lr=estimator.learning_rate,
             max_epochs=estimator.max_epochs,
             batch_size=batch_size,
-            callbacks=training_callbacks(estimator, batch_size, capacity) + callbacks,
+            callbacks=training_callbacks(estimator, len(X), batch_size, capacity) + callbacks,
             device=device,
-            verbose=estimator.verbose,
+            verbose=verbose,
             views=views,
-            generator=generator,
+            generator=torch.Generator(device=device).manual_seed(seed),
         )
-        net.fit(data)
+        steps = len(X) // batch_size
+        with stage(verbose, f"training: up to {estimator.max_epochs} epochs of {steps} batches"):
+            net.fit(data)
     if net.interrupted_:
         raise KeyboardInterrupt(
             f"fit was interrupted after {len(net.history)} of {estimator.max_epochs} epochs; "
             "the estimator was left as it was before fit."
         )
-    calibrate(net.module_, data, views, seed)
-    mutual_info = estimate_mutual_info(net.module_, data, views, batch_size, seed)
-    if not mutual_info > 0:
-        warnings.warn(
-            f"The final InfoNCE estimate is {mutual_info:.3g} nats: the encoder learned "
-            "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
-            "corruption_rate, n_neighbors), the noise too large for the training length, "
-            "or max_epochs too small.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+    with stage(verbose, "calibration on clean rows, mutual-information estimate"):
+        calibrate(net.module_, data, views, seed)
+        mutual_info = estimate_mutual_info(net.module_, data, views, batch_size, seed)
+    _warn_if_nothing_learned(mutual_info)
     decoder = None
     if estimator.fit_inverse_transform:
-        decoder = train_decoder(estimator, net.module_, data, sample_shape, batch_size, seed)
+        with stage(verbose, "decoder"):
+            decoder = train_decoder(estimator, net.module_, data, sample_shape, batch_size, seed)
     # Training-only state (the generator, and the views holding a copy of
     # the data) must not live on in the fitted model.
     net.views = net.generator = None
+    if verbose >= 1:
+        print(
+            f"[sklearn-ndim] fitted in {time.perf_counter() - start:.1f} s, {len(net.history)} "
+            f"epochs: mutual information {mutual_info:.3f} nats of capacity {capacity:.3f} "
+            f"(ln B = {math.log(batch_size):.3f}, noise_scale={noise_scale:.4g})",
+            flush=True,
+        )
     return {
         "prior_": prior,
         "noise_scale_": noise_scale,
@@ -120,6 +121,36 @@ def fit_state(estimator, X):
         "_input_range": column_range(X) if decoder is not None else None,
         "_n_features_out": int(estimator.n_components),
     }
+
+
+@contextmanager
+def _seeded(seed, device):
+    """Seed torch's global generators for ``device`` inside, restoring them after."""
+    fork_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _check_whitening(estimator, batch_size):
+    if estimator.normalizer == "whiten" and 2 * batch_size <= estimator.n_components:
+        raise ValueError(
+            f"normalizer='whiten' estimates a {estimator.n_components}x{estimator.n_components} "
+            f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
+            "more samples or a larger batch_size, or normalizer='standardize'."
+        )
+
+
+def _warn_if_nothing_learned(mutual_info):
+    if not mutual_info > 0:
+        warnings.warn(
+            f"The final InfoNCE estimate is {mutual_info:.3g} nats: the encoder learned "
+            "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
+            "corruption_rate, n_neighbors), the noise too large for the training length, "
+            "or max_epochs too small.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
 
 def resolve_noise_scale(estimator, prior, batch_size):
@@ -151,23 +182,19 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
     return module
 
 
-def training_callbacks(estimator, batch_size, capacity):
+def training_callbacks(estimator, n_samples, batch_size, capacity):
     """The callbacks every fit uses: the MI record, and a progress bar at verbose >= 2."""
     callbacks = [("mutual_info", MutualInfoRecorder(batch_size, capacity))]
     if estimator.verbose >= 2:
-        callbacks.append(("progress_bar", ProgressBar()))
+        total = estimator.max_epochs * (n_samples // batch_size)
+        callbacks.append(("progress_bar", FitProgressBar(total)))
     return callbacks
-
-
-# ------------------------------------------------------------ inference
 
 
 def train_decoder(estimator, module, data, sample_shape, batch_size, seed):
     """Decoder from the calibrated Gaussian embedding to the standardised rows."""
     device = data.device
-    fork_devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices):
-        torch.manual_seed(seed + 1)
+    with _seeded(seed + 1, device):
         decoder = build_decoder(
             sample_shape, data.shape[1], estimator.n_components, estimator.hidden_layer_sizes
         ).to(device)

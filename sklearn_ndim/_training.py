@@ -8,6 +8,10 @@ the benchmarks all call these two functions.
 
 import copy
 import math
+import re
+import sys
+import time
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -16,6 +20,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from torch import nn
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
 __all__ = [
     "info_nce",
@@ -23,6 +28,9 @@ __all__ = [
     "InfoNCELoss",
     "TensorBatchIterator",
     "MutualInfoRecorder",
+    "FitProgressBar",
+    "print_table_row",
+    "stage",
     "InfoMaxNet",
     "TrainingDivergedError",
     "calibrate",
@@ -170,6 +178,66 @@ class MutualInfoRecorder(Callback):
         net.history.record("capacity", self.capacity)
 
 
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def print_table_row(text):
+    """Print a row of skorch's epoch table; colour codes only on a terminal."""
+    if not sys.stdout.isatty():
+        text = _ANSI_CODE.sub("", text)
+    print(text, flush=True)
+
+
+@contextmanager
+def stage(verbose, message):
+    """Report one stage of a fit on a line of its own, with its duration, at verbose >= 1."""
+    start = time.perf_counter()
+    if verbose >= 1:
+        print(f"[sklearn-ndim] {message} ...", flush=True)
+    yield
+    if verbose >= 1:
+        print(f"[sklearn-ndim] {message}: done in {time.perf_counter() - start:.1f} s", flush=True)
+
+
+class FitProgressBar(Callback):
+    """One progress bar over all training steps of a fit, with its ETA.
+
+    Unlike skorch's per-epoch ``ProgressBar`` it spans the whole training and
+    reaches 100 % also when a callback stops training early.
+
+    Parameters
+    ----------
+    total_steps : int
+        ``max_epochs`` times the batches per epoch.
+    """
+
+    def __init__(self, total_steps):
+        self.total_steps = total_steps
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = tqdm(total=self.total_steps, desc="training", unit="step", mininterval=0.5)
+
+    def on_batch_end(self, net, **kwargs):
+        self.bar_.update()
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.set_postfix(
+            epoch=row["epoch"], mutual_info=f"{row.get('mutual_info', float('nan')):.3f}"
+        )
+
+    def on_train_end(self, net, **kwargs):
+        if self.bar_.n < self.total_steps:
+            self.bar_.set_description("training (stopped early)")
+            self.bar_.update(self.total_steps - self.bar_.n)
+        self.bar_.close()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("bar_", None)
+        return state
+
+
 class InfoMaxNet(NeuralNet):
     """skorch net whose training step maximises InfoNCE between two noisy views.
 
@@ -192,6 +260,9 @@ class InfoMaxNet(NeuralNet):
     """
 
     def __init__(self, module, *args, views=None, generator=None, **kwargs):
+        if kwargs.get("verbose", 1):
+            # skorch calls a sink other than print whatever the verbosity.
+            kwargs.setdefault("callbacks__print_log__sink", print_table_row)
         super().__init__(module, *args, criterion=InfoNCELoss, train_split=None, **kwargs)
         self.views = views
         self.generator = generator
