@@ -53,25 +53,48 @@ def _check_axes(ax, count):
     return axes[:count]
 
 
+def _check_band(band):
+    if band is not None and not (isinstance(band, float | int) and 0 < band < 1):
+        raise ValueError(f"band must be a coverage in (0, 1) or None; got {band!r}.")
+
+
 def _plotting_positions(n_samples):
     """Probabilities ``(i - 0.5) / m`` with ``m = min(n_samples, _QQ_POINTS)``."""
     count = min(n_samples, _QQ_POINTS)
     return (np.arange(1, count + 1) - 0.5) / count
 
 
-def _qq_panel(ax, theoretical, sample):
-    """Draw sample against theoretical quantiles with the identity line."""
+def _floor_band(marginal, levels, n_samples, coverage):
+    """Pointwise ``coverage`` interval of the order statistics of exact prior samples.
+
+    The ``k``-th smallest of ``n`` uniform values is Beta(k, n - k + 1)
+    distributed; the prior's quantile function maps its interval to the
+    prior's scale. A QQ curve inside the band is as close as sampling allows.
+    """
+    k = np.clip(np.round(levels * n_samples + 0.5), 1, n_samples)
+    tail = (1.0 - coverage) / 2.0
+    lower = marginal.ppf(stats.beta.ppf(tail, k, n_samples - k + 1))
+    upper = marginal.ppf(stats.beta.ppf(1.0 - tail, k, n_samples - k + 1))
+    return lower, upper
+
+
+def _qq_panel(ax, theoretical, sample, band=None):
+    """Draw sample against theoretical quantiles with the identity line and the floor band."""
+    if band is not None:
+        ax.fill_between(theoretical, *band, color="0.85", linewidth=0, zorder=0)
     ax.plot(theoretical, sample, ".", markersize=2)
     lo = min(theoretical.min(), sample.min())
     hi = max(theoretical.max(), sample.max())
     ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.8)
 
 
-def plot_qq(Z, prior="gaussian", dims=None, ax=None):
+def plot_qq(Z, prior="gaussian", dims=None, ax=None, band=0.95):
     """Per-dimension QQ plots of an embedding against the prior's marginal.
 
     Points on the diagonal mean the dimension has the prior's marginal;
     S-shapes show tails that are too light or too heavy, offsets a shift.
+    The grey band is the sampling floor: where the quantiles of exact prior
+    samples of the same size fall with probability ``band``.
 
     Parameters
     ----------
@@ -84,6 +107,8 @@ def plot_qq(Z, prior="gaussian", dims=None, ax=None):
         Dimensions to show; the first 16 by default.
     ax : matplotlib Axes or array of Axes, default=None
         Axes to draw on, one per dimension; a new grid when None.
+    band : float in (0, 1) or None, default=0.95
+        Coverage of the pointwise sampling band; None draws no band.
 
     Returns
     -------
@@ -91,6 +116,7 @@ def plot_qq(Z, prior="gaussian", dims=None, ax=None):
     """
     plt = _pyplot()
     Z = check_embedding(Z)
+    _check_band(band)
     marginal = resolve_prior(prior).marginal
     dims = _check_dims(dims, Z.shape[1], default=16)
     if ax is None:
@@ -109,13 +135,14 @@ def plot_qq(Z, prior="gaussian", dims=None, ax=None):
         fig = axes[0].figure
     levels = _plotting_positions(Z.shape[0])
     theoretical = marginal.ppf(levels)
+    floor = None if band is None else _floor_band(marginal, levels, Z.shape[0], band)
     for axis, dim in zip(axes, dims, strict=False):
-        _qq_panel(axis, theoretical, np.quantile(Z[:, dim], levels, method="hazen"))
+        _qq_panel(axis, theoretical, np.quantile(Z[:, dim], levels, method="hazen"), floor)
         axis.set_title(f"dim {dim}", fontsize="small")
     return fig
 
 
-def plot_chi2_qq(Z, prior="gaussian", ax=None):
+def plot_chi2_qq(Z, prior="gaussian", ax=None, band=0.95):
     """QQ plot of squared norms (in the Gaussian base space) against chi-square(d).
 
     Under the prior the squared norm of a base-space row follows a
@@ -132,6 +159,8 @@ def plot_chi2_qq(Z, prior="gaussian", ax=None):
         Target prior; ``Z`` is first mapped to its Gaussian base space.
     ax : matplotlib Axes, default=None
         Axes to draw on; a new figure when None.
+    band : float in (0, 1) or None, default=0.95
+        Coverage of the pointwise sampling band (grey); None draws none.
 
     Returns
     -------
@@ -139,13 +168,16 @@ def plot_chi2_qq(Z, prior="gaussian", ax=None):
     """
     plt = _pyplot()
     Z = check_embedding(Z)
+    _check_band(band)
     base = resolve_prior(prior).to_gaussian(Z)
     if ax is None:
         fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
     n_components = Z.shape[1]
     levels = _plotting_positions(Z.shape[0])
     squared = np.quantile(np.sum(base**2, axis=1), levels, method="hazen")
-    _qq_panel(ax, stats.chi2(n_components).ppf(levels), squared)
+    chi2 = stats.chi2(n_components)
+    floor = None if band is None else _floor_band(chi2, levels, Z.shape[0], band)
+    _qq_panel(ax, chi2.ppf(levels), squared, floor)
     ax.set_xlabel(f"chi-square({n_components}) quantile")
     ax.set_ylabel("squared norm quantile")
     return ax.figure
@@ -177,7 +209,7 @@ def _density_contours(ax, marginal, xlim, ylim):
         )
 
 
-def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0):
+def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0, labels=None):
     """Pairwise scatter plots of an embedding over the prior's density contours.
 
     Off the diagonal, rows are drawn over contours of the product density at
@@ -198,6 +230,9 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0):
         Most rows drawn in each scatter plot (a seeded random subset).
     random_state : int, RandomState instance or None, default=0
         Seeds the subset.
+    labels : array-like of shape (n_samples,), default=None
+        Colour the points by these labels (a legend for up to 20 distinct
+        values, a colour bar for numbers with more).
 
     Returns
     -------
@@ -208,9 +243,17 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0):
     Z = check_embedding(Z)
     marginal = resolve_prior(prior).marginal
     dims = _check_dims(dims, Z.shape[1], default=4)
-    shown = Z
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (Z.shape[0],):
+            raise ValueError(
+                f"labels must hold one value per row of Z ({Z.shape[0]}); got shape {labels.shape}."
+            )
+    rows = np.arange(Z.shape[0])
     if Z.shape[0] > max_points:
-        shown = Z[make_rng(random_state).choice(Z.shape[0], size=max_points, replace=False)]
+        rows = np.sort(make_rng(random_state).choice(Z.shape[0], size=max_points, replace=False))
+    shown = Z[rows]
+    colours = _label_colours(None if labels is None else labels[rows])
     limits = [_plot_range(Z[:, d], marginal) for d in dims]
     k = len(dims)
     fig, grid = plt.subplots(k, k, figsize=(2.2 * k, 2.2 * k), squeeze=False, layout="constrained")
@@ -223,14 +266,42 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0):
                 axis.plot(grid_x, marginal.pdf(grid_x), color="black", linewidth=0.8)
             else:
                 _density_contours(axis, marginal, xlim, ylim)
-                axis.scatter(shown[:, dim_x], shown[:, dim_y], s=2, alpha=0.4)
+                scatter = axis.scatter(
+                    shown[:, dim_x], shown[:, dim_y], s=2, alpha=0.5, **colours["scatter"]
+                )
                 axis.set_ylim(ylim)
             axis.set_xlim(xlim)
             if row == k - 1:
                 axis.set_xlabel(f"dim {dim_x}")
             if col == 0:
                 axis.set_ylabel(f"dim {dim_y}")
+    if colours["classes"] is not None:
+        handles = [
+            plt.Line2D([], [], marker="o", linestyle="", color=colours["cmap"](i), markersize=4)
+            for i in range(len(colours["classes"]))
+        ]
+        fig.legend(handles, [str(c) for c in colours["classes"]], loc="outside right upper")
+    elif labels is not None and k > 1:
+        fig.colorbar(scatter, ax=grid, shrink=0.6, label="label")
     return fig
+
+
+def _label_colours(labels, max_classes=20):
+    """Scatter keyword arguments colouring ``labels``: categories or a colour scale."""
+    from matplotlib import colormaps
+
+    if labels is None:
+        return {"scatter": {}, "classes": None}
+    classes, codes = np.unique(labels, return_inverse=True)
+    numeric = np.issubdtype(labels.dtype, np.number)
+    if len(classes) <= max_classes or not numeric:
+        cmap = colormaps["tab10" if len(classes) <= 10 else "tab20"].resampled(len(classes))
+        return {
+            "scatter": {"c": codes, "cmap": cmap, "vmin": -0.5, "vmax": len(classes) - 0.5},
+            "classes": classes,
+            "cmap": cmap,
+        }
+    return {"scatter": {"c": labels, "cmap": "viridis"}, "classes": None}
 
 
 def plot_training_history(embedder, ax=None):
@@ -238,7 +309,8 @@ def plot_training_history(embedder, ax=None):
 
     The estimate approaches the capacity ``C`` only when the embedding
     follows the prior. It can never exceed ``ln B``; when ``C > ln B`` the
-    objective cannot see the remaining gap.
+    objective cannot see the remaining gap. The training loss is drawn on a
+    second axis (right).
 
     Parameters
     ----------
@@ -254,20 +326,37 @@ def plot_training_history(embedder, ax=None):
     plt = _pyplot()
     check_is_fitted(embedder, ["history_", "capacity_"])
     history = embedder.history_
-    batch_size = int(getattr(embedder, "batch_size_", embedder.batch_size))
+    batch_size = int(embedder.batch_size_)
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
-    ax.plot(history[:, "epoch"], history[:, "mutual_info"], marker=".", label="InfoNCE estimate")
+    epochs = history[:, "epoch"]
+    ax.plot(epochs, history[:, "mutual_info"], marker=".", label="InfoNCE estimate (MI)")
+    ln_batch = math.log(batch_size)
     if math.isfinite(embedder.capacity_):
-        ax.axhline(embedder.capacity_, color="C1", label=f"capacity C = {embedder.capacity_:.3g}")
+        ax.axhline(
+            embedder.capacity_,
+            color="C1",
+            linewidth=3,
+            alpha=0.7,
+            label=f"capacity C = {embedder.capacity_:.3g}",
+        )
+    # Thin and dashed on top of the thick capacity line, so that both stay
+    # visible when they coincide (noise_scale="auto" sets C = ln B).
     ax.axhline(
-        math.log(batch_size),
-        color="gray",
+        ln_batch,
+        color="black",
         linestyle="--",
-        label=f"ln B = {math.log(batch_size):.3g} (B = {batch_size})",
+        linewidth=1,
+        label=f"ln B = {ln_batch:.3g} (B = {batch_size})",
     )
+    loss_ax = ax.twinx()
+    loss_ax.plot(epochs, history[:, "train_loss"], color="C2", linewidth=1, label="train loss")
+    loss_ax.set_ylabel("InfoNCE loss = ln B - MI", color="C2")
+    loss_ax.tick_params(axis="y", colors="C2")
     ax.set_xlabel("epoch")
     ax.set_ylabel("nats")
     ax.set_title(f"noise scale {embedder.noise_scale_:.3g}", fontsize="medium")
-    ax.legend(fontsize="small")
+    lines, names = ax.get_legend_handles_labels()
+    more_lines, more_names = loss_ax.get_legend_handles_labels()
+    ax.legend(lines + more_lines, names + more_names, fontsize="small", loc="center right")
     return ax.figure

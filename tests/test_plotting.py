@@ -99,10 +99,51 @@ def test_plot_training_history(tmp_path):
     X = np.random.default_rng(0).normal(size=(100, 5))
     embedder = NoisyInfoMaxEmbedder(n_components=2, max_epochs=2, random_state=0).fit(X)
     fig = plot_training_history(embedder)
-    assert len(fig.axes) == 1
-    labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert len(labels) == 3 and labels[2].startswith("ln B")
-    assert len(fig.axes[0].lines[0].get_xdata()) == 2
+    main, loss = fig.axes
+    labels = main.get_legend().get_texts()
+    assert [t.get_text().split(" ")[0] for t in labels] == ["InfoNCE", "capacity", "ln", "train"]
+    # "auto" noise puts C on ln B: both lines must stay distinguishable.
+    capacity_line, batch_line = main.lines[1], main.lines[2]
+    assert capacity_line.get_ydata()[0] == pytest.approx(batch_line.get_ydata()[0])
+    assert capacity_line.get_linewidth() > batch_line.get_linewidth()
+    assert batch_line.get_linestyle() == "--"
+    np.testing.assert_allclose(loss.lines[0].get_ydata(), embedder.history_[:, "train_loss"])
+    assert _saved(fig, tmp_path)
+
+
+def test_qq_plots_draw_the_sampling_floor_band(Z, tmp_path):
+    fig = plot_qq(Z, dims=[0])
+    band = fig.axes[0].collections[0].get_paths()[0].vertices[:, 1]
+    x, y = fig.axes[0].lines[0].get_data()
+    assert band.min() < y.min() and band.max() > y.max()
+    inside = plot_qq(Z, dims=[0], band=None).axes[0].collections
+    assert len(inside) == 0
+    assert len(plot_chi2_qq(Z).axes[0].collections) == 1
+    with pytest.raises(ValueError, match="band"):
+        plot_qq(Z, band=1.5)
+
+
+def test_band_is_the_exact_order_statistic_interval():
+    from sklearn_ndim.plotting import _floor_band
+
+    n = 200
+    levels = (np.arange(1, n + 1) - 0.5) / n
+    lower, upper = _floor_band(stats.norm(), levels, n, 0.9)
+    samples = np.sort(np.random.default_rng(3).standard_normal((2000, n)), axis=1)
+    covered = np.mean((samples >= lower) & (samples <= upper), axis=0)
+    assert np.all(np.abs(covered - 0.9) < 0.05)
+
+
+def test_plot_pairs_colours_by_label(Z, tmp_path):
+    labels = np.repeat(["a", "b", "c", "d", "e"], 100)
+    fig = plot_pairs(Z, dims=(0, 1), labels=labels)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list("abcde")
+    colours = fig.axes[1].collections[-1].get_array()
+    assert len(np.unique(colours)) == 5
+    continuous = plot_pairs(Z, dims=(0, 1), labels=np.linspace(0, 1, 500))
+    assert len(continuous.axes) == 5  # four panels and a colour bar
+    with pytest.raises(ValueError, match="one value per row"):
+        plot_pairs(Z, labels=labels[:10])
     assert _saved(fig, tmp_path)
 
 
