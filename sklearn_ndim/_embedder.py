@@ -18,10 +18,12 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import split_image_shape
-from ._fitting import fit_state
+from ._fitting import fit_state, partial_fit_state
 from ._priors import Prior
 from ._stats import excess_kl
 from ._training import (
+    STREAM_CHUNK_ROWS,
+    TrainingData,
     decode,
     embed,
     estimate_mutual_info,
@@ -361,6 +363,48 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.__dict__.update(fitted)
         return self
 
+    def partial_fit(self, X, y=None):
+        """Train for one pass over the chunk ``X``, continuing from the current model.
+
+        For data that arrives in chunks or does not fit in memory, as in
+        :class:`~sklearn.decomposition.IncrementalPCA`. The first call sets up
+        the model (input standardisation, batch size and noise from this
+        chunk, which should be representative); each call then runs one epoch
+        over its chunk, with neighbour views drawn from the chunk and from a
+        reservoir sample of the rows seen so far, and recalibrates the output
+        normaliser on that sample. Like :meth:`fit`, a failed call leaves the
+        estimator as it was. ``fit_inverse_transform`` is not supported in
+        streaming.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            One chunk, at least ``batch_size_`` rows (``batch_size`` on the
+            first call).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : NoisyInfoMaxEmbedder
+        """
+        if self.fit_inverse_transform:
+            raise ValueError(
+                "partial_fit does not train a decoder; fit with fit_inverse_transform=True on "
+                "data in memory (or a memmap) instead."
+            )
+        if not hasattr(self, "net_"):
+            self._validate_params()
+        before = dict(self.__dict__)
+        try:
+            fitted = partial_fit_state(self, X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self.__dict__.update(fitted)
+        return self
+
     def transform(self, X):
         """Embed ``X`` deterministically (no noise, no batch statistics).
 
@@ -377,7 +421,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return self.prior_.from_gaussian(self._gaussian_embedding(X), X.dtype)
+        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        return self.prior_.from_gaussian(self._gaussian_embedding(X), dtype)
 
     def score(self, X, y=None):
         """Label-free score of the embedding of ``X``: information kept minus mismatch.
@@ -557,7 +602,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     def _validate_fit_input(self, X):
         X, sample_shape = split_image_shape(X, self.image_shape)
-        X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        # Any numeric dtype is kept (uint8 images, a memmap): rows are converted
+        # chunk by chunk when standardised, never as one float64 copy.
+        X = validate_data(self, X, reset=True, dtype="numeric", ensure_min_samples=2)
         return X, sample_shape
 
     def _validate_input(self, X, reset=False):
@@ -568,15 +615,26 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 f"X holds images of shape {sample_shape}; the embedder was fitted on "
                 f"{self._sample_shape}."
             )
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return validate_data(self, X, reset=False, dtype="numeric")
 
     def _device(self):
         return next(self.net_.module_.parameters()).device
 
     def _gaussian_embedding(self, X):
-        """Gaussian-space embedding of validated rows, in the precision of ``X``."""
+        """Gaussian-space embedding of validated rows, chunk by chunk.
+
+        float64 rows are embedded in float64, all others in float32.
+        """
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        return embed(self.net_.module_, self._scaler.to_tensor(X, self._device(), dtype))
+        device = self._device()
+        parts = [
+            embed(
+                self.net_.module_,
+                self._scaler.to_tensor(X[start : start + STREAM_CHUNK_ROWS], device, dtype),
+            )
+            for start in range(0, X.shape[0], STREAM_CHUNK_ROWS)
+        ]
+        return np.concatenate(parts)
 
     def _check_decoder(self):
         check_is_fitted(self)
@@ -603,7 +661,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         if X.shape[0] < 2:
             raise ValueError("The mutual-information estimate needs at least 2 rows.")
         module = self.net_.module_
-        data = self._scaler.to_tensor(X, self._device())
-        views = self._view_spec.build(module.shape_input(data))
+        data = TrainingData(
+            X, self._scaler, self._device(), self._view_spec, module.input_shape, self._seed
+        )
         batch_size = min(self.batch_size_, X.shape[0])
-        return estimate_mutual_info(module, data, views, batch_size, self._seed)
+        return estimate_mutual_info(module, data, batch_size, self._seed)

@@ -5,6 +5,7 @@ fitted attributes as a dict; the estimator assigns them only when training
 succeeded, so a failed fit changes nothing.
 """
 
+import copy
 import math
 import time
 import warnings
@@ -19,11 +20,14 @@ from ._data import InputScaler
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
 from ._priors import resolve_prior
 from ._training import (
+    STREAM_CHUNK_ROWS,
+    ChunkedBatchIterator,
     FitProgressBar,
     InfoMaxNet,
     MutualInfoRecorder,
+    Reservoir,
+    TrainingData,
     calibrate,
-    embed,
     estimate_mutual_info,
     fit_decoder,
     stage,
@@ -31,7 +35,10 @@ from ._training import (
 from ._validation import check_callbacks, check_not_bool, resolve_device
 from ._views import ViewSpec
 
-__all__ = ["fit_state", "build_module", "resolve_noise_scale", "column_range"]
+__all__ = ["fit_state", "partial_fit_state", "build_module", "resolve_noise_scale", "column_range"]
+
+#: Rows a stream keeps for neighbour views and calibration (partial_fit).
+RESERVOIR_ROWS = 8192
 
 
 def fit_state(estimator, X):
@@ -45,6 +52,8 @@ def fit_state(estimator, X):
     verbose = estimator.verbose
     check_not_bool(estimator.n_components, "n_components")
     input_ndim = getattr(X, "ndim", 2)
+    # A memmap is read chunk by chunk, never loaded whole.
+    chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
     X, sample_shape = estimator._validate_fit_input(X)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
@@ -55,14 +64,17 @@ def fit_state(estimator, X):
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
-    data = scaler.to_tensor(X, device)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
 
     with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
-        searching = f"neighbour search ({len(X)} rows, {view_spec.n_neighbors} neighbours)"
-        with stage(verbose if view_spec.n_neighbors else 0, searching):
-            views = view_spec.build(module.shape_input(data))
+        data = TrainingData(
+            X, scaler, device, view_spec, module.input_shape, seed, chunk_rows=chunk_rows
+        )
+        if chunk_rows is None:
+            searching = f"neighbour search ({len(X)} rows, {view_spec.n_neighbors} neighbours)"
+            with stage(verbose if view_spec.n_neighbors else 0, searching):
+                data.views(0, data.rows(0))
         net = InfoMaxNet(
             module,
             optimizer=torch.optim.Adam,
@@ -70,13 +82,12 @@ def fit_state(estimator, X):
             lr=estimator.learning_rate,
             max_epochs=estimator.max_epochs,
             batch_size=batch_size,
-            callbacks=training_callbacks(estimator, len(X), batch_size, capacity) + callbacks,
+            callbacks=training_callbacks(estimator, data, batch_size, capacity) + callbacks,
             device=device,
             verbose=verbose,
-            views=views,
             generator=torch.Generator(device=device).manual_seed(seed),
         )
-        steps = len(X) // batch_size
+        steps = len(ChunkedBatchIterator(data, batch_size, None))
         with stage(verbose, f"training: up to {estimator.max_epochs} epochs of {steps} batches"):
             net.fit(data)
     if net.interrupted_:
@@ -85,16 +96,15 @@ def fit_state(estimator, X):
             "the estimator was left as it was before fit."
         )
     with stage(verbose, "calibration on clean rows, mutual-information estimate"):
-        calibrate(net.module_, data, views, seed)
-        mutual_info = estimate_mutual_info(net.module_, data, views, batch_size, seed)
+        calibrate(net.module_, data, seed)
+        mutual_info = estimate_mutual_info(net.module_, data, batch_size, seed)
     _warn_if_nothing_learned(mutual_info)
     decoder = None
     if estimator.fit_inverse_transform:
         with stage(verbose, "decoder"):
             decoder = train_decoder(estimator, net.module_, data, sample_shape, batch_size, seed)
-    # Training-only state (the generator, and the views holding a copy of
-    # the data) must not live on in the fitted model.
-    net.views = net.generator = None
+    # The training generator must not live on in the fitted model.
+    net.generator = None
     if verbose >= 1:
         print(
             f"[sklearn-ndim] fitted in {time.perf_counter() - start:.1f} s, {len(net.history)} "
@@ -120,6 +130,119 @@ def fit_state(estimator, X):
         "_decoder": decoder,
         "_input_range": column_range(X) if decoder is not None else None,
         "_n_features_out": int(estimator.n_components),
+    }
+
+
+def partial_fit_state(estimator, X):
+    """One training pass over the chunk ``X``, continuing the estimator's model.
+
+    The first call sets up the model as :func:`fit_state` would (its input
+    standardisation comes from this first chunk). Neighbour views of a chunk
+    are drawn from the chunk and from a reservoir sample of the rows seen so
+    far; after each pass the normaliser is recalibrated on that reservoir, so
+    ``transform`` is usable after every call. Returns the fitted attributes;
+    the estimator's own model is never changed in place.
+    """
+    if not hasattr(estimator, "net_"):
+        return _first_partial_fit(estimator, X)
+    X = estimator._validate_input(X)
+    state = {"net_": copy.deepcopy(estimator.net_)}
+    net = state["net_"]
+    if not hasattr(net, "optimizer_"):
+        net.initialize_optimizer()  # dropped by pickling
+    # Training controls follow the current parameters; the model does not.
+    recorder = MutualInfoRecorder(estimator.batch_size_, estimator.capacity_)
+    net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)
+    net.verbose = estimator.verbose
+    net.initialize_callbacks()
+    reservoir = copy.deepcopy(getattr(estimator, "_reservoir", None)) or Reservoir(
+        RESERVOIR_ROWS, estimator._seed
+    )
+    return _stream_pass(
+        estimator, X, net, reservoir, estimator._scaler, estimator._view_spec, state
+    )
+
+
+def _first_partial_fit(estimator, X):
+    check_not_bool(estimator.n_components, "n_components")
+    input_ndim = getattr(X, "ndim", 2)
+    X, sample_shape = estimator._validate_fit_input(X)
+    prior = resolve_prior(estimator.prior)
+    device = resolve_device(estimator.device)
+    batch_size = min(estimator.batch_size, X.shape[0])
+    _check_whitening(estimator, batch_size)
+    noise_scale = resolve_noise_scale(estimator, prior, batch_size)
+    capacity = prior.capacity(estimator.n_components, noise_scale)
+    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
+    scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
+    view_spec = ViewSpec.resolve(estimator, sample_shape)
+    with _seeded(seed, device):
+        module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
+        net = InfoMaxNet(
+            module,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=estimator.weight_decay,
+            lr=estimator.learning_rate,
+            max_epochs=1,
+            batch_size=batch_size,
+            callbacks=[("mutual_info", MutualInfoRecorder(batch_size, capacity))]
+            + check_callbacks(estimator.callbacks),
+            device=device,
+            verbose=estimator.verbose,
+        )
+        net.initialize()
+    state = {
+        "prior_": prior,
+        "noise_scale_": noise_scale,
+        "capacity_": capacity,
+        "batch_size_": batch_size,
+        "n_components_": int(estimator.n_components),
+        "net_": net,
+        "_seed": seed,
+        "_sample_shape": sample_shape,
+        "_scaler": scaler,
+        "_view_spec": view_spec,
+        "_input_ndim": input_ndim,
+        "_decoder": None,
+        "_input_range": None,
+        "_n_features_out": int(estimator.n_components),
+    }
+    reservoir = Reservoir(RESERVOIR_ROWS, seed)
+    return _stream_pass(estimator, X, net, reservoir, scaler, view_spec, state, batch_size, seed)
+
+
+def _stream_pass(
+    estimator, X, net, reservoir, scaler, view_spec, state, batch_size=None, seed=None
+):
+    """Train ``net`` for one pass over ``X``; update the reservoir and recalibrate."""
+    batch_size = estimator.batch_size_ if batch_size is None else batch_size
+    seed = estimator._seed if seed is None else seed
+    if X.shape[0] < batch_size:
+        raise ValueError(
+            f"partial_fit needs chunks of at least batch_size_ = {batch_size} rows (the batch "
+            f"size fixed by the first chunk); got {X.shape[0]}."
+        )
+    module = net.module_
+    device = next(module.parameters()).device
+    n_passes = len(net.history)
+    data = TrainingData(
+        X, scaler, device, view_spec, module.input_shape, seed, extra_bank=reservoir.rows
+    )
+    net.generator = torch.Generator(device=device).manual_seed(seed + n_passes)
+    net.partial_fit(data, epochs=1)
+    if net.interrupted_:
+        raise KeyboardInterrupt("partial_fit was interrupted; the estimator was left as it was.")
+    net.generator = None
+    reservoir.add(data.rows(0))
+    calibrate(module, data, seed, clean_rows=reservoir.rows)
+    mutual_info = estimate_mutual_info(module, data, batch_size, seed)
+    _warn_if_nothing_learned(mutual_info)
+    return {
+        **state,
+        "n_iter_": len(net.history),
+        "history_": net.history,
+        "mutual_info_": mutual_info,
+        "_reservoir": reservoir,
     }
 
 
@@ -182,12 +305,12 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
     return module
 
 
-def training_callbacks(estimator, n_samples, batch_size, capacity):
+def training_callbacks(estimator, data, batch_size, capacity):
     """The callbacks every fit uses: the MI record, and a progress bar at verbose >= 2."""
     callbacks = [("mutual_info", MutualInfoRecorder(batch_size, capacity))]
     if estimator.verbose >= 2:
-        total = estimator.max_epochs * (n_samples // batch_size)
-        callbacks.append(("progress_bar", FitProgressBar(total)))
+        steps = len(ChunkedBatchIterator(data, batch_size, None))
+        callbacks.append(("progress_bar", FitProgressBar(estimator.max_epochs * steps)))
     return callbacks
 
 
@@ -198,10 +321,9 @@ def train_decoder(estimator, module, data, sample_shape, batch_size, seed):
         decoder = build_decoder(
             sample_shape, data.shape[1], estimator.n_components, estimator.hidden_layer_sizes
         ).to(device)
-    codes = torch.from_numpy(embed(module, data)).to(device)
     generator = torch.Generator(device=device).manual_seed(seed + 1)
     fit_decoder(
-        decoder, codes, data, estimator.max_epochs, batch_size, estimator.learning_rate, generator
+        decoder, module, data, estimator.max_epochs, batch_size, estimator.learning_rate, generator
     )
     return decoder
 

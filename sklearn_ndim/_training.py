@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from skorch.dataset import unpack_data
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
@@ -27,6 +26,8 @@ __all__ = [
     "contrastive_scores",
     "InfoNCELoss",
     "TensorBatchIterator",
+    "TrainingData",
+    "ChunkedBatchIterator",
     "MutualInfoRecorder",
     "FitProgressBar",
     "print_table_row",
@@ -34,9 +35,11 @@ __all__ = [
     "InfoMaxNet",
     "TrainingDivergedError",
     "calibrate",
+    "Reservoir",
     "estimate_mutual_info",
     "embed",
     "fit_decoder",
+    "STREAM_CHUNK_ROWS",
     "decode",
     "INFERENCE_BATCH",
 ]
@@ -45,6 +48,8 @@ __all__ = [
 INFERENCE_BATCH = 4096
 #: Fewest optimiser steps the decoder is trained for, whatever ``max_epochs``.
 MIN_DECODER_STEPS = 1000
+#: Rows per chunk when training streams from a numpy memmap.
+STREAM_CHUNK_ROWS = 65_536
 
 
 def info_nce(scores):
@@ -154,6 +159,115 @@ class TensorBatchIterator:
             yield rows, indices
 
 
+class TrainingData:
+    """Rows as the contrastive step sees them: standardised chunks, each with its views.
+
+    In memory (the usual case) all rows form one chunk, held as one tensor on
+    the device. With ``chunk_rows`` the rows (a numpy memmap, say) are read and
+    standardised one chunk at a time, so memory holds one chunk, never the
+    whole array; each chunk's neighbour graph is searched once and kept.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Validated rows (any numeric dtype; a memmap is only read).
+    scaler : InputScaler
+        Standardisation, applied in float64 before the cast to float32.
+    device : torch.device
+        Where chunks, views and the neighbour search live.
+    view_spec : ViewSpec
+        The fit's views.
+    input_shape : tuple of int
+        Shape of one sample as the encoder receives it.
+    seed : int
+        Seeds the approximate neighbour search.
+    chunk_rows : int or None, default=None
+        Rows per chunk; None keeps all rows as one resident chunk.
+    extra_bank : torch.Tensor or None, default=None
+        Standardised flat rows (rows seen earlier in a stream) that every
+        chunk may draw neighbours from.
+    """
+
+    def __init__(
+        self, X, scaler, device, view_spec, input_shape, seed, chunk_rows=None, extra_bank=None
+    ):
+        self.X = X
+        self.scaler = scaler
+        self.device = device
+        self.view_spec = view_spec
+        self.input_shape = tuple(input_shape)
+        self.seed = seed
+        self.extra_bank = extra_bank
+        n_rows = X.shape[0]
+        step = n_rows if chunk_rows is None else chunk_rows
+        self.bounds = [(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+        self._resident = None
+        self._neighbors = {}
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def rows(self, chunk):
+        """Standardised flat rows of one chunk, as a float32 tensor on the device."""
+        if len(self.bounds) == 1 and self._resident is not None:
+            return self._resident
+        start, stop = self.bounds[chunk]
+        rows = self.scaler.to_tensor(self.X[start:stop], self.device)
+        if len(self.bounds) == 1:
+            self._resident = rows
+        return rows
+
+    def views(self, chunk, rows):
+        """View sampler for the rows of one chunk (indices are positions in the chunk)."""
+        bank = rows if self.extra_bank is None else torch.cat([rows, self.extra_bank])
+        bank = bank.reshape((bank.shape[0],) + self.input_shape)
+        if chunk not in self._neighbors:
+            self._neighbors[chunk] = self.view_spec.neighbors(bank, len(rows), self.seed)
+        return self.view_spec.build(bank, self._neighbors[chunk])
+
+    def chunks(self, order=None):
+        """Yield ``(rows, views)`` for each chunk, in ``order`` (all in turn by default)."""
+        for chunk in range(len(self.bounds)) if order is None else order:
+            rows = self.rows(int(chunk))
+            yield rows, self.views(int(chunk), rows)
+
+
+class ChunkedBatchIterator:
+    """Batches ``(rows, indices, views)`` over the chunks of a :class:`TrainingData`.
+
+    Chunks come in a random order; within a chunk, batches are shuffled full
+    batches (the last partial one of each chunk is dropped, so that every
+    batch has the same ``ln B`` ceiling).
+
+    Parameters
+    ----------
+    data : TrainingData
+    batch_size : int
+    generator : torch.Generator
+        Source of the chunk order and the permutations.
+    """
+
+    def __init__(self, data, batch_size, generator):
+        self.data = data
+        self.batch_size = batch_size
+        self.generator = generator
+
+    def __len__(self):
+        return sum((stop - start) // self.batch_size for start, stop in self.data.bounds)
+
+    def __iter__(self):
+        n_chunks = len(self.data.bounds)
+        order = torch.randperm(n_chunks, generator=self.generator, device=self.generator.device)
+        for rows, views in self.data.chunks(order.tolist()):
+            batches = TensorBatchIterator(rows, self.batch_size, True, True, self.generator)
+            for batch, indices in batches:
+                yield batch, indices, views
+
+
 class MutualInfoRecorder(Callback):
     """Record the epoch's InfoNCE estimate and the channel capacity.
 
@@ -245,8 +359,6 @@ class InfoMaxNet(NeuralNet):
     ----------
     module : InfoMaxModule
         The initialised module.
-    views : callable or None
-        ``views(x, indices, generator)`` draws one random view of a batch.
     generator : torch.Generator or None
         Source of all training randomness (batches, views, channel noise).
     **kwargs
@@ -259,34 +371,29 @@ class InfoMaxNet(NeuralNet):
         raised (a Ctrl-C), which skorch itself would swallow.
     """
 
-    def __init__(self, module, *args, views=None, generator=None, **kwargs):
+    def __init__(self, module, *args, generator=None, **kwargs):
         if kwargs.get("verbose", 1):
             # skorch calls a sink other than print whatever the verbosity.
             kwargs.setdefault("callbacks__print_log__sink", print_table_row)
         super().__init__(module, *args, criterion=InfoNCELoss, train_split=None, **kwargs)
-        self.views = views
         self.generator = generator
 
     def get_dataset(self, X, y=None):
         return X
 
     def get_iterator(self, dataset, training=False):
-        batch_size = min(self.batch_size, dataset.shape[0])
-        if training:
-            return TensorBatchIterator(
-                dataset, batch_size, shuffle=True, drop_last=True, generator=self.generator
-            )
-        return TensorBatchIterator(dataset, batch_size)
+        batch_size = min(self.batch_size, len(dataset))
+        return ChunkedBatchIterator(dataset, batch_size, self.generator)
 
     def check_data(self, X, y=None):
-        # Data arrives validated and standardised by the embedder as one tensor.
+        # Data arrives validated as a TrainingData, standardised chunk by chunk.
         pass
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
-        x, indices = unpack_data(batch)
+        x, indices, views = batch
         x = self.module_.shape_input(x)
-        scores = contrastive_scores(self.module_, x, indices, self.views, self.generator)
+        scores = contrastive_scores(self.module_, x, indices, views, self.generator)
         loss = self.criterion_(scores)
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
@@ -320,10 +427,10 @@ class InfoMaxNet(NeuralNet):
     def __getstate__(self):
         # A fitted model is for inference: the optimiser's state (Adam's
         # moments, as large as the weights twice over) and the training-only
-        # views and generator are not pickled.
+        # generator are not pickled.
         dropped = {
             name: self.__dict__.pop(name)
-            for name in ("optimizer_", "views", "generator")
+            for name in ("optimizer_", "generator")
             if name in self.__dict__
         }
         try:
@@ -332,45 +439,98 @@ class InfoMaxNet(NeuralNet):
             self.__dict__.update(dropped)
 
     def __setstate__(self, state):
-        state.setdefault("views", None)
         state.setdefault("generator", None)
         super().__setstate__(state)
 
 
 @torch.no_grad()
-def calibrate(module, data, views, seed):
-    """Fix the output statistics to those of the clean rows ``data``.
+def calibrate(module, data, seed, clean_rows=None):
+    """Fix the output statistics to those of the clean rows of ``data``.
 
     Training views are noisier than clean rows, so statistics gathered in
     training would leave the clean embedding with less than unit variance.
     One pass of views, seeded by ``seed``, regularises the estimate (see
     :meth:`OutputNormalizer.calibrate`).
+
+    Parameters
+    ----------
+    module : InfoMaxModule
+    data : TrainingData
+        Rows whose views regularise the estimate (and whose clean rows give
+        it, unless ``clean_rows`` is given).
+    seed : int
+    clean_rows : torch.Tensor, default=None
+        Standardised flat rows giving the clean statistics instead (a stream's
+        reservoir).
     """
     module.eval()
     generator = torch.Generator(device=data.device).manual_seed(seed)
     clean, viewed = [], []
-    for rows, indices in TensorBatchIterator(data, INFERENCE_BATCH):
-        x = module.shape_input(rows)
-        clean.append(module.encoder(x))
-        viewed.append(module.encoder(views(x, indices, generator)))
+    for rows, views in data.chunks():
+        for batch, indices in TensorBatchIterator(rows, INFERENCE_BATCH):
+            x = module.shape_input(batch)
+            if clean_rows is None:
+                clean.append(module.encoder(x))
+            viewed.append(module.encoder(views(x, indices, generator)))
+    if clean_rows is not None:
+        clean = [
+            module.encoder(module.shape_input(rows))
+            for rows, _ in TensorBatchIterator(clean_rows, INFERENCE_BATCH)
+        ]
     module.normalizer.calibrate(torch.cat(clean), torch.cat(viewed))
 
 
+class Reservoir:
+    """A uniform random sample of at most ``capacity`` rows of a stream (algorithm R).
+
+    Parameters
+    ----------
+    capacity : int
+        Most rows kept.
+    seed : int
+        Seeds which rows are kept.
+    """
+
+    def __init__(self, capacity, seed):
+        self.capacity = capacity
+        self.seed = seed
+        self.rows = None
+        self.seen = 0
+
+    def add(self, rows):
+        """Offer the standardised flat rows of one chunk to the sample."""
+        rows = rows.detach()
+        room = self.capacity if self.rows is None else self.capacity - len(self.rows)
+        head, rest = rows[:room], rows[room:]
+        self.rows = head.clone() if self.rows is None else torch.cat([self.rows, head])
+        self.seen += len(head)
+        if len(rest):
+            # Row number t (1-based) replaces a uniform slot of [0, t) when that
+            # slot is a kept one; of several rows drawing one slot the last wins.
+            rng = np.random.default_rng([self.seed, self.seen])
+            draws = rng.integers(0, self.seen + np.arange(1, len(rest) + 1))
+            self.seen += len(rest)
+            kept = np.flatnonzero(draws < self.capacity)
+            slots, last = np.unique(draws[kept][::-1], return_index=True)
+            chosen = kept[::-1][last]
+            index = torch.as_tensor(slots, device=rows.device)
+            self.rows[index] = rest[torch.as_tensor(chosen, device=rows.device)]
+
+
 @torch.no_grad()
-def estimate_mutual_info(module, data, views, batch_size, seed):
-    """Mean InfoNCE estimate (nats) over shuffled full batches, in eval mode.
+def estimate_mutual_info(module, data, batch_size, seed):
+    """Mean InfoNCE estimate (nats) over shuffled full batches of ``data``, in eval mode.
 
     Views and channel noise come from a generator seeded with ``seed``, so
     the estimate is deterministic.
     """
     module.eval()
     generator = torch.Generator(device=data.device).manual_seed(seed)
-    batches = TensorBatchIterator(data, batch_size, True, True, generator)
     estimates = [
         info_nce(contrastive_scores(module, module.shape_input(rows), indices, views, generator))[
             1
         ].item()
-        for rows, indices in batches
+        for rows, indices, views in ChunkedBatchIterator(data, batch_size, generator)
     ]
     return float(np.mean(estimates))
 
@@ -389,16 +549,17 @@ def embed(module, data):
     return torch.cat(out).cpu().numpy()
 
 
-def fit_decoder(decoder, codes, targets, max_epochs, batch_size, learning_rate, generator):
-    """Train ``decoder`` to map ``codes`` to flat ``targets`` by least squares (Adam).
+def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, generator):
+    """Train ``decoder`` to map the embedding of ``data`` back to its rows (least squares).
 
     Parameters
     ----------
     decoder : torch.nn.Module
         Maps ``(B, d)`` codes to ``(B, ...)`` outputs, flattened for the loss.
-    codes, targets : torch.Tensor
-        Gaussian-space embeddings of the clean training rows, and those rows
-        standardised and flat.
+    module : InfoMaxModule
+        The trained, calibrated encoder; its Gaussian-space embedding is the code.
+    data : TrainingData
+        The training rows, standardised; they are the targets.
     max_epochs, batch_size : int
         Passes and rows per step; the passes are raised to give at least
         ``MIN_DECODER_STEPS`` steps.
@@ -411,22 +572,30 @@ def fit_decoder(decoder, codes, targets, max_epochs, batch_size, learning_rate, 
     loss : float
         Mean squared error per value over the last epoch.
     """
+    module.eval()
     optimizer = torch.optim.Adam(decoder.parameters(), lr=learning_rate)
     decoder.train()
-    batches = TensorBatchIterator(codes, batch_size, shuffle=True, generator=generator)
+    steps = sum(math.ceil((stop - start) / batch_size) for start, stop in data.bounds)
     # A regression needs more steps than a few batches per epoch give on
     # small data; each step is cheap next to a contrastive one.
-    epochs = max(max_epochs, math.ceil(MIN_DECODER_STEPS / len(batches)))
+    epochs = max(max_epochs, math.ceil(MIN_DECODER_STEPS / steps))
     for _ in range(epochs):
         total = 0.0
-        for rows, indices in batches:
-            optimizer.zero_grad(set_to_none=True)
-            loss = F.mse_loss(decoder(rows).reshape(len(rows), -1), targets[indices])
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(rows)
+        order = torch.randperm(len(data.bounds), generator=generator, device=generator.device)
+        for chunk in order.tolist():
+            targets = data.rows(chunk)
+            with torch.no_grad():
+                codes = torch.cat(
+                    [module(rows) for rows, _ in TensorBatchIterator(targets, INFERENCE_BATCH)]
+                )
+            for rows, indices in TensorBatchIterator(codes, batch_size, True, False, generator):
+                optimizer.zero_grad(set_to_none=True)
+                loss = F.mse_loss(decoder(rows).reshape(len(rows), -1), targets[indices])
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(rows)
     decoder.eval()
-    return total / len(codes)
+    return total / len(data)
 
 
 @torch.no_grad()

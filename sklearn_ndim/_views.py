@@ -6,8 +6,10 @@ global random state. Inputs arrive already scaled (standardised features, or
 images standardised per channel), so the scales below are in those units.
 """
 
+import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 __all__ = ["ViewSpec", "NeighborMix", "TabularViews", "ImageViews", "nearest_neighbors"]
@@ -46,11 +48,22 @@ class ViewSpec:
             intensity_jitter=float(estimator.intensity_jitter),
         )
 
-    def build(self, bank):
-        """View sampler over ``bank``, the standardised, shaped rows being viewed."""
+    def neighbors(self, bank, queries=None, random_state=0):
+        """Neighbour graph of the first ``queries`` rows of ``bank`` (None without mixing)."""
+        if not self.n_neighbors:
+            return None
+        return nearest_neighbors(bank, self.n_neighbors, random_state, queries)
+
+    def build(self, bank, neighbors=None):
+        """View sampler over ``bank``, the standardised, shaped rows being viewed.
+
+        ``neighbors`` (from :meth:`neighbors`) is searched when not given.
+        """
         mix = None
         if self.n_neighbors:
-            mix = NeighborMix(bank, nearest_neighbors(bank, self.n_neighbors))
+            if neighbors is None:
+                neighbors = self.neighbors(bank)
+            mix = NeighborMix(bank, neighbors)
         if bank.dim() == 2:
             return TabularViews(self.jitter_scale, self.corruption_rate, bank, mix)
         return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
@@ -124,8 +137,16 @@ class TabularViews:
         return x
 
 
-def nearest_neighbors(bank, n_neighbors):
-    """Indices ``(n, k)`` of each sample's ``k`` nearest other samples (Euclidean).
+#: Largest number of rows searched exactly (a chunked matrix product on the
+#: data's device, quadratic in the rows); above it pynndescent's approximate
+#: search is used when installed (its one-off compilation takes tens of seconds).
+EXACT_SEARCH_MAX_ROWS = 100_000
+# Most distances held at once by the exact search (float32: 1 GiB).
+_DISTANCE_BLOCK = 2**28
+
+
+def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
+    """Indices ``(m, k)`` of the ``k`` nearest other rows of ``bank`` (Euclidean).
 
     Parameters
     ----------
@@ -133,14 +154,64 @@ def nearest_neighbors(bank, n_neighbors):
         Scaled samples (images are compared as flat vectors).
     n_neighbors : int
         ``k``; capped at ``n_samples - 1``.
-    """
-    from sklearn.neighbors import NearestNeighbors
+    random_state : int, default=0
+        Seeds the approximate search.
+    queries : int, default=None
+        Search neighbours for the first ``queries`` rows only (all when None);
+        they are found among all rows of ``bank``.
 
-    k = min(n_neighbors, bank.shape[0] - 1)
-    points = bank.detach().reshape(bank.shape[0], -1).cpu().numpy()
-    _, indices = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
-    # Column 0 is (almost always) the row itself; keep the k others.
-    return torch.as_tensor(indices[:, 1:], device=bank.device)
+    Returns
+    -------
+    neighbors : torch.Tensor of shape (queries, k), on ``bank``'s device
+        Never a row itself (duplicated rows are each other's neighbours).
+    """
+    n_rows = bank.shape[0]
+    queries = n_rows if queries is None else queries
+    k = min(n_neighbors, n_rows - 1)
+    points = bank.detach().reshape(n_rows, -1)
+    if n_rows > EXACT_SEARCH_MAX_ROWS:
+        try:
+            return _approximate_neighbors(points, k, random_state, queries)
+        except ImportError:
+            warnings.warn(
+                f"Exact neighbour search over {n_rows} rows costs time quadratic in the rows; "
+                "install pynndescent (pip install 'sklearn-ndim[scale]') for an approximate "
+                "search that grows linearly, or set n_neighbors=0.",
+                UserWarning,
+                stacklevel=3,
+            )
+    return _exact_neighbors(points, k, queries)
+
+
+def _exact_neighbors(points, k, queries):
+    """Exact k nearest neighbours by blocks of squared distances on the data's device."""
+    points = points.to(torch.float32)
+    norms = (points * points).sum(1)
+    rows_per_block = max(1, _DISTANCE_BLOCK // points.shape[0])
+    found = []
+    for start in range(0, queries, rows_per_block):
+        stop = min(start + rows_per_block, queries)
+        block = points[start:stop]
+        distances = norms[start:stop, None] + norms[None, :] - 2.0 * (block @ points.T)
+        rows = torch.arange(stop - start, device=points.device)
+        distances[rows, start + rows] = torch.inf  # never a row itself
+        found.append(torch.topk(distances, k, dim=1, largest=False).indices)
+    return torch.cat(found)
+
+
+def _approximate_neighbors(points, k, random_state, queries):
+    """Approximate neighbours with pynndescent (NN-descent, as in UMAP)."""
+    from pynndescent import NNDescent
+
+    data = points.cpu().numpy()
+    index = NNDescent(data, n_neighbors=k + 1, random_state=random_state, low_memory=True)
+    graph = index.neighbor_graph[0][:queries]
+    # Drop each row itself (usually, but not always, in column 0).
+    rows = np.arange(queries)[:, None]
+    keep = graph != rows
+    keep[keep.all(axis=1), -1] = False
+    neighbors = graph[keep].reshape(queries, k)
+    return torch.as_tensor(neighbors, device=points.device)
 
 
 class ImageViews:

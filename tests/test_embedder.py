@@ -115,7 +115,10 @@ def test_persistence_round_trip(fitted, blobs, dump_load):
 
 
 def test_fitted_model_holds_no_training_data(fitted):
-    assert fitted.net_.views is None and fitted.net_.generator is None
+    assert fitted.net_.generator is None
+    assert not any(
+        isinstance(v, torch.Tensor) and v.shape[0] == 400 for v in vars(fitted.net_).values()
+    )
     assert len(pickle.dumps(fitted)) < 200_000
 
 
@@ -435,3 +438,74 @@ def test_prior_pvalues_are_the_chi_square_tail_of_the_mapped_embedding(blobs, fa
     # Ranked like score_samples: a lower density is a smaller p-value.
     order = np.argsort(embedder.score_samples(X))
     assert np.all(np.diff(pvalues[order]) >= -1e-12)
+
+
+# ------------------------------------------------ streams and memmaps
+
+
+def test_partial_fit_continues_the_model_one_pass_per_call(blobs, fast):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=64, **fast)
+    for chunk in np.array_split(X, 4):
+        embedder.partial_fit(chunk)
+    assert embedder.n_iter_ == 4 == len(embedder.history_)
+    assert embedder.n_features_in_ == 10 and embedder.batch_size_ == 64
+    Z = embedder.transform(X)
+    assert np.isfinite(Z).all()
+    # Recalibrated on the reservoir of rows seen: about standardised.
+    np.testing.assert_allclose(Z.mean(0), 0, atol=0.15)
+    np.testing.assert_allclose(Z.std(0), 1, atol=0.15)
+    with pytest.raises(ValueError, match="at least batch_size_ = 64 rows"):
+        embedder.partial_fit(X[:10])
+    with pytest.raises(ValueError, match="10 features"):
+        embedder.partial_fit(X[:100, :5])
+
+
+def test_partial_fit_is_atomic_and_continues_a_fit(blobs, fast):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    expected = embedder.transform(X)
+    before = _fitted_state(embedder)
+    embedder.set_params(callbacks=[_InterruptAt(1)])
+    with pytest.raises(KeyboardInterrupt):
+        embedder.partial_fit(X)
+    assert _fitted_state(embedder).keys() == before.keys()
+    np.testing.assert_array_equal(embedder.transform(X), expected)
+    embedder.set_params(callbacks=None)
+    embedder.partial_fit(X)
+    assert embedder.n_iter_ == 4
+    assert not np.array_equal(embedder.transform(X), expected)
+    restored = pickle.loads(pickle.dumps(embedder))
+    restored.partial_fit(X)  # the optimiser state was dropped: it is rebuilt
+    assert restored.n_iter_ == 5
+
+
+def test_partial_fit_refuses_a_decoder(blobs, fast):
+    with pytest.raises(ValueError, match="does not train a decoder"):
+        NoisyInfoMaxEmbedder(fit_inverse_transform=True, **fast).partial_fit(blobs[0])
+
+
+def test_a_memmap_is_read_chunk_by_chunk_never_whole(blobs, fast, tmp_path, monkeypatch):
+    import sklearn_ndim._data as data_module
+    import sklearn_ndim._fitting as fitting
+
+    X = np.repeat(blobs[0], 5, axis=0)  # 2000 rows
+    path = tmp_path / "rows.dat"
+    stored = np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)
+    stored[:] = X
+    stored.flush()
+    rows = np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
+    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
+    converted = []
+    original = data_module.InputScaler.transform
+
+    def spy(self, block, dtype=np.float32):
+        converted.append(len(block))
+        return original(self, block, dtype)
+
+    monkeypatch.setattr(data_module.InputScaler, "transform", spy)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(rows)
+    assert max(converted) <= 512 and sum(converted) >= 3 * len(X)
+    converted.clear()
+    Z = embedder.transform(rows)
+    assert Z.shape == (2000, 2) and Z.dtype == np.float32 and np.isfinite(Z).all()

@@ -6,18 +6,21 @@ import pickle
 import numpy as np
 import torch
 
+from sklearn_ndim._data import InputScaler
 from sklearn_ndim._model import InfoMaxModule, MLPEncoder, SeparableCritic
 from sklearn_ndim._priors import resolve_prior
 from sklearn_ndim._training import (
+    ChunkedBatchIterator,
     InfoMaxNet,
     InfoNCELoss,
     TensorBatchIterator,
+    TrainingData,
     contrastive_scores,
     embed,
     estimate_mutual_info,
     info_nce,
 )
-from sklearn_ndim._views import TabularViews
+from sklearn_ndim._views import ViewSpec
 
 
 def test_perfect_scores_reach_log_batch():
@@ -73,20 +76,35 @@ def _module(noise_scale=1.0):
     )
 
 
+def _data(rows, jitter=0.1, chunk_rows=None, n_neighbors=0):
+    scaler = InputScaler.fit(rows)
+    spec = ViewSpec(n_neighbors, jitter, 0.0, 0, False, 0.0)
+    return TrainingData(rows, scaler, torch.device("cpu"), spec, (rows.shape[1],), 0, chunk_rows)
+
+
 def test_the_step_is_shared_by_training_and_the_estimate():
-    module = _module()
-    data = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
-    views = TabularViews(0.1, 0.0, data)
-    indices = torch.arange(64)
-    module.eval()
-    scores = contrastive_scores(module, data, indices, views, torch.Generator().manual_seed(3))
-    # The estimate over one full batch is exactly ln B - loss of that step,
-    # once the shuffle has drawn its permutation from the same generator.
+    module = _module().eval()
+    X = np.random.default_rng(0).normal(size=(64, 4))
+    data = _data(X)
+    # The estimate over one full batch is exactly ln B - loss of the step on
+    # that batch, drawn from the same generator.
     generator = torch.Generator().manual_seed(3)
-    order = torch.randperm(64, generator=generator)
-    expected = info_nce(contrastive_scores(module, data[order], order, views, generator))[1]
-    assert estimate_mutual_info(module, data, views, 64, seed=3) == expected.item()
-    assert scores.shape == (64, 64)
+    rows, indices, views = next(iter(ChunkedBatchIterator(data, 64, generator)))
+    expected = info_nce(contrastive_scores(module, rows, indices, views, generator))[1]
+    assert estimate_mutual_info(module, data, 64, seed=3) == expected.item()
+
+
+def test_chunks_cover_every_row_once_per_epoch_with_their_own_neighbours():
+    X = np.arange(40.0).reshape(20, 2)
+    data = _data(X, chunk_rows=8, n_neighbors=2)
+    assert data.bounds == [(0, 8), (8, 16), (16, 20)]
+    seen = []
+    for rows, indices, views in ChunkedBatchIterator(data, 4, torch.Generator().manual_seed(0)):
+        seen.append(rows)
+        partners = views.neighbor_mix.bank[views.neighbor_mix.neighbors[indices]]
+        assert torch.all((partners - rows[:, None]).abs().amax(dim=2) < 1.0)
+    assert sum(len(r) for r in seen) == 20  # full batches of 4: 8 + 8 + 4 rows
+    assert len(ChunkedBatchIterator(data, 4, None)) == 5
 
 
 def test_embed_is_batch_independent_and_keeps_float64():
@@ -99,17 +117,31 @@ def test_embed_is_batch_independent_and_keeps_float64():
 
 def test_pickled_net_keeps_no_optimiser_state():
     module = _module()
-    data = torch.randn(40, 4)
+    data = _data(np.random.default_rng(0).normal(size=(40, 4)))
     net = InfoMaxNet(
         module,
         optimizer=torch.optim.Adam,
         max_epochs=1,
         batch_size=20,
-        views=TabularViews(0.1, 0.0, data),
         generator=torch.Generator().manual_seed(0),
     )
     net.fit(data)
     restored = pickle.loads(pickle.dumps(net))
-    assert not hasattr(restored, "optimizer_") and restored.views is None
-    assert hasattr(net, "optimizer_") and net.views is not None, "pickling must not mutate"
-    torch.testing.assert_close(restored.module_(data), net.module_(data))
+    assert not hasattr(restored, "optimizer_") and restored.generator is None
+    assert hasattr(net, "optimizer_") and net.generator is not None, "pickling must not mutate"
+    x = data.rows(0)
+    torch.testing.assert_close(restored.module_(x), net.module_(x))
+
+
+def test_the_reservoir_is_a_uniform_sample_of_the_stream():
+    from sklearn_ndim._training import Reservoir
+
+    counts = np.zeros(10)
+    for seed in range(300):
+        reservoir = Reservoir(50, seed)
+        for chunk in range(10):
+            reservoir.add(torch.full((100, 1), float(chunk)))
+        assert len(reservoir.rows) == 50 and reservoir.seen == 1000
+        counts += np.bincount(reservoir.rows[:, 0].long().numpy(), minlength=10)
+    # Each chunk holds a tenth of the stream: 5 rows per sample on average.
+    np.testing.assert_allclose(counts / 300, 5.0, atol=0.5)
