@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._data import InputScaler
+from ._distributed import current_group, data_parallel, initialised_group, seed_offset
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
 from ._priors import resolve_prior
 from ._training import (
@@ -46,10 +47,18 @@ def fit_state(estimator, X):
 
     ``estimator`` is only read, except by :func:`validate_data`, which sets
     ``n_features_in_`` and ``feature_names_in_``; the estimator's ``fit``
-    restores those when this raises.
+    restores those when this raises. Within an initialised torch.distributed
+    group, every process passes the same ``X`` and trains data-parallel.
     """
+    group = initialised_group()
+    with data_parallel(group):
+        return _fit_state(estimator, X, group)
+
+
+def _fit_state(estimator, X, group):
     start = time.perf_counter()
-    verbose = estimator.verbose
+    processes, rank = (1, 0) if group is None else (group.size, group.rank)
+    verbose = estimator.verbose if rank == 0 else 0
     check_not_bool(estimator.n_components, "n_components")
     input_ndim = getattr(X, "ndim", 2)
     # A memmap is read chunk by chunk, never loaded whole.
@@ -58,21 +67,26 @@ def fit_state(estimator, X):
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
-    batch_size = min(estimator.batch_size, X.shape[0])
+    # Rows per process and batch; the critic scores each row against all
+    # processes' batches, so InfoNCE's ceiling is ln(processes * batch_size).
+    rows = X if group is None else group.shard(X)
+    batch_size = min(estimator.batch_size, rows.shape[0])
+    scored = processes * batch_size
     _check_whitening(estimator, batch_size)
-    noise_scale = resolve_noise_scale(estimator, prior, batch_size)
+    noise_scale = resolve_noise_scale(estimator, prior, scored)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
+    local_seed = seed + seed_offset(group)
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
 
     with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
         data = TrainingData(
-            X, scaler, device, view_spec, module.input_shape, seed, chunk_rows=chunk_rows
+            rows, scaler, device, view_spec, module.input_shape, local_seed, chunk_rows=chunk_rows
         )
         if chunk_rows is None:
-            searching = f"neighbour search ({len(X)} rows, {view_spec.n_neighbors} neighbours)"
+            searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
             with stage(verbose if view_spec.n_neighbors else 0, searching):
                 data.views(0, data.rows(0))
         net = InfoMaxNet(
@@ -82,13 +96,16 @@ def fit_state(estimator, X):
             lr=estimator.learning_rate,
             max_epochs=estimator.max_epochs,
             batch_size=batch_size,
-            callbacks=training_callbacks(estimator, data, batch_size, capacity) + callbacks,
+            callbacks=training_callbacks(estimator, data, batch_size, scored, capacity) + callbacks,
             device=device,
             verbose=verbose,
-            generator=torch.Generator(device=device).manual_seed(seed),
+            generator=torch.Generator(device=device).manual_seed(local_seed),
         )
         steps = len(ChunkedBatchIterator(data, batch_size, None))
-        with stage(verbose, f"training: up to {estimator.max_epochs} epochs of {steps} batches"):
+        where = "" if group is None else f" on each of {processes} processes"
+        with stage(
+            verbose, f"training: up to {estimator.max_epochs} epochs of {steps} batches{where}"
+        ):
             net.fit(data)
     if net.interrupted_:
         raise KeyboardInterrupt(
@@ -96,27 +113,28 @@ def fit_state(estimator, X):
             "the estimator was left as it was before fit."
         )
     with stage(verbose, "calibration on clean rows, mutual-information estimate"):
-        calibrate(net.module_, data, seed)
-        mutual_info = estimate_mutual_info(net.module_, data, batch_size, seed)
+        calibrate(net.module_, data, local_seed)
+        mutual_info = estimate_mutual_info(net.module_, data, batch_size, local_seed)
     _warn_if_nothing_learned(mutual_info)
     decoder = None
     if estimator.fit_inverse_transform:
         with stage(verbose, "decoder"):
             decoder = train_decoder(estimator, net.module_, data, sample_shape, batch_size, seed)
-    # The training generator must not live on in the fitted model.
+    # Training-only state must not live on in the fitted model.
     net.generator = None
+    net.__dict__.pop("distributed_channel_", None)
     if verbose >= 1:
         print(
             f"[sklearn-ndim] fitted in {time.perf_counter() - start:.1f} s, {len(net.history)} "
             f"epochs: mutual information {mutual_info:.3f} nats of capacity {capacity:.3f} "
-            f"(ln B = {math.log(batch_size):.3f}, noise_scale={noise_scale:.4g})",
+            f"(ln B = {math.log(scored):.3f}, noise_scale={noise_scale:.4g})",
             flush=True,
         )
     return {
         "prior_": prior,
         "noise_scale_": noise_scale,
         "capacity_": capacity,
-        "batch_size_": batch_size,
+        "batch_size_": scored,
         "n_components_": int(estimator.n_components),
         "net_": net,
         "n_iter_": len(net.history),
@@ -130,6 +148,7 @@ def fit_state(estimator, X):
         "_decoder": decoder,
         "_input_range": column_range(X) if decoder is not None else None,
         "_n_features_out": int(estimator.n_components),
+        "_reservoir": None,
     }
 
 
@@ -305,10 +324,14 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
     return module
 
 
-def training_callbacks(estimator, data, batch_size, capacity):
-    """The callbacks every fit uses: the MI record, and a progress bar at verbose >= 2."""
-    callbacks = [("mutual_info", MutualInfoRecorder(batch_size, capacity))]
-    if estimator.verbose >= 2:
+def training_callbacks(estimator, data, batch_size, scored, capacity):
+    """The callbacks every fit uses: the MI record, and a progress bar at verbose >= 2.
+
+    ``scored`` is the number of rows each anchor is scored against (the
+    batches of all processes in data-parallel training).
+    """
+    callbacks = [("mutual_info", MutualInfoRecorder(scored, capacity))]
+    if estimator.verbose >= 2 and (current_group() is None or current_group().rank == 0):
         steps = len(ChunkedBatchIterator(data, batch_size, None))
         callbacks.append(("progress_bar", FitProgressBar(estimator.max_epochs * steps)))
     return callbacks
@@ -321,7 +344,7 @@ def train_decoder(estimator, module, data, sample_shape, batch_size, seed):
         decoder = build_decoder(
             sample_shape, data.shape[1], estimator.n_components, estimator.hidden_layer_sizes
         ).to(device)
-    generator = torch.Generator(device=device).manual_seed(seed + 1)
+    generator = torch.Generator(device=device).manual_seed(seed + 1 + seed_offset(current_group()))
     fit_decoder(
         decoder, module, data, estimator.max_epochs, batch_size, estimator.learning_rate, generator
     )

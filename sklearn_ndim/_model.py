@@ -1,6 +1,6 @@
 """The torch modules: encoders, the output normaliser, critics, and their wiring.
 
-Data flow of one training batch (see :func:`sklearn_ndim._training.contrastive_scores`)::
+Data flow of one training batch (see :func:`sklearn_ndim._training.contrastive_loss`)::
 
     two views -> encoder f -> OutputNormalizer -> Gaussian output g
       branch a: prior.to_channel(g_a)                      (clean)
@@ -388,10 +388,9 @@ class MLPCritic(nn.Module):
         )
 
     def forward(self, a, y):
-        batch_size = a.shape[0]
+        rows, columns = a.shape[0], y.shape[0]
         pairs = torch.cat(
-            [a.unsqueeze(1).expand(-1, batch_size, -1), y.unsqueeze(0).expand(batch_size, -1, -1)],
-            dim=2,
+            [a.unsqueeze(1).expand(-1, columns, -1), y.unsqueeze(0).expand(rows, -1, -1)], dim=2
         )
         return self.network(pairs).squeeze(-1)
 
@@ -454,8 +453,8 @@ class InfoMaxModule(nn.Module):
     def forward(self, x):
         return self.embed(self.shape_input(x))
 
-    def pair_scores(self, view_a, view_b, generator=None):
-        """Critic scores between the clean branch ``a`` and the noisy branch ``b``.
+    def pair_channel(self, view_a, view_b, generator=None):
+        """Critic inputs of the clean branch ``a`` and the noisy branch ``b``.
 
         Both views go through the encoder in one batch (one set of batch
         statistics); noise is added to the second branch only, after the
@@ -465,7 +464,11 @@ class InfoMaxModule(nn.Module):
         channel = self.prior.to_channel(self.embed(torch.cat([view_a, view_b])))
         clean, noisy = channel.chunk(2)
         noisy = self.prior.add_noise(noisy, self.noise_scale, generator)
-        return self.critic(self.prior.critic_input(clean), self.prior.critic_input(noisy))
+        return self.prior.critic_input(clean), self.prior.critic_input(noisy)
+
+    def pair_scores(self, view_a, view_b, generator=None):
+        """Critic scores ``(B, B)`` of every clean row against every noisy row."""
+        return self.critic(*self.pair_channel(view_a, view_b, generator))
 
 
 @torch.no_grad()

@@ -1,9 +1,8 @@
 """Training: the InfoNCE step, the skorch net that runs it, and passes over data.
 
-The one step of the method is :func:`contrastive_scores` (two views ->
-encoder -> normaliser -> noisy channel -> critic scores) followed by
-:func:`info_nce`. Training, the mutual-information estimate, calibration and
-the benchmarks all call these two functions.
+The one step of the method is :func:`contrastive_loss`: two views ->
+encoder -> normaliser -> noisy channel -> critic scores -> :func:`info_nce`.
+Training, the mutual-information estimate and the benchmarks all call it.
 """
 
 import copy
@@ -21,8 +20,17 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ._distributed import (
+    average_gradients,
+    current_group,
+    gather_with_grad,
+    mean_across,
+)
+from ._distributed import wrap as wrap_for_ddp
+
 __all__ = [
     "info_nce",
+    "contrastive_loss",
     "contrastive_scores",
     "InfoNCELoss",
     "TensorBatchIterator",
@@ -52,30 +60,39 @@ MIN_DECODER_STEPS = 1000
 STREAM_CHUNK_ROWS = 65_536
 
 
-def info_nce(scores):
+def info_nce(scores, scores_reverse=None, offset=0):
     """InfoNCE estimate of the mutual information between paired rows.
 
     Parameters
     ----------
-    scores : torch.Tensor of shape (B, B)
-        Critic values ``T(a_i, y_j)``; the diagonal holds the positive pairs.
+    scores : torch.Tensor of shape (B, N)
+        Critic values ``T(a_i, y_j)`` of ``B`` anchors against ``N >= B``
+        candidates; the positive of row ``i`` is column ``offset + i``
+        (the diagonal of a square matrix).
+    scores_reverse : torch.Tensor of shape (B, N), default=None
+        The other direction, ``T(a_j, y_i)`` in row ``i``; ``scores.T`` for a
+        square matrix (the default).
+    offset : int, default=0
+        Column of the first positive (the rank's block when the candidates
+        were gathered across processes).
 
     Returns
     -------
     loss : torch.Tensor
         Scalar to minimise: the mean cross-entropy of finding the positive
-        pair, averaged over both directions (rows and columns).
+        pair, averaged over both directions.
     mutual_info : torch.Tensor
-        Scalar lower bound ``ln B - loss`` in nats; it can never exceed ``ln B``.
+        Scalar lower bound ``ln N - loss`` in nats; it can never exceed ``ln N``.
     """
-    batch_size = scores.shape[0]
-    targets = torch.arange(batch_size, device=scores.device)
-    loss = 0.5 * (F.cross_entropy(scores, targets) + F.cross_entropy(scores.T, targets))
-    return loss, math.log(batch_size) - loss.detach()
+    if scores_reverse is None:
+        scores_reverse = scores.T
+    targets = offset + torch.arange(scores.shape[0], device=scores.device)
+    loss = 0.5 * (F.cross_entropy(scores, targets) + F.cross_entropy(scores_reverse, targets))
+    return loss, math.log(scores.shape[1]) - loss.detach()
 
 
-def contrastive_scores(module, x, indices, views, generator):
-    """The method's step: critic scores of two random views of the batch ``x``.
+def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
+    """The method's step: InfoNCE between two random views of the batch ``x``.
 
     Parameters
     ----------
@@ -83,26 +100,46 @@ def contrastive_scores(module, x, indices, views, generator):
     x : torch.Tensor of shape (B, *input_shape)
         Standardised, shaped rows.
     indices : torch.Tensor of shape (B,)
-        Their row numbers in the training data (neighbour views use them).
+        Their positions in the chunk (neighbour views use them).
     views : callable
         ``views(x, indices, generator)`` draws one random view.
     generator : torch.Generator or None
         Source of the views and of the channel noise.
+    pair_channel : callable, default=None
+        ``module.pair_channel`` or its DistributedDataParallel wrapper. Within
+        an initialised process group, each process scores its rows against
+        the rows gathered from all processes.
 
     Returns
     -------
-    scores : torch.Tensor of shape (B, B)
+    loss, mutual_info : torch.Tensor
+        As :func:`info_nce`.
     """
+    pair_channel = module.pair_channel if pair_channel is None else pair_channel
+    clean, noisy = pair_channel(
+        views(x, indices, generator), views(x, indices, generator), generator
+    )
+    group = current_group()
+    if group is None:
+        return info_nce(module.critic(clean, noisy))
+    every_clean, every_noisy = gather_with_grad(clean), gather_with_grad(noisy)
+    rows = module.critic(clean, every_noisy)
+    reverse = module.critic(every_clean, noisy).T
+    return info_nce(rows, reverse, offset=group.rank * len(clean))
+
+
+def contrastive_scores(module, x, indices, views, generator):
+    """Critic scores ``(B, B)`` of two random views of ``x`` (one process)."""
     view_a = views(x, indices, generator)
     view_b = views(x, indices, generator)
     return module.pair_scores(view_a, view_b, generator)
 
 
 class InfoNCELoss(nn.Module):
-    """Criterion wrapper of :func:`info_nce` for skorch: ``forward(scores)`` is the loss."""
+    """Criterion wrapper of :func:`info_nce`: ``forward(scores)`` is the loss."""
 
-    def forward(self, scores, target=None):
-        return info_nce(scores)[0]
+    def forward(self, scores, scores_reverse=None, offset=0):
+        return info_nce(scores, scores_reverse, offset)[0]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -277,7 +314,8 @@ class MutualInfoRecorder(Callback):
     Parameters
     ----------
     batch_size : int
-        Rows per training batch ``B``.
+        Rows each anchor is scored against, ``B`` (all processes' batches
+        together in data-parallel training).
     capacity : float
         Channel capacity ``C`` in nats (``inf`` without noise).
     """
@@ -288,6 +326,11 @@ class MutualInfoRecorder(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1, "train_loss"]
+        if current_group() is not None:
+            # The same loss on every process, so that callbacks such as
+            # EarlyStopping take the same decision everywhere.
+            loss = mean_across(loss)
+            net.history.record("train_loss", loss)
         net.history.record("mutual_info", math.log(self.batch_size) - loss)
         net.history.record("capacity", self.capacity)
 
@@ -393,8 +436,9 @@ class InfoMaxNet(NeuralNet):
         self._set_training(True)
         x, indices, views = batch
         x = self.module_.shape_input(x)
-        scores = contrastive_scores(self.module_, x, indices, views, self.generator)
-        loss = self.criterion_(scores)
+        loss, _ = contrastive_loss(
+            self.module_, x, indices, views, self.generator, self._pair_channel()
+        )
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
                 f"The InfoNCE loss became {loss.item()} in epoch {len(self.history)}. Likely "
@@ -403,7 +447,16 @@ class InfoMaxNet(NeuralNet):
                 "standardize=True."
             )
         loss.backward()
-        return {"loss": loss, "y_pred": scores}
+        return {"loss": loss, "y_pred": loss.detach()}
+
+    def _pair_channel(self):
+        """The step's encoder part: DDP-wrapped within a process group, else the module's."""
+        if current_group() is None:
+            return self.module_.pair_channel
+        if self.__dict__.get("distributed_channel_") is None:
+            # Outside skorch's registry of modules: a training-only wrapper.
+            self.__dict__["distributed_channel_"] = wrap_for_ddp(self.module_)
+        return self.__dict__["distributed_channel_"]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.interrupted_ = False
@@ -430,7 +483,7 @@ class InfoMaxNet(NeuralNet):
         # generator are not pickled.
         dropped = {
             name: self.__dict__.pop(name)
-            for name in ("optimizer_", "generator")
+            for name in ("optimizer_", "generator", "distributed_channel_")
             if name in self.__dict__
         }
         try:
@@ -527,12 +580,11 @@ def estimate_mutual_info(module, data, batch_size, seed):
     module.eval()
     generator = torch.Generator(device=data.device).manual_seed(seed)
     estimates = [
-        info_nce(contrastive_scores(module, module.shape_input(rows), indices, views, generator))[
-            1
-        ].item()
+        contrastive_loss(module, module.shape_input(rows), indices, views, generator)[1].item()
         for rows, indices, views in ChunkedBatchIterator(data, batch_size, generator)
     ]
-    return float(np.mean(estimates))
+    estimate = float(np.mean(estimates))
+    return estimate if current_group() is None else mean_across(estimate)
 
 
 @torch.no_grad()
@@ -592,6 +644,8 @@ def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, ge
                 optimizer.zero_grad(set_to_none=True)
                 loss = F.mse_loss(decoder(rows).reshape(len(rows), -1), targets[indices])
                 loss.backward()
+                if current_group() is not None:
+                    average_gradients(decoder.parameters())
                 optimizer.step()
                 total += loss.item() * len(rows)
     decoder.eval()

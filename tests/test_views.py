@@ -1,3 +1,5 @@
+import numpy as np
+import pytest
 import torch
 
 from sklearn_ndim._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
@@ -60,3 +62,56 @@ def test_neighbour_mixing_works_on_images():
     views = ImageViews(1, False, 0.1, 0.05, mix)
     out = views(bank[:4], torch.arange(4), _generator())
     assert out.shape == (4, 1, 5, 5) and not torch.equal(out, bank[:4])
+
+
+def test_exact_search_by_blocks_equals_brute_force_and_skips_each_row_itself(monkeypatch):
+    import sklearn_ndim._views as views_module
+
+    bank = torch.randn(300, 6, generator=torch.Generator().manual_seed(0))
+    bank[10] = bank[11]  # a duplicated row: its twin, not itself, is its neighbour
+    distances = torch.cdist(bank, bank)
+    distances.fill_diagonal_(torch.inf)
+    expected = torch.topk(distances, 4, largest=False).indices
+    monkeypatch.setattr(views_module, "_DISTANCE_BLOCK", 300 * 7)  # blocks of 7 rows
+    found = nearest_neighbors(bank, 4)
+    assert torch.equal(torch.sort(found, 1).values, torch.sort(expected, 1).values)
+    assert found[10, 0] == 11 and found[11, 0] == 10
+    assert not torch.any(found == torch.arange(300)[:, None])
+    assert nearest_neighbors(bank, 4, queries=5).shape == (5, 4)
+
+
+def test_approximate_search_finds_most_true_neighbours():
+    pytest.importorskip("pynndescent")
+    from sklearn_ndim._views import _approximate_neighbors
+
+    bank = torch.randn(3000, 8, generator=torch.Generator().manual_seed(0))
+    approximate = _approximate_neighbors(bank, 5, random_state=0, queries=3000)
+    exact = nearest_neighbors(bank, 5)
+    recall = np.mean(
+        [
+            len(set(a.tolist()) & set(e.tolist())) / 5
+            for a, e in zip(approximate, exact, strict=True)
+        ]
+    )
+    assert recall > 0.9
+    assert not torch.any(approximate == torch.arange(3000)[:, None])
+
+
+def test_large_data_without_pynndescent_warns_and_stays_exact(monkeypatch):
+    import builtins
+
+    import sklearn_ndim._views as views_module
+
+    real_import = builtins.__import__
+
+    def no_pynndescent(name, *args, **kwargs):
+        if name == "pynndescent":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pynndescent)
+    monkeypatch.setattr(views_module, "EXACT_SEARCH_MAX_ROWS", 50)
+    bank = torch.randn(80, 3, generator=torch.Generator().manual_seed(0))
+    with pytest.warns(UserWarning, match="install pynndescent"):
+        found = nearest_neighbors(bank, 3)
+    assert found.shape == (80, 3)

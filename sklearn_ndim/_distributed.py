@@ -1,0 +1,161 @@
+"""Data-parallel training over the processes of a torch.distributed group.
+
+``fit`` trains data-parallel whenever a process group with more than one
+process is initialised (``torchrun``, or :func:`sklearn_ndim.distributed.fit_distributed`):
+every process passes the same ``X``, trains on its own equal shard inside
+:class:`~torch.nn.parallel.DistributedDataParallel`, and scores its rows
+against the embeddings gathered from all processes, so the effective batch
+(and InfoNCE's ``ln B`` ceiling) grows with the number of processes.
+"""
+
+import contextvars
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+__all__ = [
+    "ProcessGroup",
+    "initialised_group",
+    "current_group",
+    "data_parallel",
+    "gather_with_grad",
+    "gather",
+    "mean_across",
+    "average_gradients",
+    "PairChannel",
+]
+
+
+class ProcessGroup:
+    """Rank and size of the initialised torch.distributed group.
+
+    Parameters
+    ----------
+    rank, size : int
+    """
+
+    def __init__(self, rank, size):
+        self.rank = rank
+        self.size = size
+
+    def shard(self, X):
+        """This process's rows of ``X``: every ``size``-th row, equal counts on all processes.
+
+        Equal shards give every process the same number of batches per epoch,
+        which the collective operations of each step need.
+        """
+        per_process = X.shape[0] // self.size
+        return X[self.rank :: self.size][:per_process]
+
+
+_ACTIVE = contextvars.ContextVar("sklearn_ndim_data_parallel_group", default=None)
+
+
+def initialised_group():
+    """The initialised torch.distributed group if it has more than one process, or None."""
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        return ProcessGroup(dist.get_rank(), dist.get_world_size())
+    return None
+
+
+def current_group():
+    """The group of the data-parallel fit in progress, or None.
+
+    Only ``fit`` acts data-parallel; ``score`` or ``transform`` called on one
+    process afterwards stay local (a collective there would wait forever).
+    """
+    return _ACTIVE.get()
+
+
+@contextmanager
+def data_parallel(group):
+    """Make ``group`` (or None) the data-parallel group inside the block."""
+    token = _ACTIVE.set(group)
+    try:
+        yield group
+    finally:
+        _ACTIVE.reset(token)
+
+
+class _GatherRows(torch.autograd.Function):
+    """All-gather along rows; the backward pass sums each slice's gradient over processes.
+
+    Every process's loss depends on every process's rows, so the gradient of
+    the summed losses with respect to this process's rows is the sum, over
+    processes, of their gradients for this slice (all-reduce, then slice:
+    gloo has no reduce-scatter).
+    """
+
+    @staticmethod
+    def forward(ctx, tensor):
+        ctx.rank, ctx.rows = dist.get_rank(), tensor.shape[0]
+        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)
+        return grad[ctx.rank * ctx.rows : (ctx.rank + 1) * ctx.rows]
+
+
+def gather_with_grad(tensor):
+    """Rows of ``tensor`` from every process, concatenated in rank order, with gradients."""
+    return _GatherRows.apply(tensor)
+
+
+@torch.no_grad()
+def gather(tensor):
+    """Rows of ``tensor`` from every process, concatenated in rank order (no gradients)."""
+    parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, tensor.contiguous())
+    return torch.cat(parts)
+
+
+def mean_across(value):
+    """Mean of the float ``value`` over all processes."""
+    tensor = torch.tensor([float(value)], dtype=torch.float64)
+    dist.all_reduce(tensor)
+    return float(tensor.item()) / dist.get_world_size()
+
+
+def average_gradients(parameters):
+    """Average the gradients of ``parameters`` over all processes, in place."""
+    size = dist.get_world_size()
+    for parameter in parameters:
+        if parameter.grad is not None:
+            dist.all_reduce(parameter.grad)
+            parameter.grad /= size
+
+
+class PairChannel(nn.Module):
+    """The encoder-to-channel part of the step, as a module DDP can wrap.
+
+    ``forward(view_a, view_b, generator)`` returns the clean and noisy
+    critic inputs of :meth:`InfoMaxModule.pair_channel`.
+    """
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, view_a, view_b, generator=None):
+        return self.module.pair_channel(view_a, view_b, generator)
+
+
+def wrap(module):
+    """``module``'s pair channel inside DistributedDataParallel."""
+    device_ids = None
+    parameter = next(module.parameters())
+    if parameter.device.type == "cuda":
+        device_ids = [parameter.device.index]
+    return nn.parallel.DistributedDataParallel(PairChannel(module), device_ids=device_ids)
+
+
+def seed_offset(group):
+    """Per-process offset of the training seed (views and noise must differ by rank)."""
+    return 0 if group is None else int(np.uint32(group.rank * 7919))

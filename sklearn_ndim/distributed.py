@@ -1,0 +1,113 @@
+"""Training over several processes or GPUs with torch.distributed.
+
+:meth:`NoisyInfoMaxEmbedder.fit` trains data-parallel whenever it runs in an
+initialised ``torch.distributed`` process group of more than one process:
+each process passes the same ``X``, trains on its own equal share of the
+rows inside :class:`~torch.nn.parallel.DistributedDataParallel`, and scores
+its rows against the embeddings gathered from every process. The effective
+batch, and InfoNCE's ``ln B`` ceiling, grow with the number of processes
+(``batch_size_`` reports it); all processes end with the same model.
+
+Two ways to start the processes:
+
+- ``torchrun --nproc_per_node=4 train.py`` on one or several machines, where
+  ``train.py`` calls ``torch.distributed.init_process_group()``, fits, and
+  saves the model from rank 0 (see the docs' distributed page);
+- :func:`fit_distributed`, which starts local processes itself.
+
+Hyper-parameter searches over a cluster need no process group: run
+``GridSearchCV`` under joblib's Dask backend (``joblib.parallel_backend("dask")``
+with a ``dask.distributed.Client``); each candidate then fits in one worker.
+"""
+
+import os
+import socket
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from sklearn.base import clone
+from sklearn.utils import check_scalar
+
+__all__ = ["fit_distributed"]
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _worker(rank, size, port, backend, estimator, X, path, threads):
+    torch.set_num_threads(threads)
+    dist.init_process_group(
+        backend,
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=size,
+        timeout=timedelta(minutes=30),
+    )
+    try:
+        if backend == "nccl":
+            estimator.set_params(device=f"cuda:{rank % torch.cuda.device_count()}")
+        estimator.fit(X)
+        if rank == 0:
+            from .io import save
+
+            save(estimator, path)
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
+    """Fit a clone of ``estimator`` data-parallel over local processes.
+
+    Starts ``n_processes`` processes (``spawn``), joins them in a
+    torch.distributed group on this machine, fits a clone of ``estimator``
+    on ``X`` in each (see the module documentation), and returns the model
+    of process 0, passed back through a safe model file
+    (:func:`sklearn_ndim.io.save`).
+
+    Parameters
+    ----------
+    estimator : NoisyInfoMaxEmbedder
+        Unfitted or fitted; a clone is fitted, ``estimator`` is not changed.
+    X : array-like
+        Training rows or images; every process receives a copy (for data
+        larger than memory, start the processes with ``torchrun`` instead).
+    n_processes : int, default=2
+        Number of processes, >= 2.
+    backend : {"auto", "gloo", "nccl"}, default="auto"
+        ``"nccl"`` puts process ``r`` on GPU ``r`` (modulo the GPUs present);
+        ``"auto"`` picks it when the estimator's device is CUDA, else
+        ``"gloo"`` (CPU processes, each with an equal share of the cores).
+
+    Returns
+    -------
+    fitted : NoisyInfoMaxEmbedder
+        The fitted model of process 0.
+    """
+    check_scalar(n_processes, "n_processes", int, min_val=2)
+    if backend not in ("auto", "gloo", "nccl"):
+        raise ValueError(f"backend must be 'auto', 'gloo' or 'nccl'; got {backend!r}.")
+    on_cuda = str(estimator.get_params()["device"]).startswith("cuda")
+    if backend == "auto":
+        backend = "nccl" if on_cuda and torch.cuda.is_available() else "gloo"
+    if backend == "nccl" and not torch.cuda.is_available():
+        raise ValueError("backend='nccl' needs CUDA, which this torch build does not have.")
+    threads = max(1, (os.cpu_count() or 1) // n_processes)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rank0.safetensors"
+        torch.multiprocessing.start_processes(
+            _worker,
+            args=(n_processes, _free_port(), backend, clone(estimator), X, str(path), threads),
+            nprocs=n_processes,
+            start_method="spawn",
+        )
+        from .io import load
+
+        encoder = estimator.get_params()["encoder"]
+        return load(path, encoder=None if isinstance(encoder, str) else encoder, device="cpu")

@@ -1,0 +1,131 @@
+"""Data-parallel training with torch.distributed (gloo processes on the CPU), and Dask."""
+
+import pickle
+import socket
+from datetime import timedelta
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as dist
+
+from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim._distributed import data_parallel, initialised_group
+from sklearn_ndim._model import InfoMaxModule, MLPEncoder, QuadraticCritic
+from sklearn_ndim._priors import resolve_prior
+from sklearn_ndim._training import contrastive_loss
+from sklearn_ndim.distributed import fit_distributed
+
+
+def _module():
+    torch.manual_seed(0)
+    encoder = MLPEncoder(5, 3, (8,))
+    return InfoMaxModule(encoder, 3, resolve_prior("gaussian"), 0.0, QuadraticCritic(0.5), (5,))
+
+
+def _identity_views(x, indices, generator):
+    return x
+
+
+def _batch():
+    return torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
+
+
+def _step_worker(rank, port, folder):
+    dist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=2,
+        timeout=timedelta(seconds=60),
+    )
+    try:
+        module = _module().eval()
+        rows = _batch()[rank * 8 : (rank + 1) * 8]
+        with data_parallel(initialised_group()):
+            loss, mutual_info = contrastive_loss(
+                module, rows, torch.arange(8), _identity_views, None
+            )
+        loss.backward()
+        grads = [p.grad.clone() for p in module.parameters()]
+        for grad in grads:
+            dist.all_reduce(grad)
+        with open(f"{folder}/rank{rank}.pkl", "wb") as handle:
+            pickle.dump((loss.item(), mutual_info.item(), [g / 2 for g in grads]), handle)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_gathered_negatives_give_exactly_the_full_batch_loss_and_gradients(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    torch.multiprocessing.start_processes(
+        _step_worker, args=(port, str(tmp_path)), nprocs=2, start_method="spawn"
+    )
+    results = [pickle.loads((tmp_path / f"rank{r}.pkl").read_bytes()) for r in range(2)]
+    module = _module().eval()
+    loss, mutual_info = contrastive_loss(module, _batch(), torch.arange(16), _identity_views, None)
+    loss.backward()
+    assert np.mean([r[0] for r in results]) == pytest.approx(loss.item(), rel=1e-5)
+    assert results[0][1] == pytest.approx(np.log(16) - results[0][0], rel=1e-6)
+    for parameter, distributed_grad in zip(module.parameters(), results[0][2], strict=True):
+        torch.testing.assert_close(distributed_grad, parameter.grad, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_match_one_process_on_digits():
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    from sklearn_ndim.metrics import prior_match_report
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+
+    def probe_and_match(embedder):
+        Z_train, Z_test = embedder.transform(X_train), embedder.transform(X_test)
+        probe = LogisticRegression(max_iter=3000).fit(Z_train, y_train).score(Z_test, y_test)
+        return probe, prior_match_report(Z_test, n_reference=20).sw2_ratio
+
+    one = NoisyInfoMaxEmbedder(16, batch_size=256, random_state=0).fit(X_train)
+    two = fit_distributed(NoisyInfoMaxEmbedder(16, batch_size=128, random_state=0), X_train, 2)
+    assert two.batch_size_ == one.batch_size_ == 256
+    assert two.noise_scale_ == pytest.approx(one.noise_scale_)
+    (probe_one, match_one), (probe_two, match_two) = probe_and_match(one), probe_and_match(two)
+    assert abs(probe_two - probe_one) <= 0.01
+    assert abs(match_two - match_one) <= 0.05
+
+
+def test_fit_distributed_checks_its_arguments():
+    with pytest.raises(ValueError, match="n_processes"):
+        fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), 1)
+    with pytest.raises(ValueError, match="backend"):
+        fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), 2, backend="mpi")
+
+
+def test_grid_search_on_a_dask_cluster_equals_the_local_search(blobs, fast):
+    distributed = pytest.importorskip("dask.distributed")
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    X = blobs[0]
+    grid = {"noise_scale": [0.3, 1.0]}
+    local = GridSearchCV(NoisyInfoMaxEmbedder(n_components=2, **fast), grid, cv=2).fit(X)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_backend("dask"),
+    ):
+        remote = GridSearchCV(
+            NoisyInfoMaxEmbedder(n_components=2, **fast), grid, cv=2, n_jobs=-1
+        ).fit(X)
+    np.testing.assert_array_equal(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(remote.transform(X), local.transform(X))
