@@ -164,4 +164,8 @@ class InputScaler:
                 "the training statistics (beyond 3.4e38 in float32): rescale the features, or "
                 "keep standardize=True."
             )
-        return torch.from_numpy(scaled).to(device)
+        tensor = torch.from_numpy(scaled)
+        if torch.device(device).type == "cuda":
+            # Page-locked memory lets the copy overlap with computation.
+            return tensor.pin_memory().to(device, non_blocking=True)
+        return tensor.to(device)

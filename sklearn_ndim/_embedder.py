@@ -1,5 +1,6 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
+import copy
 import math
 from numbers import Integral, Real
 
@@ -591,6 +592,25 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         return self._decode(rng.standard_normal((n_samples, self.n_components_)))
+
+    def __getstate__(self):
+        # Tensors outside the skorch net go to the CPU, so that a model fitted
+        # on a GPU unpickles on a machine without one (skorch maps the net).
+        state = super().__getstate__()
+        if state.get("_decoder") is not None:
+            state["_decoder"] = copy.deepcopy(state["_decoder"]).cpu()
+        if state.get("_reservoir") is not None and state["_reservoir"].rows is not None:
+            reservoir = copy.copy(state["_reservoir"])
+            reservoir.rows = reservoir.rows.cpu()
+            state["_reservoir"] = reservoir
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if getattr(self, "_decoder", None) is not None:
+            self._decoder.to(self._device())
+        if getattr(self, "_reservoir", None) is not None and self._reservoir.rows is not None:
+            self._reservoir.rows = self._reservoir.rows.to(self._device())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -321,6 +321,9 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         whiten=estimator.normalizer == "whiten",
     ).to(device)
     check_encoder_output(module, estimator.n_components)
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        # bfloat16 keeps float32's range: no loss scaling, no overflow.
+        module.autocast_dtype = torch.bfloat16
     return module
 
 

@@ -435,6 +435,9 @@ class InfoMaxModule(nn.Module):
         self, encoder, n_components, prior, noise_scale, critic, input_shape, whiten=False
     ):
         super().__init__()
+        #: dtype of automatic mixed precision for the encoder in training
+        #: (bfloat16 on CUDA devices that support it), or None.
+        self.autocast_dtype = None
         self.input_shape = tuple(input_shape)
         self.prior = prior
         self.noise_scale = float(noise_scale)
@@ -447,7 +450,16 @@ class InfoMaxModule(nn.Module):
         return x.reshape((x.shape[0],) + self.input_shape)
 
     def embed(self, x_shaped):
-        """Gaussian-space embedding of shaped inputs (no noise)."""
+        """Gaussian-space embedding of shaped inputs (no noise).
+
+        In training with ``autocast_dtype`` set, the encoder runs in mixed
+        precision; the normaliser (covariance, Cholesky factor), the noise and
+        the critic stay in float32, and so does inference.
+        """
+        if self.training and self.autocast_dtype is not None:
+            with torch.autocast(x_shaped.device.type, dtype=self.autocast_dtype):
+                h = self.encoder(x_shaped)
+            return self.normalizer(h.float())
         return self.normalizer(self.encoder(x_shaped))
 
     def forward(self, x):

@@ -177,3 +177,21 @@ def test_uniform_prior_squashes_into_the_cube_and_rescales_for_the_critic():
     assert channel.min() >= 0 and channel.max() <= 1
     rescaled = module.prior.critic_input(channel)
     assert abs(rescaled.mean().item()) < 0.05 and abs(rescaled.std().item() - 1) < 0.05
+
+
+def test_mixed_precision_runs_the_encoder_only_and_keeps_float32_outputs():
+    module = _module("gaussian", 0.5)
+    module.encoder = MLPEncoder(2, 2, (8,))
+    module.autocast_dtype = torch.bfloat16  # on the CPU here; bfloat16 on CUDA in fits
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    module.train()
+    z = module.embed(x)
+    assert z.dtype == torch.float32
+    assert torch.allclose(z.var(0, unbiased=False), torch.ones(2), atol=1e-3)
+    scores = module.pair_scores(x, x, torch.Generator().manual_seed(1))
+    scores.sum().backward()
+    assert all(
+        p.grad is not None and p.grad.dtype == torch.float32 for p in module.encoder.parameters()
+    )
+    module.eval()
+    assert module.embed(x).dtype == torch.float32
