@@ -1,0 +1,58 @@
+"""PyTorch building blocks of the method, for your own training loops.
+
+Everything :class:`~sklearn_ndim.NoisyInfoMaxEmbedder` trains with, as plain
+torch modules and functions: the encoders and decoders, the output
+normaliser without affine parameters, the critics, the InfoNCE bound, the
+one contrastive step, and the view samplers. The priors (which own the noise
+channel) are :class:`~sklearn_ndim.GaussianPrior`,
+:class:`~sklearn_ndim.UniformPrior` and :class:`~sklearn_ndim.ScipyPrior`.
+
+Examples
+--------
+A bare training step with a Gaussian channel:
+
+>>> import torch
+>>> from sklearn_ndim import GaussianPrior
+>>> from sklearn_ndim.nn import InfoMaxModule, MLPEncoder, SeparableCritic, contrastive_loss
+>>> module = InfoMaxModule(
+...     MLPEncoder(10, 4), 4, GaussianPrior(), 1.0, SeparableCritic(4, 1.0), (10,), whiten=True
+... )
+>>> def jitter(x, indices, generator):
+...     return x + 0.1 * torch.randn(x.shape, generator=generator)
+>>> x = torch.randn(64, 10)
+>>> loss, mutual_info = contrastive_loss(module, x, torch.arange(64), jitter, None)
+>>> loss.backward()
+"""
+
+from ._model import (
+    ConvDecoder,
+    ConvEncoder,
+    InfoMaxModule,
+    MLPCritic,
+    MLPDecoder,
+    MLPEncoder,
+    OutputNormalizer,
+    QuadraticCritic,
+    SeparableCritic,
+)
+from ._training import InfoNCELoss, contrastive_loss, info_nce
+from ._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
+
+__all__ = [
+    "MLPEncoder",
+    "ConvEncoder",
+    "MLPDecoder",
+    "ConvDecoder",
+    "OutputNormalizer",
+    "SeparableCritic",
+    "QuadraticCritic",
+    "MLPCritic",
+    "InfoMaxModule",
+    "info_nce",
+    "InfoNCELoss",
+    "contrastive_loss",
+    "TabularViews",
+    "ImageViews",
+    "NeighborMix",
+    "nearest_neighbors",
+]
