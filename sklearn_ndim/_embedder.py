@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy import stats
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -20,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import split_image_shape
 from ._fitting import fit_state, partial_fit_state
-from ._priors import Prior
+from ._priors import Prior, chi2_two_sided_logp
 from ._stats import excess_kl
 from ._training import (
     STREAM_CHUNK_ROWS,
@@ -476,14 +475,15 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return self._mutual_info_of(X) - kl
 
     def score_samples(self, X):
-        """Log-density of each row's embedding in the Gaussian space (outlier score).
+        """Log typicality p-value of each row's embedding under the prior (outlier score).
 
-        Lower is more anomalous: rows unlike the training data land in the
-        prior's tails. Every prior is scored in the Gaussian space (the
-        embedding mapped to N(0, I) per dimension, see
-        :meth:`~sklearn_ndim._priors.Prior.to_gaussian`), where tails rank
-        the same way for every prior, including the uniform one whose density
-        is flat on the cube.
+        Lower is more anomalous. The log-density is the wrong score here: in
+        ``d`` dimensions almost all of the prior's mass lies in a shell around
+        the mode, and rows unlike the training data tend to land near the
+        mode (an encoder has no features for them), where the density is
+        highest. The score is the log of :meth:`prior_pvalues`, a two-sided
+        test of the squared norm of the Gaussian-space embedding against its
+        chi-square distribution, for every prior.
 
         Parameters
         ----------
@@ -492,13 +492,12 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         Returns
         -------
-        log_density : ndarray of shape (n_samples,)
-            Log-density of N(0, I) at the Gaussian-space embedding, in nats.
+        log_pvalue : ndarray of shape (n_samples,)
+            In ``(-inf, 0]``; finite however far out a row lies.
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        g = self._gaussian_embedding(X).astype(np.float64)
-        return -0.5 * (np.einsum("ij,ij->i", g, g) + g.shape[1] * math.log(2 * math.pi))
+        g = self._gaussian_embedding(self._validate_input(X)).astype(np.float64)
+        return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), self.n_components_)
 
     def estimate_mutual_info(self, X):
         """InfoNCE estimate (nats) of ``I(f(X'); f(X) + Z)`` on the rows of ``X``.
@@ -521,13 +520,15 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return self._mutual_info_of(self._validate_input(X, reset=False))
 
     def prior_pvalues(self, X):
-        """p-value of each row's embedding under the prior.
+        """Two-sided typicality p-value of each row's embedding under the prior.
 
         In the Gaussian space every prior becomes N(0, I_d), where the squared
-        norm of a prior sample is chi-square with ``d`` degrees of freedom;
-        the p-value is ``P(chi2_d >= |g(x)|^2)``. Rows whose embedding
-        follows the prior get uniform p-values; small values flag rows far in
-        the prior's tails (see :class:`sklearn_ndim.outliers.PriorOutlierDetector`).
+        norm ``q`` of a prior sample is chi-square with ``d`` degrees of
+        freedom; the p-value is ``2 min(F(q), 1 - F(q))``. It is uniform for
+        rows whose embedding follows the prior; small values flag rows whose
+        embedding is too far out *or too close to the mode* (see
+        :meth:`score_samples`). :class:`sklearn_ndim.outliers.OutlierDetector`
+        turns it into a detector.
 
         Parameters
         ----------
@@ -538,10 +539,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         -------
         pvalues : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        g = self._gaussian_embedding(self._validate_input(X)).astype(np.float64)
-        # prior_.pvalues(transform(X)), without the round trip through the prior's space.
-        return stats.chi2.sf(np.einsum("ij,ij->i", g, g), df=self.n_components_)
+        return np.exp(self.score_samples(X))
 
     def inverse_transform(self, X):
         """Map embeddings back to the input space with the decoder.

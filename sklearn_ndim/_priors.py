@@ -33,6 +33,7 @@ __all__ = [
     "ScipyPrior",
     "resolve_prior",
     "prior_from_config",
+    "chi2_two_sided_logp",
 ]
 
 #: Largest magnitude kept in the Gaussian space, about the normal quantile of
@@ -156,14 +157,22 @@ class Prior:
         return self.marginal.logpdf(np.asarray(x, dtype=np.float64)).sum(axis=1)
 
     def pvalues(self, x):
-        """Tail probability of each row under the prior, shape ``(n,)``.
+        """Two-sided typicality p-value of each row under the prior, shape ``(n,)``.
 
         In the Gaussian space the prior is N(0, I_d), whose squared norm is
-        chi-square with ``d`` degrees of freedom; the p-value of a row is
-        ``P(chi2_d >= |to_gaussian(x)|^2)``, uniform for prior samples.
+        chi-square with ``d`` degrees of freedom. In more than a couple of
+        dimensions prior samples lie in a shell around the origin, not at the
+        origin, where the density is highest: a row whose squared norm is too
+        small is as atypical as one whose norm is too large. The p-value is
+        ``2 min(F(q), 1 - F(q))`` with ``q = |to_gaussian(x)|^2``, uniform for
+        prior samples.
         """
+        return np.exp(self.log_pvalues(x))
+
+    def log_pvalues(self, x):
+        """Natural log of :meth:`pvalues`, finite however far out a row lies."""
         g = self.to_gaussian(x)
-        return stats.chi2.sf(np.einsum("ij,ij->i", g, g), df=g.shape[1])
+        return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), g.shape[1])
 
     def sample(self, n_samples, n_components, random_state=None):
         """Draw ``(n_samples, n_components)`` independent values from the prior."""
@@ -315,6 +324,24 @@ class ScipyPrior(Prior):
         arguments = [repr(a) for a in config["args"]]
         arguments += [f"{k}={v!r}" for k, v in config["kwds"].items()]
         return f"ScipyPrior(scipy.stats.{self.name}({', '.join(arguments)}))"
+
+
+def chi2_two_sided_logp(q, df):
+    """Log of ``2 min(F(q), 1 - F(q))`` for the chi-square(``df``) CDF ``F``.
+
+    scipy's log tails underflow to ``-inf`` far out (``logsf(1e4, 16)``); there
+    the asymptotic series of the upper incomplete gamma function is used.
+    """
+    q = np.maximum(np.asarray(q, dtype=np.float64), np.finfo(np.float64).tiny)
+    with np.errstate(divide="ignore"):
+        lower = stats.chi2.logcdf(q, df)
+        upper = stats.chi2.logsf(q, df)
+    far = ~np.isfinite(upper)
+    if far.any():
+        a, half = df / 2.0, q[far] / 2.0
+        series = 1.0 + (a - 1.0) / half + (a - 1.0) * (a - 2.0) / half**2
+        upper[far] = (a - 1.0) * np.log(half) - half - special.gammaln(a) + np.log(series)
+    return np.minimum(math.log(2.0) + np.minimum(lower, upper), 0.0)
 
 
 def _check_frozen(prior):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import special, stats
 
 from sklearn_ndim._priors import (
     GAUSSIAN_LIMIT,
@@ -152,3 +152,20 @@ def test_pvalues_of_prior_samples_are_uniform(prior):
     assert stats.kstest(pvalues, "uniform").pvalue > 0.01
     far = prior.pvalues(prior.from_gaussian(np.full((1, 5), 6.0)))
     assert far[0] < 1e-12
+    # The mode is atypical in 5 dimensions: prior samples lie in a shell.
+    assert prior.pvalues(prior.from_gaussian(np.full((1, 5), 1e-3)))[0] < 1e-10
+
+
+def test_two_sided_chi_square_log_pvalue_is_exact_and_finite_far_out():
+    from sklearn_ndim._priors import chi2_two_sided_logp
+
+    q = np.array([1e-6, 0.5, 8.0, 15.0, 40.0, 300.0])
+    exact = np.log(2 * np.minimum(stats.chi2.cdf(q, 16), stats.chi2.sf(q, 16)))
+    np.testing.assert_allclose(chi2_two_sided_logp(q, 16), exact, rtol=1e-10)
+    far = chi2_two_sided_logp(np.array([1e3, 1e4, 1e8, np.inf]), 16)
+    assert np.all(np.isfinite(far[:3])) and np.all(np.diff(far[:3]) < 0)
+    # Where scipy still answers, the asymptotic series agrees with it.
+    a, half = 8.0, 500.0
+    series = 1 + (a - 1) / half + (a - 1) * (a - 2) / half**2
+    asymptotic = (a - 1) * np.log(half) - half - special.gammaln(a) + np.log(series)
+    assert asymptotic == pytest.approx(stats.chi2.logsf(1000.0, 16), rel=1e-6)
