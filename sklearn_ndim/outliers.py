@@ -1,0 +1,254 @@
+"""Outlier detection with calibrated p-values from a matched embedding.
+
+An embedding that follows its prior gives outlier tests for free: in the
+Gaussian space every row's squared norm should be chi-square distributed.
+Rows unlike the training data, though, often land near the prior's mode (an
+encoder has no features for them), so the test must be two-sided: the
+*typical set* of N(0, I_d) is a shell. The decoder adds what the embedding
+discards: an unseen kind of row is reconstructed badly.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["OutlierDetector"]
+
+
+class OutlierDetector(OutlierMixin, BaseEstimator):
+    """Outlier detector built on a :class:`~sklearn_ndim.NoisyInfoMaxEmbedder`.
+
+    Three statistics, each turned into a p-value (uniform for inliers):
+
+    - ``"typicality"``: the two-sided chi-square test of the embedding's
+      squared norm in the Gaussian space
+      (:meth:`NoisyInfoMaxEmbedder.prior_pvalues`). Calibrated by the prior
+      itself, as far as the held-out embedding follows it; no rows are held
+      out.
+    - ``"reconstruction"``: the squared error of the decoder, each feature
+      scaled by its error variance on the calibration rows.
+    - ``"combined"``: the log typicality p-value minus half that scaled
+      error, as in probabilistic PCA's log-likelihood (latent term plus
+      residual term).
+
+    The last two are calibrated conformally: a fraction of the training rows
+    is held out of the embedder's fit, and a row's p-value is the fraction of
+    those rows that score no higher (exact for rows exchangeable with them).
+
+    Parameters
+    ----------
+    embedder : NoisyInfoMaxEmbedder, default=None
+        The embedder to fit (cloned); a default one when None. The
+        reconstruction scores fit it with ``fit_inverse_transform=True``.
+    statistic : {"typicality", "reconstruction", "combined"}, default="combined"
+        Statistic behind the p-values (see above).
+    alpha : float in (0, 1), default=0.01
+        Level of the test: rows with a p-value below ``alpha`` are outliers
+        (``contamination="auto"``).
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        ``"auto"`` flags p-values below ``alpha``. A float sets the threshold
+        so that this share of the training rows is flagged, as in
+        scikit-learn's detectors.
+    calibration_fraction : float in (0, 1), default=0.2
+        Share of the training rows held out to calibrate the reconstruction
+        and combined scores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the calibration split.
+
+    Attributes
+    ----------
+    embedder_ : NoisyInfoMaxEmbedder
+        The fitted embedder.
+    calibration_scores_ : ndarray or None
+        Sorted statistics of the calibration rows (None for ``"typicality"``).
+    offset_ : float
+        ``decision_function = score_samples - offset_``; ``log(alpha)`` for
+        ``contamination="auto"``.
+    n_features_in_ : int
+        Number of features seen in fit.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ndim import NoisyInfoMaxEmbedder
+    >>> from sklearn_ndim.outliers import OutlierDetector
+    >>> X, y = load_digits(return_X_y=True)
+    >>> detector = OutlierDetector(
+    ...     NoisyInfoMaxEmbedder(n_components=8, max_epochs=5, random_state=0),
+    ...     statistic="typicality",
+    ... ).fit(X[y != 0])
+    >>> detector.pvalues(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        "embedder": [None, HasMethods(["fit", "transform", "prior_pvalues"])],
+        "statistic": [StrOptions({"typicality", "reconstruction", "combined"})],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        embedder=None,
+        *,
+        statistic="combined",
+        alpha=0.01,
+        contamination="auto",
+        calibration_fraction=0.2,
+        random_state=None,
+    ):
+        self.embedder = embedder
+        self.statistic = statistic
+        self.alpha = alpha
+        self.contamination = contamination
+        self.calibration_fraction = calibration_fraction
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the embedder and calibrate the p-values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Training rows, assumed (mostly) inliers.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : OutlierDetector
+        """
+        from ._embedder import NoisyInfoMaxEmbedder
+
+        embedder = clone(self.embedder) if self.embedder is not None else NoisyInfoMaxEmbedder()
+        _check_input(X, minimum=2)
+        X = X if hasattr(X, "iloc") else np.asarray(X)
+        if self.statistic == "typicality":
+            self.embedder_ = embedder.fit(X)
+            self.calibration_scores_ = None
+            self.residual_scale_ = None
+        else:
+            embedder.set_params(fit_inverse_transform=True)
+            rng = check_random_state(self.random_state)
+            order = rng.permutation(len(X))
+            n_calibration = max(1, int(round(self.calibration_fraction * len(X))))
+            calibration, training = np.sort(order[:n_calibration]), np.sort(order[n_calibration:])
+            self.embedder_ = embedder.fit(_rows(X, training))
+            held_out = _rows(X, calibration)
+            residual = self._residual(held_out)
+            self.residual_scale_ = np.maximum(residual.var(axis=0), 1e-12)
+            self.calibration_scores_ = np.sort(self._statistic(held_out))
+        self.n_features_in_ = self.embedder_.n_features_in_
+        if self.contamination == "auto":
+            self.offset_ = float(np.log(self.alpha))
+        else:
+            # As in scikit-learn's detectors: this share of the training rows scores below.
+            self.offset_ = float(np.percentile(self.score_samples(X), 100.0 * self.contamination))
+        return self
+
+    def pvalues(self, X):
+        """p-value of each row: small means unlike the training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+
+        Returns
+        -------
+        pvalues : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        _check_input(X)
+        if self.calibration_scores_ is None:
+            return self.embedder_.prior_pvalues(X)
+        return self._pvalues_of(self._statistic(X))
+
+    def score_samples(self, X):
+        """Log p-value of each row (lower is more abnormal).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        _check_input(X)
+        if self.calibration_scores_ is None:
+            return self.embedder_.score_samples(X)
+        return np.log(self.pvalues(X))
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers (``decision_function`` below 0).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _residual(self, X):
+        """Decoder error in the flat input space of the embedder."""
+        embedder = self.embedder_
+        reconstructed = embedder.inverse_transform(embedder.transform(X))
+        return (np.asarray(X, dtype=np.float64) - reconstructed).reshape(len(reconstructed), -1)
+
+    def _statistic(self, X):
+        """Higher is more normal: the statistic calibrated by the held-out rows."""
+        error = 0.5 * (self._residual(X) ** 2 / self.residual_scale_).sum(axis=1)
+        if self.statistic == "reconstruction":
+            return -error
+        return self.embedder_.score_samples(X) - error
+
+    def _pvalues_of(self, statistic):
+        """Conformal p-values: (1 + #calibration rows scoring no higher) / (1 + n)."""
+        if self.calibration_scores_ is None:
+            return np.exp(statistic)
+        # A calibration row scored again may differ from its fit-time score
+        # by round-off; it must still count as scoring no higher than itself.
+        tolerance = 1e-9 * np.maximum(1.0, np.abs(statistic))
+        below = np.searchsorted(self.calibration_scores_, statistic + tolerance, side="right")
+        return (1.0 + below) / (1.0 + len(self.calibration_scores_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _check_input(X, minimum=1):
+    """Refuse sparse, empty, non-numeric or non-finite input clearly (images allowed)."""
+    check_array(X, allow_nd=True, dtype="numeric", ensure_min_samples=minimum, input_name="X")
+
+
+def _rows(X, indices):
+    return X.iloc[indices] if hasattr(X, "iloc") else X[indices]

@@ -1,0 +1,87 @@
+"""OutlierDetector: calibrated p-values, the detector interface, held-out classes."""
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim.outliers import OutlierDetector
+
+
+def _clusters(n_per_cluster, seed, n_clusters=4):
+    rng = np.random.default_rng(42)
+    centers = rng.normal(scale=4.0, size=(n_clusters + 1, 6))
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_clusters + 1), n_per_cluster)
+    return centers[labels] + rng.normal(size=(len(labels), 6)), labels
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, labels = _clusters(150, seed=0)
+    inliers, unseen = X[labels < 4], X[labels == 4]
+    fresh, fresh_labels = _clusters(60, seed=1)
+    return inliers, fresh[fresh_labels < 4], unseen
+
+
+@pytest.fixture(scope="module", params=["typicality", "reconstruction", "combined"])
+def detector(request, data, fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **{**fast, "max_epochs": 30})
+    return OutlierDetector(embedder, statistic=request.param, random_state=0).fit(data[0])
+
+
+def test_conformal_pvalues_of_fresh_inliers_are_uniform(detector, data):
+    if detector.statistic == "typicality":
+        pytest.skip("calibrated by the prior: uniform only as far as the embedding matches it")
+    pvalues = detector.pvalues(data[1])
+    assert np.all((pvalues > 0) & (pvalues <= 1))
+    assert stats.kstest(pvalues, "uniform").pvalue > 0.01
+    n_calibration = len(detector.calibration_scores_)
+    ranks = np.round(pvalues * (n_calibration + 1))
+    assert n_calibration == 120 and set(ranks) <= set(range(1, n_calibration + 2))
+
+
+def test_an_unseen_cluster_gets_small_pvalues(detector, data):
+    _, fresh, unseen = data
+    truth = np.r_[np.zeros(len(fresh)), np.ones(len(unseen))]
+    auroc = roc_auc_score(
+        truth, -np.r_[detector.score_samples(fresh), detector.score_samples(unseen)]
+    )
+    # In 3 dimensions the typical set is a thick shell; the decoder sees more.
+    assert auroc > (0.7 if detector.statistic == "typicality" else 0.9)
+
+
+def test_predict_flags_pvalues_at_or_below_alpha(detector, data):
+    X = np.r_[data[1], data[2]]
+    pvalues = detector.pvalues(X)
+    np.testing.assert_array_equal(detector.predict(X), np.where(pvalues < 0.01, -1, 1))
+    np.testing.assert_allclose(detector.decision_function(X), np.log(pvalues) - np.log(0.01))
+    assert detector.offset_ == pytest.approx(np.log(0.01))
+
+
+def test_a_contamination_fraction_sets_the_threshold(data, fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **{**fast, "max_epochs": 30})
+    detector = OutlierDetector(
+        embedder, statistic="reconstruction", contamination=0.1, random_state=0
+    )
+    detector.fit(data[0])
+    # Conformal p-values are multiples of 1/121: ties at the threshold stay inliers.
+    assert 0.05 <= np.mean(detector.predict(data[0]) == -1) <= 0.1
+    assert 0.02 <= np.mean(detector.predict(data[1]) == -1) <= 0.25
+
+
+def test_detector_clones_pickles_and_exposes_nested_parameters(detector, data):
+    assert clone(detector).get_params()["embedder__n_components"] == 3
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_array_equal(restored.pvalues(data[2]), detector.pvalues(data[2]))
+
+
+def test_the_default_embedder_is_used_when_none_is_given(data):
+    detector = OutlierDetector(statistic="typicality", random_state=0)
+    assert detector.get_params()["embedder"] is None
+    with pytest.raises(ValueError, match="alpha"):
+        OutlierDetector(alpha=1.5).fit(data[0])
