@@ -113,7 +113,7 @@ def _fit_state(estimator, X, group):
             "the estimator was left as it was before fit."
         )
     with stage(verbose, "calibration on clean rows, mutual-information estimate"):
-        calibrate(net.module_, data, local_seed)
+        calibrate(net.module_, data)
         mutual_info = estimate_mutual_info(net.module_, data, batch_size, local_seed)
     _warn_if_nothing_learned(mutual_info)
     decoder = None
@@ -253,7 +253,7 @@ def _stream_pass(
         raise KeyboardInterrupt("partial_fit was interrupted; the estimator was left as it was.")
     net.generator = None
     reservoir.add(data.rows(0))
-    calibrate(module, data, seed, clean_rows=reservoir.rows)
+    calibrate(module, data, clean_rows=reservoir.rows)
     mutual_info = estimate_mutual_info(module, data, batch_size, seed)
     _warn_if_nothing_learned(mutual_info)
     return {

@@ -2,10 +2,10 @@
 
 Data flow of one training batch (see :func:`sklearn_ndim._training.contrastive_loss`)::
 
-    two views -> encoder f -> OutputNormalizer -> Gaussian output g
-      branch a: prior.to_channel(g_a)                      (clean)
-      branch b: prior.add_noise(prior.to_channel(g_b))     (noisy)
-    -> critic(a, b): a (B, B) matrix of scores -> InfoNCE
+    a random view x' and the row x -> encoder f -> OutputNormalizer (statistics of f(x))
+      branch a: prior.to_channel(g(x'))                    (no noise)
+      branch y: prior.add_noise(prior.to_channel(g(x)))    (noisy)
+    -> critic(a, y): a (B, B) matrix of scores -> InfoNCE
 
 The normaliser has no affine parameters on purpose: a learned scale would let
 the encoder grow its output and make the noise meaningless.
@@ -271,10 +271,13 @@ class OutputNormalizer(nn.Module):
         self.register_buffer("mean", torch.zeros(n_components))
         self.register_buffer("whitening", torch.eye(n_components))
 
-    def forward(self, h):
+    def forward(self, h, reference=None):
+        """Normalise ``h``; in training with the statistics of ``reference`` (default ``h``)."""
         if self.training:
-            mean = h.mean(0)
-            whitening = self._whitening(torch.cov(h.T, correction=0).reshape(h.shape[1], -1))
+            reference = h if reference is None else reference
+            mean = reference.mean(0)
+            cov = torch.cov(reference.T, correction=0).reshape(h.shape[1], -1)
+            whitening = self._whitening(cov)
         else:
             mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
         return (h - mean) @ whitening.T
@@ -290,28 +293,17 @@ class OutputNormalizer(nn.Module):
         return torch.linalg.solve_triangular(cholesky, identity, upper=False)
 
     @torch.no_grad()
-    def calibrate(self, h, h_views=None, shrinkage=0.05):
+    def calibrate(self, h):
         """Freeze the statistics to those of ``h``, the raw outputs of clean rows.
 
         Parameters
         ----------
         h : torch.Tensor of shape (n, d)
             Encoder outputs of the clean training rows.
-        h_views : torch.Tensor of shape (m, d), optional
-            Encoder outputs of training views. ``shrinkage`` times their
-            covariance is added to that of ``h``, so that a direction only
-            views excite (nearly constant on clean rows) is not blown up by
-            the inverse of a vanishing variance.
-        shrinkage : float, default=0.05
-            Weight of the view covariance.
         """
         h = h.to(torch.float64)
-        cov = torch.cov(h.T, correction=0).reshape(h.shape[1], -1)
-        if h_views is not None:
-            h_views = h_views.to(torch.float64)
-            cov = cov + shrinkage * torch.cov(h_views.T, correction=0).reshape(h.shape[1], -1)
         self.mean.copy_(h.mean(0))
-        self.whitening.copy_(self._whitening(cov))
+        self.whitening.copy_(self._whitening(torch.cov(h.T, correction=0).reshape(h.shape[1], -1)))
 
 
 # ------------------------------------------------------------------- critics
@@ -449,38 +441,45 @@ class InfoMaxModule(nn.Module):
         """Reshape flat rows to ``(n, *input_shape)``."""
         return x.reshape((x.shape[0],) + self.input_shape)
 
-    def embed(self, x_shaped):
-        """Gaussian-space embedding of shaped inputs (no noise).
+    def encode(self, x_shaped):
+        """Raw encoder output; in mixed precision in training when ``autocast_dtype`` is set.
 
-        In training with ``autocast_dtype`` set, the encoder runs in mixed
-        precision; the normaliser (covariance, Cholesky factor), the noise and
-        the critic stay in float32, and so does inference.
+        The normaliser (covariance, Cholesky factor), the noise and the critic
+        stay in float32, and so does inference.
         """
         if self.training and self.autocast_dtype is not None:
             with torch.autocast(x_shaped.device.type, dtype=self.autocast_dtype):
                 h = self.encoder(x_shaped)
-            return self.normalizer(h.float())
-        return self.normalizer(self.encoder(x_shaped))
+            return h.float()
+        return self.encoder(x_shaped)
+
+    def embed(self, x_shaped):
+        """Gaussian-space embedding of shaped inputs (no noise)."""
+        return self.normalizer(self.encode(x_shaped))
 
     def forward(self, x):
         return self.embed(self.shape_input(x))
 
-    def pair_channel(self, view_a, view_b, generator=None):
-        """Critic inputs of the clean branch ``a`` and the noisy branch ``b``.
+    def pair_channel(self, view, clean, generator=None):
+        """Critic inputs of the two branches: ``a = f(view)`` and ``y = f(clean) + Z``.
 
-        Both views go through the encoder in one batch (one set of batch
-        statistics); noise is added to the second branch only, after the
-        normaliser, so the power constraint that gives ``noise_scale`` its
-        meaning holds.
+        Both go through the encoder in one batch. The normaliser's batch
+        statistics are those of the clean rows, and the noise is added to the
+        clean rows' embedding, after the normaliser: the channel's input is
+        then the embedding ``transform`` returns, so the objective's KL term
+        is that embedding's divergence from the prior, and the power
+        constraint that gives ``noise_scale`` its meaning holds.
         """
-        channel = self.prior.to_channel(self.embed(torch.cat([view_a, view_b])))
-        clean, noisy = channel.chunk(2)
-        noisy = self.prior.add_noise(noisy, self.noise_scale, generator)
-        return self.prior.critic_input(clean), self.prior.critic_input(noisy)
+        h_view, h_clean = self.encode(torch.cat([view, clean])).chunk(2)
+        g_view = self.normalizer(h_view, reference=h_clean)
+        g_clean = self.normalizer(h_clean)
+        anchor = self.prior.to_channel(g_view)
+        target = self.prior.add_noise(self.prior.to_channel(g_clean), self.noise_scale, generator)
+        return self.prior.critic_input(anchor), self.prior.critic_input(target)
 
-    def pair_scores(self, view_a, view_b, generator=None):
-        """Critic scores ``(B, B)`` of every clean row against every noisy row."""
-        return self.critic(*self.pair_channel(view_a, view_b, generator))
+    def pair_scores(self, view, clean, generator=None):
+        """Critic scores ``(B, B)`` of every view against every noisy clean row."""
+        return self.critic(*self.pair_channel(view, clean, generator))
 
 
 @torch.no_grad()

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from ._distributed import (
     average_gradients,
     current_group,
+    gather,
     gather_with_grad,
     mean_across,
 )
@@ -92,7 +93,10 @@ def info_nce(scores, scores_reverse=None, offset=0):
 
 
 def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
-    """The method's step: InfoNCE between two random views of the batch ``x``.
+    """The method's step: InfoNCE between a random view of each row and the row itself.
+
+    The noise goes on the row's own embedding (see
+    :meth:`InfoMaxModule.pair_channel`).
 
     Parameters
     ----------
@@ -116,9 +120,7 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
         As :func:`info_nce`.
     """
     pair_channel = module.pair_channel if pair_channel is None else pair_channel
-    clean, noisy = pair_channel(
-        views(x, indices, generator), views(x, indices, generator), generator
-    )
+    clean, noisy = pair_channel(views(x, indices, generator), x, generator)
     group = current_group()
     if group is None:
         return info_nce(module.critic(clean, noisy))
@@ -129,10 +131,8 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
 
 
 def contrastive_scores(module, x, indices, views, generator):
-    """Critic scores ``(B, B)`` of two random views of ``x`` (one process)."""
-    view_a = views(x, indices, generator)
-    view_b = views(x, indices, generator)
-    return module.pair_scores(view_a, view_b, generator)
+    """Critic scores ``(B, B)`` of a view of each row against each noisy row (one process)."""
+    return module.pair_scores(views(x, indices, generator), x, generator)
 
 
 class InfoNCELoss(nn.Module):
@@ -497,40 +497,28 @@ class InfoMaxNet(NeuralNet):
 
 
 @torch.no_grad()
-def calibrate(module, data, seed, clean_rows=None):
+def calibrate(module, data, clean_rows=None):
     """Fix the output statistics to those of the clean rows of ``data``.
-
-    Training views are noisier than clean rows, so statistics gathered in
-    training would leave the clean embedding with less than unit variance.
-    One pass of views, seeded by ``seed``, regularises the estimate (see
-    :meth:`OutputNormalizer.calibrate`).
 
     Parameters
     ----------
     module : InfoMaxModule
     data : TrainingData
-        Rows whose views regularise the estimate (and whose clean rows give
-        it, unless ``clean_rows`` is given).
-    seed : int
+        Rows whose clean statistics are used, unless ``clean_rows`` is given.
     clean_rows : torch.Tensor, default=None
-        Standardised flat rows giving the clean statistics instead (a stream's
-        reservoir).
+        Standardised flat rows to use instead (a stream's reservoir).
     """
     module.eval()
-    generator = torch.Generator(device=data.device).manual_seed(seed)
-    clean, viewed = [], []
-    for rows, views in data.chunks():
-        for batch, indices in TensorBatchIterator(rows, INFERENCE_BATCH):
-            x = module.shape_input(batch)
-            if clean_rows is None:
-                clean.append(module.encoder(x))
-            viewed.append(module.encoder(views(x, indices, generator)))
-    if clean_rows is not None:
-        clean = [
-            module.encoder(module.shape_input(rows))
-            for rows, _ in TensorBatchIterator(clean_rows, INFERENCE_BATCH)
-        ]
-    module.normalizer.calibrate(torch.cat(clean), torch.cat(viewed))
+    chunks = [rows for rows, _ in data.chunks()] if clean_rows is None else [clean_rows]
+    outputs = [
+        module.encoder(module.shape_input(batch))
+        for rows in chunks
+        for batch, _ in TensorBatchIterator(rows, INFERENCE_BATCH)
+    ]
+    h = torch.cat(outputs)
+    if current_group() is not None:
+        h = gather(h)
+    module.normalizer.calibrate(h)
 
 
 class Reservoir:
