@@ -2,7 +2,9 @@
 
 Fashion-MNIST comes from the Debian package ``dataset-fashion-mnist``
 (``apt-get install dataset-fashion-mnist``); its IDX files are read with numpy.
-Nothing is downloaded.
+Nothing is downloaded. Every loader returns ``X_train, X_test, y_train,
+y_test`` with tables standardised on the training rows and images as float
+pixels in [0, 1], shaped ``(n, 1, H, W)``.
 """
 
 import gzip
@@ -11,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_digits, make_classification
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -26,6 +29,11 @@ def read_idx(path):
     n_dims = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
     return np.frombuffer(data, dtype=dtype, offset=4 + 4 * n_dims).reshape(shape)
+
+
+def fashion_available(directory=FASHION_DIR):
+    """Whether the Debian package's files are present."""
+    return (Path(directory) / "train-images-idx3-ubyte.gz").exists()
 
 
 def fashion_mnist(n_train=10_000, seed=0, directory=FASHION_DIR):
@@ -68,3 +76,60 @@ def synthetic_table(n_samples=3000, seed=0):
         random_state=seed,
     )
     return train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
+
+
+def standardized(X_train, X_test):
+    """Tables standardised with the training rows' statistics."""
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test)
+
+
+def load(name, seed=0, n_train=10_000, n_test=None):
+    """One benchmark data set as ``X_train, X_test, y_train, y_test``.
+
+    ``"digits"`` and ``"table"`` are standardised tables; ``"fashion"`` is
+    ``n_train`` stratified training images (all 60,000 with ``None``) and the
+    official test set (``n_test`` stratified images of it when given).
+    """
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.3, random_state=seed, stratify=y
+        )
+        return (*standardized(X_train, X_test), y_train, y_test)
+    if name == "table":
+        X_train, X_test, y_train, y_test = synthetic_table(seed=seed)
+        return (*standardized(X_train, X_test), y_train, y_test)
+    if name == "fashion":
+        X_train, X_test, y_train, y_test = fashion_mnist(n_train or 60_000, seed=seed)
+        if n_test is not None and n_test < len(X_test):
+            X_test, _, y_test, _ = train_test_split(
+                X_test, y_test, train_size=n_test, random_state=seed, stratify=y_test
+            )
+        scale = np.float32(1 / 255)
+        return (
+            X_train[:, None].astype(np.float32) * scale,
+            X_test[:, None].astype(np.float32) * scale,
+            y_train,
+            y_test,
+        )
+    raise ValueError(f"unknown data set {name!r}")
+
+
+def without_class(data, held_out):
+    """Outlier split: training rows without one class; test inliers and the held-out class."""
+    X_train, X_test, y_train, y_test = data
+    return (
+        X_train[y_train != held_out],
+        X_test[y_test != held_out],
+        np.concatenate([X_train[y_train == held_out], X_test[y_test == held_out]]),
+    )
+
+
+def scaling_table(n_samples, n_features=50, seed=0):
+    """A generated table for the scaling runs: ``n_samples`` rows, float32."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=2.0, size=(20, n_features)).astype(np.float32)
+    labels = rng.integers(0, 20, size=n_samples)
+    X = centers[labels] + rng.standard_normal((n_samples, n_features), dtype=np.float32)
+    return X, labels

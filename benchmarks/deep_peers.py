@@ -132,7 +132,7 @@ class VAEEmbedder(_DeepPeer):
 
 
 def _imq_mmd(z, prior):
-    """Unbiased MMD^2 with inverse multiquadratic kernels at several scales (as in the WAE paper)."""
+    """Unbiased MMD^2 with inverse multiquadratic kernels at several scales (WAE paper)."""
     n, d = z.shape
     both = torch.cat([z, prior])
     squared = torch.cdist(both, both).pow(2)
@@ -150,8 +150,23 @@ class WAEEmbedder(_DeepPeer):
     """Wasserstein autoencoder with an MMD penalty to N(0, I) (WAE-MMD).
 
     Deterministic encoder; loss = squared reconstruction error summed over
-    features + ``MMD_WEIGHT`` * MMD^2(encoded batch, prior batch).
+    features + ``mmd_weight`` * MMD^2(encoded batch, prior batch).
     """
+
+    def __init__(
+        self,
+        n_components=16,
+        max_epochs=100,
+        batch_size=256,
+        learning_rate=1e-3,
+        hidden_layer_sizes=(256, 256),
+        random_state=None,
+        mmd_weight=MMD_WEIGHT,
+    ):
+        super().__init__(
+            n_components, max_epochs, batch_size, learning_rate, hidden_layer_sizes, random_state
+        )
+        self.mmd_weight = mmd_weight
 
     def _build(self, shape, data):
         self.encoder_ = self._encoder(shape, self.n_components)
@@ -165,7 +180,7 @@ class WAEEmbedder(_DeepPeer):
         z = self.encoder_(x)
         error = (self.decoder_(z).reshape(len(x), -1) - x.reshape(len(x), -1)).pow(2).sum(1)
         prior = torch.randn(z.shape, generator=self.generator_)
-        return error.mean() + MMD_WEIGHT * _imq_mmd(z, prior)
+        return error.mean() + self.mmd_weight * _imq_mmd(z, prior)
 
     def _embed(self, x):
         return self.encoder_(x)
@@ -177,9 +192,24 @@ class AdversarialDIMEmbedder(_DeepPeer):
     InfoNCE between two views (the embedder's views: neighbour mixing and
     jitter, plus shifts and intensity for images) with a scaled dot-product
     critic, and a non-saturating adversarial term of weight
-    ``ADVERSARIAL_WEIGHT``; the discriminator (d-256-256-1) is trained each
+    ``adversarial_weight``; the discriminator (d-256-256-1) is trained each
     step against prior samples. No normaliser and no noise.
     """
+
+    def __init__(
+        self,
+        n_components=16,
+        max_epochs=100,
+        batch_size=256,
+        learning_rate=1e-3,
+        hidden_layer_sizes=(256, 256),
+        random_state=None,
+        adversarial_weight=ADVERSARIAL_WEIGHT,
+    ):
+        super().__init__(
+            n_components, max_epochs, batch_size, learning_rate, hidden_layer_sizes, random_state
+        )
+        self.adversarial_weight = adversarial_weight
 
     def _build(self, shape, data):
         self.encoder_ = self._encoder(shape, self.n_components)
@@ -223,7 +253,7 @@ class AdversarialDIMEmbedder(_DeepPeer):
         contrastive, _ = info_nce(self.critic_(*z.chunk(2)))
         fooled = self.discriminator_(z)
         adversarial = F.binary_cross_entropy_with_logits(fooled, torch.ones_like(fooled))
-        return contrastive + ADVERSARIAL_WEIGHT * adversarial
+        return contrastive + self.adversarial_weight * adversarial
 
     def _embed(self, x):
         mean, std = self.scaled_mean_std_

@@ -76,8 +76,9 @@ def pareto_front(rows, accuracy="probe", match="w2_ratio"):
     ]
 
 
-def outlier_scores(inlier_scores, outlier_scores_, inlier_pvalues=None, outlier_pvalues=None,
-                   alpha=0.05):
+def outlier_scores(
+    inlier_scores, outlier_scores_, inlier_pvalues=None, outlier_pvalues=None, alpha=0.05
+):
     """AUROC of normality scores (higher = more normal), and precision at a p-value threshold.
 
     Parameters
@@ -131,10 +132,7 @@ def _distance_correlation(x, y):
     def centred(values):
         distances = np.abs(values[:, None] - values[None, :])
         return (
-            distances
-            - distances.mean(axis=0)
-            - distances.mean(axis=1)[:, None]
-            + distances.mean()
+            distances - distances.mean(axis=0) - distances.mean(axis=1)[:, None] + distances.mean()
         )
 
     a, b = centred(x), centred(y)

@@ -1,191 +1,76 @@
-"""The methods compared: the noisy embedder over a noise grid, and its peers.
+"""Every method the benchmarks compare, behind one factory: ``make(name, d, data_kind, **options)``.
 
-Every method outputs ``N_COMPONENTS`` dimensions and is judged against the
-same prior. Peers that cannot target a distribution get the cheapest fair
-adaptation: each output dimension is standardised on the training rows (a
-no-op for whitened PCA) and, for the uniform prior, squashed by the Gaussian
-CDF, the same squashing the noisy embedder uses.
+Each returns an object with ``fit(X_train)`` and ``transform(X)``. Tables
+arrive standardised, images as ``(n, 1, H, W)`` floats in [0, 1]; the shallow
+peers see images as flat rows.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from adversarial_dim import AdversarialInfoMaxEmbedder
-from scipy import special
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.decomposition import PCA
+import numpy as np
+from deep_peers import AdversarialDIMEmbedder, VAEEmbedder, WAEEmbedder
+from sklearn.decomposition import PCA, FastICA
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import QuantileTransformer, StandardScaler
-from suites import N_COMPONENTS, SEED
+from sklearn.preprocessing import FunctionTransformer, QuantileTransformer
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 
-EMBEDDER = "NI-DIM"
-PLAIN_INFOMAX = "InfoMax (noise 0)"
-ADVERSARIAL = "adversarial DIM"
-PEER_NAMES = ("PCA-whiten", "PCA+quantile", "UMAP", PLAIN_INFOMAX, ADVERSARIAL)
+__all__ = ["make", "PEERS", "embedder"]
+
+#: Peers of the match benchmarks, in table order.
+PEERS = ("PCA(whiten)", "PCA+quantile", "UMAP", "VAE", "WAE-MMD", "adversarial DIM")
 
 
-class MomentMatch(TransformerMixin, BaseEstimator):
-    """Standardise each dimension; map through the Gaussian CDF for the uniform prior.
+def _flat():
+    return FunctionTransformer(lambda X: np.asarray(X).reshape(len(X), -1))
 
-    Parameters
-    ----------
-    prior : {"gaussian", "uniform"}, default="gaussian"
-        Target prior of the adapted output.
-    """
 
-    def __init__(self, prior="gaussian"):
-        self.prior = prior
+def embedder(d, noise_scale="auto", random_state=0, **params):
+    """The library's estimator with its defaults, for the match benchmarks."""
+    return NoisyInfoMaxEmbedder(d, noise_scale=noise_scale, random_state=random_state, **params)
+
+
+class _UMAP:
+    """umap-learn with its defaults (imported only when used)."""
+
+    def __init__(self, d, random_state):
+        import umap
+
+        self.model = umap.UMAP(n_components=d, random_state=random_state, n_jobs=1)
 
     def fit(self, X, y=None):
-        """Learn the per-dimension mean and scale of ``X``.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_components)
-            Training embedding.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : MomentMatch
-        """
-        self.scaler_ = StandardScaler().fit(X)
+        self.model.fit(np.asarray(X).reshape(len(X), -1))
         return self
 
     def transform(self, X):
-        """Standardise ``X`` (and squash it into the unit cube for the uniform prior).
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_components)
-            Embedding to adapt.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-        """
-        Z = self.scaler_.transform(X)
-        return special.ndtr(Z) if self.prior == "uniform" else Z
+        return self.model.transform(np.asarray(X).reshape(len(X), -1))
 
 
-@dataclass(frozen=True)
-class Method:
-    """A named way to build an estimator for one prior.
+def make(name, d, *, max_epochs=100, random_state=0, **params):
+    """A fresh, unfitted method called ``name`` with embedding dimension ``d``.
 
-    Attributes
-    ----------
-    name : str
-        Label in tables and plots (the noise grid shares ``EMBEDDER``).
-    family : str
-        ``EMBEDDER`` for the noisy embedder with noise > 0, else the peer's name.
-    noise_scale : float or None
-        Noise of the noisy embedder (0 for plain InfoMax), None for others.
-    uses_images : bool
-        Fit on :attr:`Split.E_train` (images where available) rather than flat rows.
-    make : callable
-        ``make(prior, max_epochs) -> estimator`` with fit/transform.
+    ``"NI-DIM"`` is the library's estimator (``params`` go to it, e.g.
+    ``noise_scale``); ``"InfoMax (noise 0)"`` the same with no noise. Deep
+    peers train for ``max_epochs`` with the estimator's batch size and
+    learning rate.
     """
-
-    name: str
-    family: str
-    noise_scale: float | None
-    uses_images: bool
-    make: Callable
-
-
-def _embedder(noise):
-    """Factory of the noisy embedder at ``noise``."""
-
-    def make(prior, max_epochs):
-        return NoisyInfoMaxEmbedder(
-            N_COMPONENTS, prior=prior, noise_scale=noise, max_epochs=max_epochs, random_state=SEED
+    if name == "NI-DIM":
+        return embedder(d, random_state=random_state, max_epochs=max_epochs, **params)
+    if name == "InfoMax (noise 0)":
+        return embedder(d, noise_scale=0.0, random_state=random_state, max_epochs=max_epochs)
+    if name == "PCA(whiten)":
+        return make_pipeline(_flat(), PCA(d, whiten=True, random_state=random_state))
+    if name == "PCA+quantile":
+        return make_pipeline(
+            _flat(),
+            PCA(d, random_state=random_state),
+            QuantileTransformer(output_distribution="normal", random_state=random_state),
         )
-
-    return make
-
-
-def _adversarial(prior, max_epochs):
-    """Adversarial DIM with the tuned weight."""
-    return AdversarialInfoMaxEmbedder(
-        N_COMPONENTS, prior=prior, max_epochs=max_epochs, random_state=SEED
-    )
-
-
-def _pca_whiten(prior, max_epochs):
-    """Whitened PCA (Gaussian CDF for the uniform prior)."""
-    return make_pipeline(PCA(N_COMPONENTS, whiten=True, random_state=SEED), MomentMatch(prior))
-
-
-def _pca_quantile(prior, max_epochs):
-    """PCA then a quantile transform to the prior's marginal."""
-    output = "uniform" if prior == "uniform" else "normal"
-    return make_pipeline(
-        PCA(N_COMPONENTS, random_state=SEED),
-        QuantileTransformer(output_distribution=output, random_state=SEED),
-    )
-
-
-def _umap(prior, max_epochs):
-    """UMAP, standardised (and squashed for the uniform prior)."""
-    import umap  # imported lazily: numba compilation takes a while
-
-    return make_pipeline(
-        umap.UMAP(n_components=N_COMPONENTS, random_state=SEED), MomentMatch(prior)
-    )
-
-
-def noise_label(noise):
-    """Short label of a noise scale, e.g. ``0.5`` -> ``"0.5"``."""
-    return f"{noise:g}"
-
-
-def embedder_grid(noise_scales):
-    """The noisy embedder at each noise scale; noise 0 is the plain InfoMax peer.
-
-    Parameters
-    ----------
-    noise_scales : iterable of float
-        Noise grid of one prior (sigma, or eps for the uniform prior).
-
-    Returns
-    -------
-    methods : list of Method
-    """
-    methods = []
-    for noise in noise_scales:
-        if noise == 0:
-            methods.append(Method(PLAIN_INFOMAX, PLAIN_INFOMAX, 0.0, True, _embedder(0.0)))
-        else:
-            name = f"{EMBEDDER} {noise_label(noise)}"
-            methods.append(Method(name, EMBEDDER, float(noise), True, _embedder(noise)))
-    return methods
-
-
-def peers():
-    """The peers other than plain InfoMax (which is part of :func:`embedder_grid`).
-
-    Returns
-    -------
-    methods : list of Method
-    """
-    return [
-        Method("PCA-whiten", "PCA-whiten", None, False, _pca_whiten),
-        Method("PCA+quantile", "PCA+quantile", None, False, _pca_quantile),
-        Method("UMAP", "UMAP", None, False, _umap),
-        Method(ADVERSARIAL, ADVERSARIAL, None, True, _adversarial),
-    ]
-
-
-def speed_methods():
-    """Methods timed in the fit-time and throughput study (Gaussian prior).
-
-    Returns
-    -------
-    methods : list of Method
-        The noisy embedder at sigma = 1 and every peer except plain InfoMax
-        (same cost as the noisy embedder).
-    """
-    return [Method(f"{EMBEDDER} 1", EMBEDDER, 1.0, True, _embedder(1.0))] + peers()
+    if name == "FastICA":
+        return make_pipeline(
+            _flat(), FastICA(d, whiten="unit-variance", random_state=random_state, max_iter=1000)
+        )
+    if name == "UMAP":
+        return _UMAP(d, random_state)
+    deep = {"VAE": VAEEmbedder, "WAE-MMD": WAEEmbedder, "adversarial DIM": AdversarialDIMEmbedder}
+    if name in deep:
+        return deep[name](d, max_epochs=max_epochs, random_state=random_state, **params)
+    raise ValueError(f"unknown method {name!r}")

@@ -67,7 +67,9 @@ def _parser():
     model.add_argument(
         "--noise-scale", default="auto", help="channel noise: a number >= 0, or 'auto'"
     )
-    model.add_argument("--max-epochs", type=int, default=100, help="training passes")
+    model.add_argument(
+        "--max-epochs", default="auto", help="training passes: a number, or 'auto' (by rows)"
+    )
     model.add_argument("--batch-size", type=int, default=256, help="rows per training batch")
     model.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, auto")
     model.add_argument("--seed", type=int, default=0, help="random seed")
@@ -88,8 +90,13 @@ def _parse_args(argv):
             args.noise_scale = float(args.noise_scale)
         except ValueError:
             parser.error(f"--noise-scale must be a number or 'auto', got {args.noise_scale!r}")
+    if args.max_epochs != "auto":
+        try:
+            args.max_epochs = int(args.max_epochs)
+        except ValueError:
+            parser.error(f"--max-epochs must be a whole number or 'auto', got {args.max_epochs!r}")
     for name in ("n_components", "max_epochs", "batch_size"):
-        if getattr(args, name) < 1:
+        if not isinstance(getattr(args, name), str) and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.model and not args.csv:
         parser.error("--model embeds a file: give it with --csv")

@@ -98,14 +98,15 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         capacity-achieving output under both constraints. Whitening needs
         more rows per batch than ``n_components``.
 
-    n_neighbors : int >= 0, default=10
-        Each view first moves a sample a random fraction of the way towards
-        one of its ``n_neighbors`` nearest samples (Euclidean, on the
-        standardised input; pixels for images), so positive pairs are nearby
-        points of the data and the embedding keeps neighbourhoods. ``0``
-        turns it off (views then differ only by the augmentations below).
-        Costs one exact nearest-neighbour search per fit (and per
-        :meth:`score` call, within the scored rows).
+    n_neighbors : int >= 0 or "auto", default="auto"
+        The view of a row first moves it a random fraction of the way towards
+        one of its ``n_neighbors`` nearest rows (Euclidean, on the
+        standardised input), so that the embedding keeps neighbourhoods
+        instead of telling individual rows apart. ``0`` turns it off.
+        ``"auto"`` is 10 for tables and 0 for images, which rely on their
+        shifts and intensity changes (pixel-space neighbours cost images
+        much of their prior match). The search is exact up to 100,000 rows
+        and approximate (pynndescent) above.
 
     jitter_scale : float >= 0, default=0.1
         Standard deviation of the Gaussian noise that makes a view, in units
@@ -134,7 +135,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Also train a decoder after the encoder (an MLP mirroring the encoder
         for tables, a small transposed-convolution network for images), so
         that :meth:`inverse_transform` and :meth:`sample` map embeddings back
-        to the input space. The decoder is trained for ``max_epochs`` epochs
+        to the input space. The decoder is trained for as many epochs as the
+        encoder
         and at least 1000 steps. Off by default because most uses of the
         embedding do not need it and it adds a second training run.
 
@@ -147,8 +149,12 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         last partial batch of each epoch is dropped, so every batch has the
         same ``ln B`` ceiling.
 
-    max_epochs : int >= 1, default=100
-        Passes over the data.
+    max_epochs : int >= 1 or "auto", default="auto"
+        Passes over the data. ``"auto"`` gives each fit a budget of about
+        250,000 row presentations: 100 epochs up to 2,500 rows (where the
+        held-out match kept improving up to 100 epochs), then
+        ``ceil(250000 / n_samples)``, so that the cost grows linearly in the
+        rows (25 epochs for 10,000 rows, one for a million). See ``n_iter_``.
 
     learning_rate : float > 0, default=1e-3
         Adam learning rate.
@@ -261,7 +267,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "image_shape": [None, "array-like"],
         "critic": [StrOptions({"separable", "quadratic", "mlp"})],
         "normalizer": [StrOptions({"standardize", "whiten"})],
-        "n_neighbors": [Interval(Integral, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "jitter_scale": [Interval(Real, 0, None, closed="left")],
         "corruption_rate": [Interval(Real, 0, 1, closed="left")],
         "max_shift": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
@@ -270,7 +276,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         "fit_inverse_transform": ["boolean"],
         "standardize": ["boolean"],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
@@ -290,7 +296,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         image_shape=None,
         critic="separable",
         normalizer="whiten",
-        n_neighbors=10,
+        n_neighbors="auto",
         jitter_scale=0.1,
         corruption_rate=0.0,
         max_shift="auto",
@@ -299,7 +305,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         fit_inverse_transform=False,
         standardize=True,
         batch_size=256,
-        max_epochs=100,
+        max_epochs="auto",
         learning_rate=1e-3,
         weight_decay=0.0,
         device="cpu",

@@ -36,7 +36,14 @@ from ._training import (
 from ._validation import check_callbacks, check_not_bool, resolve_device
 from ._views import ViewSpec
 
-__all__ = ["fit_state", "partial_fit_state", "build_module", "resolve_noise_scale", "column_range"]
+__all__ = [
+    "fit_state",
+    "partial_fit_state",
+    "build_module",
+    "resolve_max_epochs",
+    "resolve_noise_scale",
+    "column_range",
+]
 
 #: Rows a stream keeps for neighbour views and calibration (partial_fit).
 RESERVOIR_ROWS = 8192
@@ -67,6 +74,7 @@ def _fit_state(estimator, X, group):
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
+    max_epochs = resolve_max_epochs(estimator, X.shape[0])
     # Rows per process and batch; the critic scores each row against all
     # processes' batches, so InfoNCE's ceiling is ln(processes * batch_size).
     rows = X if group is None else group.shard(X)
@@ -94,22 +102,21 @@ def _fit_state(estimator, X, group):
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=estimator.weight_decay,
             lr=estimator.learning_rate,
-            max_epochs=estimator.max_epochs,
+            max_epochs=max_epochs,
             batch_size=batch_size,
-            callbacks=training_callbacks(estimator, data, batch_size, scored, capacity) + callbacks,
+            callbacks=training_callbacks(estimator, data, batch_size, scored, capacity, max_epochs)
+            + callbacks,
             device=device,
             verbose=verbose,
             generator=torch.Generator(device=device).manual_seed(local_seed),
         )
         steps = len(ChunkedBatchIterator(data, batch_size, None))
         where = "" if group is None else f" on each of {processes} processes"
-        with stage(
-            verbose, f"training: up to {estimator.max_epochs} epochs of {steps} batches{where}"
-        ):
+        with stage(verbose, f"training: up to {max_epochs} epochs of {steps} batches{where}"):
             net.fit(data)
     if net.interrupted_:
         raise KeyboardInterrupt(
-            f"fit was interrupted after {len(net.history)} of {estimator.max_epochs} epochs; "
+            f"fit was interrupted after {len(net.history)} of {max_epochs} epochs; "
             "the estimator was left as it was before fit."
         )
     with stage(verbose, "calibration on clean rows, mutual-information estimate"):
@@ -119,7 +126,9 @@ def _fit_state(estimator, X, group):
     decoder = None
     if estimator.fit_inverse_transform:
         with stage(verbose, "decoder"):
-            decoder = train_decoder(estimator, net.module_, data, sample_shape, batch_size, seed)
+            decoder = train_decoder(
+                estimator, net.module_, data, sample_shape, batch_size, seed, max_epochs
+            )
     # Training-only state must not live on in the fitted model.
     net.generator = None
     net.__dict__.pop("distributed_channel_", None)
@@ -295,6 +304,17 @@ def _warn_if_nothing_learned(mutual_info):
         )
 
 
+#: Row presentations a fit gets with max_epochs="auto" (epochs x rows).
+EPOCH_BUDGET_ROWS = 250_000
+
+
+def resolve_max_epochs(estimator, n_samples):
+    """Epochs to train: ``max_epochs``, or the ``"auto"`` budget for ``n_samples`` rows."""
+    if isinstance(estimator.max_epochs, str):
+        return min(100, math.ceil(EPOCH_BUDGET_ROWS / n_samples))
+    return int(estimator.max_epochs)
+
+
 def resolve_noise_scale(estimator, prior, batch_size):
     """The noise scale to train with: ``"auto"`` puts the capacity at ``ln B``."""
     if isinstance(estimator.noise_scale, str) and estimator.noise_scale == "auto":
@@ -327,7 +347,7 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
     return module
 
 
-def training_callbacks(estimator, data, batch_size, scored, capacity):
+def training_callbacks(estimator, data, batch_size, scored, capacity, max_epochs):
     """The callbacks every fit uses: the MI record, and a progress bar at verbose >= 2.
 
     ``scored`` is the number of rows each anchor is scored against (the
@@ -336,11 +356,11 @@ def training_callbacks(estimator, data, batch_size, scored, capacity):
     callbacks = [("mutual_info", MutualInfoRecorder(scored, capacity))]
     if estimator.verbose >= 2 and (current_group() is None or current_group().rank == 0):
         steps = len(ChunkedBatchIterator(data, batch_size, None))
-        callbacks.append(("progress_bar", FitProgressBar(estimator.max_epochs * steps)))
+        callbacks.append(("progress_bar", FitProgressBar(max_epochs * steps)))
     return callbacks
 
 
-def train_decoder(estimator, module, data, sample_shape, batch_size, seed):
+def train_decoder(estimator, module, data, sample_shape, batch_size, seed, max_epochs):
     """Decoder from the calibrated Gaussian embedding to the standardised rows."""
     device = data.device
     with _seeded(seed + 1, device):
@@ -348,9 +368,7 @@ def train_decoder(estimator, module, data, sample_shape, batch_size, seed):
             sample_shape, data.shape[1], estimator.n_components, estimator.hidden_layer_sizes
         ).to(device)
     generator = torch.Generator(device=device).manual_seed(seed + 1 + seed_offset(current_group()))
-    fit_decoder(
-        decoder, module, data, estimator.max_epochs, batch_size, estimator.learning_rate, generator
-    )
+    fit_decoder(decoder, module, data, max_epochs, batch_size, estimator.learning_rate, generator)
     return decoder
 
 

@@ -1,0 +1,286 @@
+"""Markdown tables, goal verdicts and figures from a suite's result rows."""
+
+import math
+
+import numpy as np
+from measures import dominates, pareto_front
+
+
+def _fmt(value, digits=3):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.1e}"
+    return str(value)
+
+
+def table(rows, columns):
+    """A Markdown table of ``rows`` (dicts) with ``columns`` as ``(title, key)`` pairs."""
+    lines = ["| " + " | ".join(title for title, _ in columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(row.get(key)) for _, key in columns) + " |")
+    return "\n".join(lines)
+
+
+def _header(payload):
+    p = payload["provenance"]
+    return (
+        f"# Benchmark suite `{payload['suite']}`{' (quick run)' if payload['quick'] else ''}\n\n"
+        f"Package code {p['package_commit'][:10]}"
+        f"{' with uncommitted changes' if p['uncommitted_changes'] else ''}, "
+        f"torch {p['versions']['torch']}, scikit-learn {p['versions']['scikit-learn']}, "
+        f"{p['machine']['cpus']} CPUs, started {p['started']}, {p['minutes']} min, "
+        f"load average at the end {p['load_average_end']:.1f}.\n"
+    )
+
+
+def markdown(payload):
+    """The whole report of one suite."""
+    body = {"match": _match, "images": _images, "speed": _speed, "uses": _uses, "tune": _tune}[
+        payload["suite"]
+    ](payload["rows"])
+    return _header(payload) + "\n" + body + "\n"
+
+
+MATCH_COLUMNS = [
+    ("method", "method"),
+    ("noise", "noise"),
+    ("probe", "probe"),
+    ("5-NN", "knn"),
+    ("W2 ratio (test)", "w2_ratio"),
+    ("W2 ratio (train)", "w2_ratio_train"),
+    ("HZ p", "hz_pvalue"),
+    ("energy p", "energy_pvalue"),
+    ("fit s", "fit_s"),
+    ("Pareto", "pareto"),
+]
+
+
+def _groups(rows):
+    keys = []
+    for row in rows:
+        key = (row["dataset"], row["d"])
+        if key not in keys:
+            keys.append(key)
+    return [(key, [r for r in rows if (r["dataset"], r["d"]) == key]) for key in keys]
+
+
+def _match(rows):
+    parts = []
+    for (name, d), group in _groups(rows):
+        front = pareto_front(group)
+        for row in group:
+            row["pareto"] = "yes" if row in front else ""
+        parts.append(f"## {name}, d = {d}\n\n" + table(group, MATCH_COLUMNS))
+        parts.append("\n".join(f"- {line}" for line in verdicts(name, group)))
+    return "\n\n".join(parts)
+
+
+def verdicts(name, group):
+    """The issue's goals for one data set, each with its measured numbers."""
+    by = {(r["method"], r.get("noise", "")): r for r in group}
+    default = by.get(("NI-DIM", "auto"))
+    pca = next(r for r in group if r["method"] == "PCA(whiten)")
+    zero = next(r for r in group if r["method"] == "InfoMax (noise 0)")
+    if default is None:
+        return []
+    limit = 1.5 if name.startswith("fashion") else 1.25
+    met = default["w2_ratio"] <= limit and default["probe"] >= pca["probe"]
+    lines = [
+        f"goal W2 <= {limit} with probe >= PCA(whiten): {'met' if met else 'missed'}"
+        f" (W2 {default['w2_ratio']:.2f}, probe {default['probe']:.3f} vs {pca['probe']:.3f})",
+        f"W2 does not increase from noise 0 to the default: "
+        f"{'met' if default['w2_ratio'] <= zero['w2_ratio'] else 'missed'} "
+        f"({zero['w2_ratio']:.2f} -> {default['w2_ratio']:.2f})",
+    ]
+    for peer in ("InfoMax (noise 0)", "VAE", "WAE-MMD"):
+        other = next((r for r in group if r["method"] == peer), None)
+        if other is not None:
+            lines.append(
+                f"default dominates {peer}: {'yes' if dominates(default, other) else 'no'} "
+                f"({default['probe']:.3f}/{default['w2_ratio']:.2f} vs "
+                f"{other['probe']:.3f}/{other['w2_ratio']:.2f})"
+            )
+    normal = [r for r in group if r.get("hz_pvalue", 0) > 0.05 and r["probe"] >= pca["probe"]]
+    lines.append(
+        f"Henze-Zirkler p > 0.05 at PCA-level probe: "
+        f"{', '.join(r['method'] + ' ' + str(r.get('noise', '')) for r in normal) or 'none'}"
+    )
+    return lines
+
+
+def _images(rows):
+    return _match(rows)
+
+
+def _speed(rows):
+    parts = []
+    versus = [r for r in rows if r["part"] == "versus UMAP"]
+    if versus:
+        parts.append(
+            "## Default fit against UMAP\n\n"
+            + table(
+                versus,
+                [
+                    ("data", "dataset"),
+                    ("method", "method"),
+                    ("fit s", "fit_s"),
+                    ("probe", "probe"),
+                    ("W2 ratio", "w2_ratio"),
+                ],
+            )
+        )
+        for name in sorted({r["dataset"] for r in versus}):
+            ours, umap = (
+                next(r for r in versus if r["dataset"] == name and r["method"] == m)
+                for m in ("NI-DIM", "UMAP")
+            )
+            parts.append(
+                f"- {name}: fit time ratio NI-DIM / UMAP = {ours['fit_s'] / umap['fit_s']:.2f}"
+            )
+    scaling = [r for r in rows if r["part"] == "scaling"]
+    if scaling:
+        for row, previous in zip(scaling[1:], scaling[:-1], strict=True):
+            row["ratio"] = row["fit_s"] / previous["fit_s"]
+            row["rows_ratio"] = row["n"] / previous["n"]
+        for row in scaling:
+            row["peak_gib"] = row["peak_bytes"] / 2**30
+            row["budget_gib"] = 2 * row["data_bytes"] / 2**30 + 1
+        n = np.log([r["n"] for r in scaling])
+        slope = float(np.polyfit(n, np.log([r["fit_s"] for r in scaling]), 1)[0])
+        parts.append(
+            "## Scaling (50 features, defaults)\n\n"
+            + table(
+                scaling,
+                [
+                    ("rows", "n"),
+                    ("fit s", "fit_s"),
+                    ("x rows", "rows_ratio"),
+                    ("x time", "ratio"),
+                    ("epochs", "epochs"),
+                    ("peak GiB", "peak_gib"),
+                    ("2 x data + 1 GiB", "budget_gib"),
+                    ("probe", "probe"),
+                    ("W2 ratio", "w2_ratio"),
+                ],
+            )
+            + f"\n\nlog-log slope: {slope:.2f}"
+        )
+    for part, key in (("processes", "processes"), ("stream", "mode")):
+        chosen = [r for r in rows if r["part"] == part]
+        if chosen:
+            parts.append(
+                f"## {part}\n\n"
+                + table(
+                    chosen,
+                    [
+                        ("data", "dataset"),
+                        (key, key),
+                        ("probe", "probe"),
+                        ("W2 ratio", "w2_ratio"),
+                        ("fit s", "fit_s"),
+                    ],
+                )
+            )
+    return "\n\n".join(parts)
+
+
+def _uses(rows):
+    parts = []
+    outliers = [r for r in rows if r["part"] == "outliers"]
+    if outliers:
+        parts.append(
+            "## Outliers (one class held out of the fit, mean over classes)\n\n"
+            + table(
+                outliers,
+                [
+                    ("data", "dataset"),
+                    ("method", "method"),
+                    ("AUROC", "auroc"),
+                    ("precision at p <= 0.05", "precision"),
+                    ("recall", "recall"),
+                    ("inliers flagged", "false_positive_rate"),
+                ],
+            )
+        )
+    generation = [r for r in rows if r["part"] == "generation"]
+    if generation:
+        parts.append(
+            "## Generation (classifier two-sample AUROC, 0.5 = indistinguishable)\n\n"
+            + table(
+                generation,
+                [("data", "dataset"), ("method", "method"), ("C2ST AUROC", "c2st_auroc")],
+            )
+        )
+    independence = [r for r in rows if r["part"] == "independence"]
+    if independence:
+        parts.append(
+            "## Independent factors (mean distance correlation between dimensions)\n\n"
+            + table(
+                independence,
+                [
+                    ("data", "dataset"),
+                    ("method", "method"),
+                    ("distance correlation", "distance_correlation"),
+                ],
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _tune(rows):
+    parts = []
+    for method in sorted({r["method"] for r in rows}):
+        group = [r for r in rows if r["method"] == method]
+        best = max(r["probe"] for r in group)
+        chosen = min((r for r in group if r["probe"] >= best - 0.02), key=lambda r: r["w2_ratio"])
+        parts.append(
+            f"## {method}\n\n"
+            + table(group, [("weight", "value"), ("probe", "probe"), ("W2 ratio", "w2_ratio")])
+            + f"\n\nchosen: {chosen['parameter']} = {chosen['value']}"
+        )
+    return "\n\n".join(parts)
+
+
+def figures(payload, folder):
+    """Figures of a suite (matplotlib): trade-off, scaling, sample grids."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, suite = payload["rows"], payload["suite"]
+    if suite in ("match", "images") and rows:
+        groups = _groups(rows)
+        fig, axes = plt.subplots(
+            1, len(groups), figsize=(4.2 * len(groups), 3.8), squeeze=False, layout="constrained"
+        )
+        for axis, ((name, d), group) in zip(axes[0], groups, strict=True):
+            for row in group:
+                ours = row["method"] in ("NI-DIM", "InfoMax (noise 0)")
+                axis.scatter(
+                    row["w2_ratio"],
+                    row["probe"],
+                    marker="o" if ours else "s",
+                    color="C0" if ours else "C1",
+                )
+                axis.annotate(
+                    f"{row['method']} {row.get('noise', '')}".strip(),
+                    (row["w2_ratio"], row["probe"]),
+                    fontsize=6,
+                )
+            axis.set_xscale("log")
+            axis.set_title(f"{name}, d = {d}", fontsize="medium")
+            axis.set_xlabel("W2 ratio of the test embedding (1 = floor)")
+            axis.set_ylabel("logistic probe accuracy")
+        fig.savefig(folder / f"{suite}.png", dpi=110)
+        plt.close(fig)
+    if suite == "uses":
+        for path in sorted(folder.glob("samples_*.npy")):
+            images = np.load(path)[:, 0]
+            fig, axes = plt.subplots(4, 8, figsize=(6, 3), layout="constrained")
+            for axis, image in zip(axes.ravel(), images, strict=False):
+                axis.imshow(image, cmap="gray_r")
+                axis.axis("off")
+            fig.savefig(path.with_suffix(".png"), dpi=100)
+            plt.close(fig)
