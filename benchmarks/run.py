@@ -30,16 +30,14 @@ import sklearn_ndim  # noqa: E402
 
 FULL = {
     "seeds": [0, 1],
-    "epochs": 100,
-    "image_epochs": None,
+    "epochs": None,
     "fashion_train": 10_000,
     "fashion_test": 2_000,
     "scaling_sizes": [1_000, 10_000, 100_000, 1_000_000],
 }
 QUICK = {
     "seeds": [0],
-    "epochs": 5,
-    "image_epochs": 1,
+    "epochs": 3,
     "fashion_train": 2_000,
     "fashion_test": 500,
     "scaling_sizes": [1_000, 4_000],

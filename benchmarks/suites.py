@@ -33,6 +33,26 @@ from sklearn_ndim.outliers import OutlierDetector
 
 HERE = Path(__file__).resolve().parent
 NOISE_GRID = (0.25, 0.5, "auto", 2.0)
+UNIFORM_GRID = (0.05, 0.1, "auto")
+
+
+def epochs_for(settings, n_rows):
+    """Epochs of every deep method on ``n_rows`` training rows.
+
+    The embedder's documented ``max_epochs="auto"`` rule (about 250,000 row
+    presentations, at most 100 epochs), so that its peers train as long; a
+    quick run overrides it.
+    """
+    if settings["epochs"] is not None:
+        return settings["epochs"]
+    return min(100, math.ceil(250_000 / n_rows))
+
+
+def ours(settings, d, n_rows, **params):
+    """The embedder with its defaults (epochs as :func:`epochs_for`)."""
+    return NoisyInfoMaxEmbedder(
+        d, max_epochs=epochs_for(settings, n_rows), random_state=0, **params
+    )
 
 
 def evaluate(method, data, prior="gaussian", n_reference=50):
@@ -80,12 +100,15 @@ def match(settings, log):
             name, n_train=settings["fashion_train"], n_test=settings["fashion_test"]
         )
         seeds = settings["seeds"] if name != "fashion" else settings["seeds"][:1]
-        epochs = settings["epochs"] if name != "fashion" else settings["image_epochs"]
+        epochs = epochs_for(settings, len(data[0]))
         configurations = [("InfoMax (noise 0)", {})]
         configurations += [("NI-DIM", {"noise_scale": noise}) for noise in NOISE_GRID]
         configurations += [(peer, {}) for peer in PEERS]
+        if name != "fashion":
+            configurations += [("NI-DIM uniform", {"noise_scale": eps}) for eps in UNIFORM_GRID]
         for method, params in configurations:
             per_seed = []
+            prior = "uniform" if method.endswith("uniform") else "gaussian"
             for seed in seeds:
                 model = make(method, d, max_epochs=epochs, random_state=seed, **params)
                 row = {
@@ -94,7 +117,7 @@ def match(settings, log):
                     "method": method,
                     "seed": seed,
                     "noise": str(params.get("noise_scale", "")),
-                    **evaluate(model, data),
+                    **evaluate(model, data, prior=prior),
                 }
                 per_seed.append(row)
             rows.append(_averaged(per_seed))
@@ -114,7 +137,7 @@ def images(settings, log):
     rows = []
     for d in (16, 64):
         for method in ("NI-DIM", "InfoMax (noise 0)", *PEERS):
-            model = make(method, d, max_epochs=settings["image_epochs"], random_state=0)
+            model = make(method, d, max_epochs=epochs_for(settings, len(data[0])), random_state=0)
             rows.append(
                 {"dataset": "fashion-60k", "d": d, "method": method, **evaluate(model, data)}
             )
@@ -143,21 +166,28 @@ def _child(code, threads):
 
 
 _SCALING_CHILD = """
-import json, resource, time
+import json, time
 import numpy as np
 import datasets, measures
 from sklearn_ndim import NoisyInfoMaxEmbedder
+
+def memory(field):
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field))
+    return int(line.split()[1]) * 1024
+
+baseline = memory("VmRSS")
 X, y = datasets.scaling_table({n})
 X_test, y_test = datasets.scaling_table(10000, seed=1)
 start = time.perf_counter()
 model = NoisyInfoMaxEmbedder(16, random_state=0).fit(X)
 fit_s = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = memory("VmHWM")
 probe, _ = measures.probe_accuracies(model.transform(X[:20000]), y[:20000],
                                      model.transform(X_test), y_test)
 w2 = measures.prior_match(model.transform(X_test), n_reference=20)["w2_ratio"]
-print(json.dumps(dict(n=int({n}), fit_s=fit_s, peak_bytes=peak, data_bytes=int(X.nbytes),
-                      epochs=model.n_iter_, probe=probe, w2_ratio=w2)))
+print(json.dumps(dict(n=int({n}), fit_s=fit_s, peak_bytes=peak, baseline_bytes=baseline,
+                      data_bytes=int(X.nbytes), epochs=model.n_iter_, probe=probe, w2_ratio=w2)))
 """
 
 
@@ -183,10 +213,13 @@ def speed(settings, log):
     for n in settings["scaling_sizes"]:
         row = _child(_SCALING_CHILD.format(n=n), threads=2)
         rows.append({"part": "scaling", **row})
-        log(f"scaling n={n}: fit {row['fit_s']:.1f}s peak {row['peak_bytes'] / 2**30:.2f} GiB")
+        log(
+            f"scaling n={n}: fit {row['fit_s']:.1f}s, peak above the imports "
+            f"{(row['peak_bytes'] - row['baseline_bytes']) / 2**30:.2f} GiB"
+        )
     data = datasets.load("digits")
-    one = evaluate(NoisyInfoMaxEmbedder(16, batch_size=256, random_state=0), data)
-    two = evaluate(_Distributed(NoisyInfoMaxEmbedder(16, batch_size=128, random_state=0)), data)
+    one = evaluate(ours(settings, 16, len(data[0]), batch_size=256), data)
+    two = evaluate(_Distributed(ours(settings, 16, len(data[0]), batch_size=128)), data)
     rows += [
         {"part": "processes", "processes": 1, **one},
         {"part": "processes", "processes": 2, **two},
@@ -197,9 +230,9 @@ def speed(settings, log):
     )
     for name in ("digits", "table"):
         data = datasets.load(name)
-        fitted = NoisyInfoMaxEmbedder(16, random_state=0)
+        fitted = ours(settings, 16, len(data[0]))
         batch = evaluate(fitted, data)
-        streamed = _Streamed(NoisyInfoMaxEmbedder(16, random_state=0), 4, fitted.n_iter_)
+        streamed = _Streamed(ours(settings, 16, len(data[0])), 4, fitted.n_iter_)
         stream = evaluate(streamed, data)
         rows += [
             {"part": "stream", "dataset": name, "mode": "fit", **batch},
@@ -295,7 +328,7 @@ def uses(settings, log):
         for position in range(len(per_class[0])):
             rows.append(_averaged([rows_[position] for rows_ in per_class]))
         rows += _generation_rows(name, d, data, settings, log)
-        rows += _independence_rows(name, d, data, log)
+        rows += _independence_rows(name, d, data, settings, log)
     return rows
 
 
@@ -303,7 +336,7 @@ def _generation_rows(name, d, data, settings, log):
     X_train, X_test = data[0], data[1]
     flat_train = X_train.reshape(len(X_train), -1)
     n = min(2000, len(X_test))
-    model = NoisyInfoMaxEmbedder(d, fit_inverse_transform=True, random_state=0).fit(X_train)
+    model = ours(settings, d, len(X_train), fit_inverse_transform=True).fit(X_train)
     samples = {
         "NI-DIM decoder": model.sample(n, random_state=1),
         f"probabilistic PCA({d})": _ppca_samples(flat_train, d, n),
@@ -333,10 +366,11 @@ def _ppca_samples(X, d, n, seed=0):
     return z @ pca.components_ + pca.mean_ + noise
 
 
-def _independence_rows(name, d, data, log):
+def _independence_rows(name, d, data, settings, log):
     rows = []
     for method in ("NI-DIM", "PCA(whiten)", "FastICA"):
-        model = make(method, d, random_state=0).fit(data[0])
+        model = make(method, d, max_epochs=epochs_for(settings, len(data[0])), random_state=0)
+        model.fit(data[0])
         value = measures.mean_distance_correlation(model.transform(data[1]))
         rows.append(
             {
@@ -368,7 +402,8 @@ def tune(settings, log):
     }
     for method, (parameter, values) in grids.items():
         for value in values:
-            model = make(method, 16, random_state=0, **{parameter: value})
+            epochs = epochs_for(settings, len(X_fit))
+            model = make(method, 16, max_epochs=epochs, random_state=0, **{parameter: value})
             row = evaluate(model, (X_fit, X_val, y_fit, y_val))
             rows.append({"method": method, "parameter": parameter, "value": value, **row})
             log(

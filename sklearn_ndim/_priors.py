@@ -336,7 +336,8 @@ def chi2_two_sided_logp(q, df):
     with np.errstate(divide="ignore"):
         lower = stats.chi2.logcdf(q, df)
         upper = stats.chi2.logsf(q, df)
-    far = ~np.isfinite(upper)
+    upper[np.isposinf(q)] = -np.inf
+    far = ~np.isfinite(upper) & np.isfinite(q)
     if far.any():
         a, half = df / 2.0, q[far] / 2.0
         series = 1.0 + (a - 1.0) / half + (a - 1.0) * (a - 2.0) / half**2

@@ -169,7 +169,8 @@ def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
     Returns
     -------
     neighbors : torch.Tensor of shape (queries, k), on ``bank``'s device
-        Never a row itself (duplicated rows are each other's neighbours).
+        Never a row itself nor a copy of it at distance zero (a view towards
+        either would be no view), unless a row has fewer than ``k`` others.
     """
     n_rows = bank.shape[0]
     queries = n_rows if queries is None else queries
@@ -200,7 +201,13 @@ def _exact_neighbors(points, k, queries):
         block = points[start:stop]
         distances = norms[start:stop, None] + norms[None, :] - 2.0 * (block @ points.T)
         rows = torch.arange(stop - start, device=points.device)
-        distances[rows, start + rows] = torch.inf  # never a row itself
+        distances[rows, start + rows] = torch.inf  # never a row itself,
+        # nor a copy of it (a stream's reservoir holds rows seen before): a
+        # neighbour at distance zero makes no view. |q|^2 + |p|^2 - 2 q.p
+        # leaves round-off of order eps * |q|^2 for a copy, so "zero" is that.
+        tolerance = 100 * torch.finfo(points.dtype).eps
+        copies = distances <= tolerance * (1.0 + norms[start:stop, None])
+        distances[copies] = torch.inf
         found.append(torch.topk(distances, k, dim=1, largest=False).indices)
     return torch.cat(found)
 
@@ -211,12 +218,12 @@ def _approximate_neighbors(points, k, random_state, queries):
 
     data = points.cpu().numpy()
     index = NNDescent(data, n_neighbors=k + 1, random_state=random_state, low_memory=True)
-    graph = index.neighbor_graph[0][:queries]
-    # Drop each row itself (usually, but not always, in column 0).
-    rows = np.arange(queries)[:, None]
-    keep = graph != rows
-    keep[keep.all(axis=1), -1] = False
-    neighbors = graph[keep].reshape(queries, k)
+    graph, distances = (part[:queries] for part in index.neighbor_graph)
+    # Drop each row itself (usually, but not always, in column 0) and its copies.
+    keep = (graph != np.arange(queries)[:, None]) & (distances > 0)
+    # Rows with fewer than k usable neighbours keep their nearest others first.
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+    neighbors = np.take_along_axis(graph, order, axis=1)
     return torch.as_tensor(neighbors, device=points.device)
 
 

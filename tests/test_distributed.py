@@ -112,19 +112,26 @@ def test_grid_search_on_a_dask_cluster_equals_the_local_search(blobs, fast):
     import joblib
     from sklearn.model_selection import GridSearchCV
 
-    X = blobs[0]
-    grid = {"noise_scale": [0.3, 1.0]}
-    local = GridSearchCV(NoisyInfoMaxEmbedder(n_components=2, **fast), grid, cv=2).fit(X)
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster),
-        joblib.parallel_backend("dask"),
-    ):
-        remote = GridSearchCV(
-            NoisyInfoMaxEmbedder(n_components=2, **fast), grid, cv=2, n_jobs=-1
-        ).fit(X)
+    # Dask workers run torch on one thread; so must this process, since
+    # reductions split across threads round differently.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        X = blobs[0]
+        grid = {"noise_scale": [0.3, 1.0]}
+        local = GridSearchCV(NoisyInfoMaxEmbedder(n_components=2, **fast), grid, cv=2).fit(X)
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster),
+            joblib.parallel_backend("dask"),
+        ):
+            remote = GridSearchCV(
+                NoisyInfoMaxEmbedder(n_components=2, **fast), grid, cv=2, n_jobs=-1
+            ).fit(X)
+    finally:
+        torch.set_num_threads(threads)
     np.testing.assert_array_equal(
         remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
     )

@@ -94,8 +94,10 @@ def test_training_statistics_can_come_from_reference_rows():
     other = reference[:100] * 0.5
     z = normalizer(other, reference=reference)
     expected = normalizer(reference)[:100] - normalizer(reference).mean(0) * 0
-    torch.testing.assert_close(z, (other - reference.mean(0)) @ normalizer._whitening(
-        torch.cov(reference.T, correction=0)).T)
+    torch.testing.assert_close(
+        z,
+        (other - reference.mean(0)) @ normalizer._whitening(torch.cov(reference.T, correction=0)).T,
+    )
     assert expected.shape == z.shape
 
 

@@ -164,6 +164,7 @@ def test_two_sided_chi_square_log_pvalue_is_exact_and_finite_far_out():
     np.testing.assert_allclose(chi2_two_sided_logp(q, 16), exact, rtol=1e-10)
     far = chi2_two_sided_logp(np.array([1e3, 1e4, 1e8, np.inf]), 16)
     assert np.all(np.isfinite(far[:3])) and np.all(np.diff(far[:3]) < 0)
+    assert far[3] == -np.inf
     # Where scipy still answers, the asymptotic series agrees with it.
     a, half = 8.0, 500.0
     series = 1 + (a - 1) / half + (a - 1) * (a - 2) / half**2

@@ -68,14 +68,15 @@ def test_exact_search_by_blocks_equals_brute_force_and_skips_each_row_itself(mon
     import sklearn_ndim._views as views_module
 
     bank = torch.randn(300, 6, generator=torch.Generator().manual_seed(0))
-    bank[10] = bank[11]  # a duplicated row: its twin, not itself, is its neighbour
+    bank[10] = bank[11]  # a duplicated row: neither its twin nor itself is a neighbour
     distances = torch.cdist(bank, bank)
     distances.fill_diagonal_(torch.inf)
+    distances[10, 11] = distances[11, 10] = torch.inf
     expected = torch.topk(distances, 4, largest=False).indices
     monkeypatch.setattr(views_module, "_DISTANCE_BLOCK", 300 * 7)  # blocks of 7 rows
     found = nearest_neighbors(bank, 4)
     assert torch.equal(torch.sort(found, 1).values, torch.sort(expected, 1).values)
-    assert found[10, 0] == 11 and found[11, 0] == 10
+    assert 11 not in found[10] and 10 not in found[11]
     assert not torch.any(found == torch.arange(300)[:, None])
     assert nearest_neighbors(bank, 4, queries=5).shape == (5, 4)
 
@@ -115,3 +116,10 @@ def test_large_data_without_pynndescent_warns_and_stays_exact(monkeypatch):
     with pytest.warns(UserWarning, match="install pynndescent"):
         found = nearest_neighbors(bank, 3)
     assert found.shape == (80, 3)
+
+
+def test_copies_of_a_row_are_not_its_neighbours():
+    rows = torch.randn(40, 50, generator=torch.Generator().manual_seed(1)) * 3 + 5
+    bank = torch.cat([rows, rows])  # a stream's chunk and a reservoir holding it
+    found = nearest_neighbors(bank, 5, queries=40)
+    assert not torch.any(found % 40 == torch.arange(40)[:, None])
