@@ -72,7 +72,7 @@ def _match(rows):
         front = pareto_front([r for r in group if not r["method"].endswith("uniform")])
         for row in group:
             row["pareto"] = "yes" if row in front else ""
-        parts.append(f"## {name}, d = {d}\n\n" + table(group, MATCH_COLUMNS))
+        parts.append(f"## {name}, d = {int(d)}\n\n" + table(group, MATCH_COLUMNS))
         parts.append("\n".join(f"- {line}" for line in verdicts(name, group)))
     return "\n\n".join(parts)
 

@@ -20,18 +20,16 @@ from ._data import InputScaler
 from ._distributed import current_group, data_parallel, initialised_group, seed_offset
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
 from ._priors import resolve_prior
+from ._progress import FitProgressBar, MutualInfoRecorder, stage
 from ._training import (
     STREAM_CHUNK_ROWS,
     ChunkedBatchIterator,
-    FitProgressBar,
     InfoMaxNet,
-    MutualInfoRecorder,
     Reservoir,
     TrainingData,
     calibrate,
     estimate_mutual_info,
     fit_decoder,
-    stage,
 )
 from ._validation import check_callbacks, check_not_bool, resolve_device
 from ._views import ViewSpec

@@ -14,7 +14,7 @@ training and how it is mapped to the prior's own space afterwards:
 Everything prior-specific lives here: the channel's capacity and its
 inverse, the noise, the squash into the cube and its rescaling for the
 critic, the maps between the prior's space and the Gaussian space (with the
-one clipping constant :data:`GAUSSIAN_LIMIT`), the log-density and sampling.
+one clipping constant ``GAUSSIAN_LIMIT``), the log-density and sampling.
 """
 
 import math
@@ -143,7 +143,7 @@ class Prior:
 
         Under the prior the result is exactly N(0, I). The map is monotone per
         dimension, so ranks and dependence are kept; values outside the
-        prior's support saturate at :data:`GAUSSIAN_LIMIT`.
+        prior's support saturate at ``GAUSSIAN_LIMIT``.
         """
         return np.clip(np.asarray(x, dtype=np.float64), -GAUSSIAN_LIMIT, GAUSSIAN_LIMIT)
 
@@ -181,7 +181,7 @@ class Prior:
     # ------------------------------------------------------------ identity
 
     def get_config(self):
-        """JSON-serialisable description; :func:`prior_from_config` inverts it."""
+        """JSON-serialisable description; ``prior_from_config`` inverts it."""
         return {"kind": self.name}
 
     def __eq__(self, other):
@@ -248,7 +248,7 @@ class ScipyPrior(Prior):
     Parameters
     ----------
     marginal : scipy.stats frozen continuous distribution
-        Validated by :func:`resolve_prior`.
+        Validated by ``resolve_prior``.
     """
 
     channel = "gaussian"

@@ -1,7 +1,8 @@
 """Training over several processes or GPUs with torch.distributed.
 
-:meth:`NoisyInfoMaxEmbedder.fit` trains data-parallel whenever it runs in an
-initialised ``torch.distributed`` process group of more than one process:
+:meth:`NoisyInfoMaxEmbedder.fit <sklearn_ndim.NoisyInfoMaxEmbedder.fit>` trains
+data-parallel whenever it runs in an initialised ``torch.distributed``
+process group of more than one process:
 each process passes the same ``X``, trains on its own equal share of the
 rows inside :class:`~torch.nn.parallel.DistributedDataParallel`, and scores
 its rows against the embeddings gathered from every process. The effective

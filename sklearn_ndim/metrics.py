@@ -447,7 +447,10 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
 
     With ``fraction=1`` the capacity equals the InfoNCE ceiling ``ln B``;
     this is what ``noise_scale="auto"`` uses. Smaller fractions give more
-    noise: a closer match to the prior and less information kept.
+    noise and a lower capacity; whether that brings the held-out embedding
+    closer to the prior depends on the data (on the benchmark sets the match
+    worsens beyond a capacity of about ``ln B``), so measure it with
+    :func:`prior_match_report`.
 
     Parameters
     ----------

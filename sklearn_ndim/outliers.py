@@ -26,7 +26,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
     - ``"typicality"``: the two-sided chi-square test of the embedding's
       squared norm in the Gaussian space
-      (:meth:`NoisyInfoMaxEmbedder.prior_pvalues`). Calibrated by the prior
+      (:meth:`~sklearn_ndim.NoisyInfoMaxEmbedder.prior_pvalues`). Calibrated by the prior
       itself, as far as the held-out embedding follows it; no rows are held
       out.
     - ``"reconstruction"``: the squared error of the decoder, each feature

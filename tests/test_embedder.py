@@ -238,25 +238,6 @@ def test_nan_loss_stops_with_a_named_cause(rng, fast):
         embedder.fit(rng.normal(size=(50, 3)))
 
 
-def test_verbosity_levels(blobs, fast, capsys):
-    X = blobs[0]
-    NoisyInfoMaxEmbedder(n_components=2, verbose=0, **fast).fit(X)
-    captured = capsys.readouterr()
-    assert captured.out == "" and captured.err == ""
-    NoisyInfoMaxEmbedder(n_components=2, verbose=1, **fast).fit(X)
-    out = capsys.readouterr().out
-    for column in ("train_loss", "mutual_info", "capacity", "dur"):
-        assert column in out
-    for stage in ("neighbour search", "training: up to 3 epochs", "calibration", "fitted in"):
-        assert f"[sklearn-ndim] {stage}" in out
-    assert "\x1b[" not in out, "no colour codes when stdout is not a terminal"
-    stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
-    params = {**fast, "max_epochs": 20}
-    NoisyInfoMaxEmbedder(n_components=2, verbose=2, callbacks=[stopper], **params).fit(X)
-    err = capsys.readouterr().err
-    assert "training (stopped early): 100%" in err and "| 20/20" in err
-
-
 def test_custom_encoder_class_and_instance(rng, fast):
     X = rng.normal(size=(60, 5))
 
