@@ -1,0 +1,82 @@
+"""The benchmarks' decision logic: dominance, the Pareto front, the goal verdicts, the measures."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+measures = pytest.importorskip("measures")
+report = pytest.importorskip("report")
+
+
+def _row(method, probe, w2, noise=""):
+    return {"method": method, "probe": probe, "w2_ratio": w2, "noise": noise}
+
+
+def test_dominance_needs_both_at_least_as_good_and_one_better():
+    a, b = _row("a", 0.9, 1.2), _row("b", 0.9, 1.3)
+    assert measures.dominates(a, b) and not measures.dominates(b, a)
+    assert not measures.dominates(a, dict(a))
+    assert not measures.dominates(_row("c", 0.95, 1.5), a) and not measures.dominates(
+        a, _row("c", 0.95, 1.5)
+    )
+    assert not measures.dominates(_row("nan", float("nan"), 1.0), b)
+
+
+points = st.lists(
+    st.tuples(st.floats(0, 1), st.floats(0.5, 10)).map(lambda p: _row("m", *p)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(points)
+def test_the_front_is_exactly_the_undominated_rows(rows):
+    front = measures.pareto_front(rows)
+    assert front, "a non-empty set always has an undominated row"
+    for row in rows:
+        dominated = any(measures.dominates(other, row) for other in rows if other is not row)
+        assert (row in front) is (not dominated)
+    for row in front:
+        assert not any(measures.dominates(other, row) for other in front if other is not row)
+
+
+def test_verdicts_state_each_goal_with_its_numbers():
+    group = [
+        _row("InfoMax (noise 0)", 0.90, 1.30),
+        _row("NI-DIM", 0.93, 1.20, noise="auto"),
+        _row("PCA(whiten)", 0.94, 6.4),
+        _row("VAE", 0.92, 5.6),
+        _row("WAE-MMD", 0.95, 1.1),
+    ]
+    for row in group:
+        row["hz_pvalue"] = 0.0
+    lines = report.verdicts("digits", group)
+    assert (
+        lines[0]
+        == "goal W2 <= 1.25 with probe >= PCA(whiten): missed (W2 1.20, probe 0.930 vs 0.940)"
+    )
+    assert lines[1] == "W2 does not increase from noise 0 to the default: met (1.30 -> 1.20)"
+    assert "default dominates InfoMax (noise 0): yes" in lines[2]
+    assert "default dominates VAE: yes" in lines[3]
+    assert "default dominates WAE-MMD: no" in lines[4]
+    assert lines[5] == "Henze-Zirkler p > 0.05 at PCA-level probe: none"
+
+
+def test_two_sample_auroc_is_chance_for_one_distribution_and_one_for_disjoint_ones():
+    rng = np.random.default_rng(0)
+    same = measures.two_sample_auroc(rng.normal(size=(400, 3)), rng.normal(size=(400, 3)))
+    apart = measures.two_sample_auroc(rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) + 10)
+    assert abs(same - 0.5) < 0.1 and apart == 1.0
+
+
+def test_distance_correlation_is_zero_for_independent_and_one_for_copied_columns():
+    rng = np.random.default_rng(0)
+    independent = measures.mean_distance_correlation(rng.normal(size=(1000, 3)))
+    x = rng.normal(size=(1000, 1))
+    copied = measures.mean_distance_correlation(np.hstack([x, 2 * x + 1]))
+    assert independent < 0.1 and copied == pytest.approx(1.0)
