@@ -5,7 +5,10 @@ arrive standardised, images as ``(n, 1, H, W)`` floats in [0, 1]; the shallow
 peers see images as flat rows.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
+import torch
 from deep_peers import AdversarialDIMEmbedder, VAEEmbedder, WAEEmbedder
 from sklearn.decomposition import PCA, FastICA
 from sklearn.pipeline import make_pipeline
@@ -49,11 +52,28 @@ class _UMAP:
         self.whitening = PCA(d, whiten=True, random_state=random_state)
 
     def fit(self, X, y=None):
-        self.whitening.fit(self.model.fit_transform(np.asarray(X).reshape(len(X), -1)))
+        with _torch_threads_kept():
+            self.whitening.fit(self.model.fit_transform(np.asarray(X).reshape(len(X), -1)))
         return self
 
     def transform(self, X):
-        return self.whitening.transform(self.model.transform(np.asarray(X).reshape(len(X), -1)))
+        with _torch_threads_kept():
+            embedding = self.model.transform(np.asarray(X).reshape(len(X), -1))
+        return self.whitening.transform(embedding)
+
+
+@contextmanager
+def _torch_threads_kept():
+    """Undo numba's change of the OpenMP thread count that torch shares with it.
+
+    Without this, every torch fit after a UMAP fit in the same process runs on
+    more threads than the benchmark asked for.
+    """
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def make(name, d, *, max_epochs=100, random_state=0, **params):

@@ -94,7 +94,8 @@ def match(settings, log):
     rows = []
     plans = [("digits", 16), ("table", 16)]
     if datasets.fashion_available():
-        plans += [("fashion", 16), ("fashion", 64)]
+        # d = 64 on Fashion-MNIST is measured on the full set only (the images suite).
+        plans += [("fashion", 16)]
     for name, d in plans:
         data = datasets.load(
             name, n_train=settings["fashion_train"], n_test=settings["fashion_test"]
@@ -135,8 +136,11 @@ def images(settings, log):
         return []
     data = datasets.load("fashion", n_train=None)
     rows = []
+    # UMAP is left out here: on 60,000 images it costs more than all the others together, and
+    # the match suite compares it on the 10,000-image subset.
+    peers = [peer for peer in PEERS if not peer.startswith("UMAP")]
     for d in (16, 64):
-        for method in ("NI-DIM", "InfoMax (noise 0)", *PEERS):
+        for method in ("NI-DIM", "InfoMax (noise 0)", *peers):
             model = make(method, d, max_epochs=epochs_for(settings, len(data[0])), random_state=0)
             rows.append(
                 {"dataset": "fashion-60k", "d": d, "method": method, **evaluate(model, data)}
@@ -319,7 +323,7 @@ def uses(settings, log):
     rows = []
     sets = [("digits", 16, [0, 3, 8]), ("table", 16, [0, 5])]
     if datasets.fashion_available():
-        sets.append(("fashion", 16, [0, 7]))
+        sets.append(("fashion", 16, [0]))
     for name, d, held_out_classes in sets:
         data = datasets.load(name, n_train=10_000, n_test=2_000)
         per_class = [

@@ -106,10 +106,11 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         one of its ``n_neighbors`` nearest rows (Euclidean, on the
         standardised input), so that the embedding keeps neighbourhoods
         instead of telling individual rows apart. ``0`` turns it off.
-        ``"auto"`` is 10 for tables and 0 for images, which rely on their
-        shifts and intensity changes (pixel-space neighbours cost images
-        much of their prior match). The search is exact up to 100,000 rows
-        and approximate (pynndescent) above.
+        ``"auto"`` is 10 for tables and for images too small to shift
+        (``max_shift`` resolves to 0), and 0 for larger images, which rely
+        on their shifts and intensity changes (pixel-space neighbours cost
+        them much of their prior match). The search is exact up to 100,000
+        rows and approximate (pynndescent) above.
 
     jitter_scale : float >= 0, default=0.1
         Standard deviation of the Gaussian noise that makes a view, in units

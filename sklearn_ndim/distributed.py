@@ -90,6 +90,15 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     -------
     fitted : NoisyInfoMaxEmbedder
         The fitted model of process 0.
+
+    Notes
+    -----
+    The processes are started with ``spawn``, which imports the calling
+    script again in each of them. In a script, call this function under
+    ``if __name__ == "__main__":``, as for any :mod:`multiprocessing` code;
+    otherwise every process tries to start processes of its own and the
+    call fails (Python's "bootstrapping phase" error) or hangs. Notebooks,
+    IPython and sphinx-gallery need no guard.
     """
     check_scalar(n_processes, "n_processes", int, min_val=2)
     if backend not in ("auto", "gloo", "nccl"):

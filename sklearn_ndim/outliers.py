@@ -18,6 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["OutlierDetector"]
 
+# Smallest residual variance of a feature, as a fraction of the mean over features.
+_RELATIVE_SCALE_FLOOR = 0.01
+
 
 class OutlierDetector(OutlierMixin, BaseEstimator):
     """Outlier detector built on a :class:`~sklearn_ndim.NoisyInfoMaxEmbedder`.
@@ -30,7 +33,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
       itself, as far as the held-out embedding follows it; no rows are held
       out.
     - ``"reconstruction"``: the squared error of the decoder, each feature
-      scaled by its error variance on the calibration rows.
+      scaled by its error variance on the training rows (at least 1 % of
+      the mean variance over features, so that a feature the decoder
+      reproduces exactly, such as a constant pixel, cannot dominate).
     - ``"combined"``: the log typicality p-value minus half that scaled
       error, as in probabilistic PCA's log-likelihood (latent term plus
       residual term).
@@ -65,6 +70,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         The fitted embedder.
     calibration_scores_ : ndarray or None
         Sorted statistics of the calibration rows (None for ``"typicality"``).
+    residual_scale_ : ndarray of shape (n_flat_features,) or None
+        Error variance of each (flattened) feature that scales the
+        reconstruction error (None for ``"typicality"``).
     offset_ : float
         ``decision_function = score_samples - offset_``; ``log(alpha)`` for
         ``contamination="auto"``.
@@ -142,10 +150,14 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
             n_calibration = max(1, int(round(self.calibration_fraction * len(X))))
             calibration, training = np.sort(order[:n_calibration]), np.sort(order[n_calibration:])
             self.embedder_ = embedder.fit(_rows(X, training))
-            held_out = _rows(X, calibration)
-            residual = self._residual(held_out)
-            self.residual_scale_ = np.maximum(residual.var(axis=0), 1e-12)
-            self.calibration_scores_ = np.sort(self._statistic(held_out))
+            # The scale comes from the training rows, so that the calibration rows
+            # stay exchangeable with new ones. A feature the decoder reproduces
+            # exactly (a constant pixel) gets a floor, or one grey level there
+            # would make any row an extreme outlier.
+            variance = self._residual(_rows(X, training)).var(axis=0)
+            floor = _RELATIVE_SCALE_FLOOR * variance.mean() + np.finfo(np.float64).tiny
+            self.residual_scale_ = np.maximum(variance, floor)
+            self.calibration_scores_ = np.sort(self._statistic(_rows(X, calibration)))
         self.n_features_in_ = self.embedder_.n_features_in_
         if self.contamination == "auto":
             self.offset_ = float(np.log(self.alpha))

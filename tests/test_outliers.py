@@ -85,3 +85,16 @@ def test_the_default_embedder_is_used_when_none_is_given(data):
     assert detector.get_params()["embedder"] is None
     with pytest.raises(ValueError, match="alpha"):
         OutlierDetector(alpha=1.5).fit(data[0])
+
+
+def test_a_feature_the_decoder_reproduces_exactly_cannot_dominate_the_error(fast):
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(300, 4)), np.zeros(300)]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **{**fast, "max_epochs": 20})
+    detector = OutlierDetector(embedder, statistic="reconstruction", random_state=0).fit(X)
+    scale = detector.residual_scale_
+    assert scale[-1] == pytest.approx(0.01 * scale.mean(), rel=0.05)
+    row = X[:1].copy()
+    shifted = row.copy()
+    shifted[0, -1] = 0.1  # a tenth of a standard deviation of the other features
+    assert detector.pvalues(shifted)[0] > 1.0 / (len(detector.calibration_scores_) + 1)

@@ -123,3 +123,25 @@ def test_copies_of_a_row_are_not_its_neighbours():
     bank = torch.cat([rows, rows])  # a stream's chunk and a reservoir holding it
     found = nearest_neighbors(bank, 5, queries=40)
     assert not torch.any(found % 40 == torch.arange(40)[:, None])
+
+
+@pytest.mark.parametrize(
+    "sample_shape, max_shift, n_neighbors",
+    [
+        (None, 0, 10),
+        ((1, 8, 8), 0, 10),
+        ((1, 11, 11), 0, 10),
+        ((1, 28, 28), 2, 0),
+        ((3, 32, 32), 2, 0),
+    ],
+)
+def test_auto_views_use_neighbours_wherever_there_is_nothing_to_shift(
+    sample_shape, max_shift, n_neighbors
+):
+    from sklearn_ndim import NoisyInfoMaxEmbedder
+    from sklearn_ndim._views import ViewSpec
+
+    spec = ViewSpec.resolve(NoisyInfoMaxEmbedder(), sample_shape)
+    assert (spec.max_shift, spec.n_neighbors) == (max_shift, n_neighbors)
+    explicit = ViewSpec.resolve(NoisyInfoMaxEmbedder(n_neighbors=3, max_shift=1), sample_shape)
+    assert (explicit.max_shift, explicit.n_neighbors) == (1, 3)
