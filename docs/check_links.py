@@ -39,7 +39,9 @@ def check(root):
     """``(broken, external)``: broken links as ``(page, link, why)``, external hosts counted."""
     root = Path(root).resolve()
     cache, broken, external = {}, [], Counter()
-    for page_path in sorted(root.rglob("*.html")):
+    # _static holds the theme's template fragments, not pages.
+    pages = [path for path in sorted(root.rglob("*.html")) if "_static" not in path.parts]
+    for page_path in pages:
         for link in _parse(page_path, cache).links:
             parts = urlsplit(link)
             if parts.scheme in ("http", "https"):
@@ -70,7 +72,7 @@ def main(argv):
         print(f"No built site in {root}; build it with: python3 tasks.py docs", file=sys.stderr)
         return 1
     broken, external = check(root)
-    pages = len(list(root.rglob("*.html")))
+    pages = len([path for path in root.rglob("*.html") if "_static" not in path.parts])
     for page, link, why in broken:
         print(f"{page}: {link} ({why})")
     hosts = ", ".join(f"{host} ({n})" for host, n in external.most_common())

@@ -82,12 +82,15 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "abort_on_example_error": True,
+    # The timing page loads scripts from CDNs; the build must work offline.
+    "write_computation_times": False,
 }
 
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-ndim {release}"
 html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,

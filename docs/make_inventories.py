@@ -65,6 +65,8 @@ def python_entries():
         entries.append((module, "module", f"library/{module}.html#module-{module}"))
         for full, obj in _public(module):
             entries.append((full, _role(obj), f"library/{module}.html#{full}"))
+            if inspect.isclass(obj):  # documented as functions too (functools.partial)
+                entries.append((full, "function", f"library/{module}.html#{full}"))
     assert hasattr(builtins, "int")
     return entries
 
