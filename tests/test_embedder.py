@@ -491,3 +491,14 @@ def test_a_memmap_is_read_chunk_by_chunk_never_whole(blobs, fast, tmp_path, monk
     converted.clear()
     Z = embedder.transform(rows)
     assert Z.shape == (2000, 2) and Z.dtype == np.float32 and np.isfinite(Z).all()
+
+
+def test_changing_the_prior_after_fit_does_not_reinterpret_the_model(blobs, fast):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    before = [embedder.transform(X), embedder.score_samples(X), embedder.prior_pvalues(X)]
+    embedder.set_params(prior="uniform", noise_scale=0.1)
+    after = [embedder.transform(X), embedder.score_samples(X), embedder.prior_pvalues(X)]
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_array_equal(old, new)
+    assert embedder.prior_.name == "gaussian"
