@@ -150,8 +150,9 @@ class TabularViews:
 #: data's device, quadratic in the rows); above it pynndescent's approximate
 #: search is used when installed (its one-off compilation takes tens of seconds).
 EXACT_SEARCH_MAX_ROWS = 100_000
-# Most distances held at once by the exact search (float32: 1 GiB).
-_DISTANCE_BLOCK = 2**28
+# Most distances held at once by the exact search (float32: 64 MiB), so that
+# its memory stays far below the data's own for large tables.
+_DISTANCE_BLOCK = 2**24
 
 
 def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
@@ -202,7 +203,8 @@ def _exact_neighbors(points, k, queries):
     for start in range(0, queries, rows_per_block):
         stop = min(start + rows_per_block, queries)
         block = points[start:stop]
-        distances = norms[start:stop, None] + norms[None, :] - 2.0 * (block @ points.T)
+        # In place: one block-sized buffer instead of three temporaries.
+        distances = (block @ points.T).mul_(-2.0).add_(norms[None, :]).add_(norms[start:stop, None])
         rows = torch.arange(stop - start, device=points.device)
         distances[rows, start + rows] = torch.inf  # never a row itself,
         # nor a copy of it (a stream's reservoir holds rows seen before): a
