@@ -69,9 +69,9 @@ def test_verdicts_state_each_goal_with_its_numbers():
 
 def test_two_sample_auroc_is_chance_for_one_distribution_and_one_for_disjoint_ones():
     rng = np.random.default_rng(0)
-    same = measures.two_sample_auroc(rng.normal(size=(400, 3)), rng.normal(size=(400, 3)))
-    apart = measures.two_sample_auroc(rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) + 10)
-    assert abs(same - 0.5) < 0.1 and apart == 1.0
+    same = measures.two_sample_auroc(rng.normal(size=(300, 2)), rng.normal(size=(300, 2)))
+    apart = measures.two_sample_auroc(rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 10)
+    assert abs(same - 0.5) < 0.1 and apart > 0.99
 
 
 def test_distance_correlation_is_zero_for_independent_and_one_for_copied_columns():
