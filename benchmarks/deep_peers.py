@@ -95,6 +95,10 @@ class _DeepPeer(TransformerMixin, BaseEstimator):
         parts = [self._embed(data[start : start + 4096]) for start in range(0, len(data), 4096)]
         return torch.cat(parts).numpy().astype(np.float64)
 
+    def _parameters(self):
+        """What the optimiser trains: encoder and decoder (autoencoders)."""
+        return list(self.encoder_.parameters()) + list(self.decoder_.parameters())
+
     def _encoder(self, shape, width):
         if len(shape) == 3:
             return ConvEncoder(shape, width)
@@ -116,9 +120,6 @@ class VAEEmbedder(_DeepPeer):
     def _build(self, shape, data):
         self.encoder_ = self._encoder(shape, 2 * self.n_components)
         self.decoder_ = self._decoder(shape)
-
-    def _parameters(self):
-        return list(self.encoder_.parameters()) + list(self.decoder_.parameters())
 
     def _loss(self, x, indices):
         self.encoder_.train()
@@ -173,9 +174,6 @@ class WAEEmbedder(_DeepPeer):
     def _build(self, shape, data):
         self.encoder_ = self._encoder(shape, self.n_components)
         self.decoder_ = self._decoder(shape)
-
-    def _parameters(self):
-        return list(self.encoder_.parameters()) + list(self.decoder_.parameters())
 
     def _loss(self, x, indices):
         self.encoder_.train()
