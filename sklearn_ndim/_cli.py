@@ -40,7 +40,7 @@ def _parser():
         "--no-header", action="store_true", help="the file has no header row; columns are 0, 1, ..."
     )
     data.add_argument(
-        "--delimiter", help="field delimiter, e.g. ';' or '\\t' (default: detected from the file)"
+        "--delimiter", help="field delimiter, e.g. ';' or '\\t'; None: detected from the file"
     )
     data.add_argument(
         "--na-values",
