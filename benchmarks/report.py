@@ -36,9 +36,15 @@ def _header(payload):
 
 def markdown(payload):
     """The whole report of one suite."""
-    body = {"match": _match, "images": _images, "speed": _speed, "uses": _uses, "tune": _tune}[
-        payload["suite"]
-    ](payload["rows"])
+    body = {
+        "match": _match,
+        "images": _images,
+        "speed": _speed,
+        "scaling": _speed,
+        "uses": _uses,
+        "tune": _tune,
+        "penalty": _penalty,
+    }[payload["suite"]](payload["rows"])
     return _header(payload) + "\n" + body + "\n"
 
 
@@ -146,7 +152,7 @@ def _speed(rows):
             row["rows_ratio"] = row["n"] / previous["n"]
         for row in scaling:
             row["peak_gib"] = row["peak_bytes"] / 2**30
-            row["added_gib"] = (row["peak_bytes"] - row["baseline_bytes"]) / 2**30
+            row["before_fit_gib"] = row.get("before_fit_bytes", float("nan")) / 2**30
             row["budget_gib"] = 2 * row["data_bytes"] / 2**30 + 1
         n = np.log([r["n"] for r in scaling])
         slope = float(np.polyfit(n, np.log([r["fit_s"] for r in scaling]), 1)[0])
@@ -160,6 +166,7 @@ def _speed(rows):
                     ("x rows", "rows_ratio"),
                     ("x time", "ratio"),
                     ("epochs", "epochs"),
+                    ("GiB before the fit", "before_fit_gib"),
                     ("peak GiB", "peak_gib"),
                     ("2 x data + 1 GiB", "budget_gib"),
                     ("probe", "probe"),
@@ -242,6 +249,25 @@ def _tune(rows):
             + f"\n\nchosen: {chosen['parameter']} = {chosen['value']}"
         )
     return "\n\n".join(parts)
+
+
+PENALTY_COLUMNS = [
+    ("prior penalty", "penalty"),
+    ("noise", "noise"),
+    ("probe", "probe"),
+    ("W2 ratio (test)", "w2_ratio"),
+    ("W2 ratio (train)", "w2_ratio_train"),
+    ("HZ p", "hz_pvalue"),
+    ("MI estimate", "mutual_info"),
+    ("fit s", "fit_s"),
+]
+
+
+def _penalty(rows):
+    return "\n\n".join(
+        f"## {name}, d = {int(d)}\n\n" + table(group, PENALTY_COLUMNS)
+        for (name, d), group in _groups(rows)
+    )
 
 
 def figures(payload, folder):

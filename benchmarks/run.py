@@ -1,7 +1,8 @@
 """The one benchmark runner: ``python benchmarks/run.py [suite ...] [--quick]``.
 
-Suites (see ``suites.py``): ``match``, ``images``, ``speed``, ``uses``,
-``tune``; the default runs ``match``, ``speed`` and ``uses``. Each writes
+Suites (see ``suites.py``): ``match``, ``images``, ``speed``, ``scaling``,
+``uses``, ``tune``, ``penalty``; the default runs ``match``, ``speed``,
+``scaling`` and ``uses``. Each writes
 ``results/<suite>.json`` (rows and provenance: the commit of the package
 code that ran, versions, machine, load) and ``results/<suite>.md``.
 ``--quick`` shrinks epochs, seeds and sizes to check that everything runs.
@@ -73,7 +74,7 @@ def provenance(started):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "suites", nargs="*", default=["match", "speed", "uses"], choices=sorted(SUITES)
+        "suites", nargs="*", default=["match", "speed", "scaling", "uses"], choices=sorted(SUITES)
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run in minutes")
     parser.add_argument("--output", type=Path, default=HERE / "results")

@@ -35,6 +35,9 @@ __all__ = ["NoisyInfoMaxEmbedder"]
 # noise_scale outside [_MIN_NOISE, _MAX_NOISE] (other than 0) gives a capacity
 # of hundreds of nats or of nearly nothing: a typo, not a setting.
 _MIN_NOISE, _MAX_NOISE = 1e-3, 1e3
+# A prior_penalty above this swamps InfoNCE entirely: the embedding keeps no
+# information (a typo, not a setting).
+_MAX_PENALTY = 1e6
 
 
 class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -72,6 +75,18 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         is plain InfoMax (no push towards the prior). ``"auto"`` picks the
         noise whose channel capacity equals ``ln(batch_size)``, the most
         InfoNCE can measure; see ``noise_scale_``.
+
+    prior_penalty : float in [0, 1e6], default=0.0
+        Weight of a penalty that pulls the embedding towards the prior: the
+        squared sliced 2-Wasserstein distance between each batch's
+        embeddings (clean rows and views, before the noise) and N(0, I), in
+        the normaliser's Gaussian space, averaged over 64 random directions.
+        ``0`` trains the paper's objective alone. The method's own pull, the
+        KL term of the InfoNCE identity, fades as the noise grows; the
+        penalty does not. On the benchmark images (Fashion-MNIST) a weight
+        of 100 gave both a closer held-out match and a better probe; on the
+        benchmark tables it traded probe accuracy for match (user guide,
+        "Choosing the noise").
 
     encoder : {"auto", "mlp", "conv"} or callable, default="auto"
         ``"auto"`` uses a convolutional network for images (3-D or 4-D ``X``,
@@ -267,6 +282,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             Options(Real, {0}),
             StrOptions({"auto"}),
         ],
+        "prior_penalty": [Interval(Real, 0, _MAX_PENALTY, closed="both")],
         "encoder": [StrOptions({"auto", "mlp", "conv"}), callable, torch.nn.Module],
         "hidden_layer_sizes": ["array-like"],
         "image_shape": [None, "array-like"],
@@ -296,6 +312,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         *,
         prior="gaussian",
         noise_scale="auto",
+        prior_penalty=0.0,
         encoder="auto",
         hidden_layer_sizes=(256, 256),
         image_shape=None,
@@ -321,6 +338,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.n_components = n_components
         self.prior = prior
         self.noise_scale = noise_scale
+        self.prior_penalty = prior_penalty
         self.encoder = encoder
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape

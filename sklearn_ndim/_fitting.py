@@ -102,7 +102,7 @@ def _fit_state(estimator, X, group):
             lr=estimator.learning_rate,
             max_epochs=max_epochs,
             batch_size=batch_size,
-            callbacks=training_callbacks(estimator, data, batch_size, scored, capacity, max_epochs)
+            callbacks=training_callbacks(estimator, data, batch_size, capacity, max_epochs)
             + callbacks,
             device=device,
             verbose=verbose,
@@ -177,7 +177,7 @@ def partial_fit_state(estimator, X):
     if not hasattr(net, "optimizer_"):
         net.initialize_optimizer()  # dropped by pickling
     # Training controls follow the current parameters; the model does not.
-    recorder = MutualInfoRecorder(estimator.batch_size_, estimator.capacity_)
+    recorder = MutualInfoRecorder(estimator.capacity_)
     net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
@@ -211,7 +211,7 @@ def _first_partial_fit(estimator, X):
             lr=estimator.learning_rate,
             max_epochs=1,
             batch_size=batch_size,
-            callbacks=[("mutual_info", MutualInfoRecorder(batch_size, capacity))]
+            callbacks=[("mutual_info", MutualInfoRecorder(capacity))]
             + check_callbacks(estimator.callbacks),
             device=device,
             verbose=estimator.verbose,
@@ -337,6 +337,7 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         make_critic(estimator.critic, estimator.n_components, noise_scale),
         input_shape,
         whiten=estimator.normalizer == "whiten",
+        prior_penalty=estimator.prior_penalty,
     ).to(device)
     check_encoder_output(module, estimator.n_components)
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
@@ -345,13 +346,13 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
     return module
 
 
-def training_callbacks(estimator, data, batch_size, scored, capacity, max_epochs):
+def training_callbacks(estimator, data, batch_size, capacity, max_epochs):
     """The callbacks every fit uses: the MI record, and a progress bar at verbose >= 2.
 
     ``scored`` is the number of rows each anchor is scored against (the
     batches of all processes in data-parallel training).
     """
-    callbacks = [("mutual_info", MutualInfoRecorder(scored, capacity))]
+    callbacks = [("mutual_info", MutualInfoRecorder(capacity))]
     if estimator.verbose >= 2 and (current_group() is None or current_group().rank == 0):
         steps = len(ChunkedBatchIterator(data, batch_size, None))
         callbacks.append(("progress_bar", FitProgressBar(max_epochs * steps)))

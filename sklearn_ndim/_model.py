@@ -6,6 +6,7 @@ Data flow of one training batch (see :func:`sklearn_ndim._training.contrastive_l
       branch a: prior.to_channel(g(x'))                    (no noise)
       branch y: prior.add_noise(prior.to_channel(g(x)))    (noisy)
     -> critic(a, y): a (B, B) matrix of scores -> InfoNCE
+    + prior_penalty * sliced W2 of [g(x'); g(x)] to N(0, I)   (optional)
 
 The normaliser has no affine parameters on purpose: a learned scale would let
 the encoder grow its output and make the noise meaningless.
@@ -422,10 +423,22 @@ class InfoMaxModule(nn.Module):
         ``(channels, height, width)``; rows arrive flattened and standardised.
     whiten : bool, default=False
         Whiten the output instead of standardising each dimension.
+    prior_penalty : float, default=0.0
+        Weight of :func:`~sklearn_ndim._prior_penalty.sliced_wasserstein_to_normal`
+        of the batch's Gaussian-space embeddings in the training loss (0: the
+        paper's objective alone).
     """
 
     def __init__(
-        self, encoder, n_components, prior, noise_scale, critic, input_shape, whiten=False
+        self,
+        encoder,
+        n_components,
+        prior,
+        noise_scale,
+        critic,
+        input_shape,
+        whiten=False,
+        prior_penalty=0.0,
     ):
         super().__init__()
         #: dtype of automatic mixed precision for the encoder in training
@@ -434,6 +447,7 @@ class InfoMaxModule(nn.Module):
         self.input_shape = tuple(input_shape)
         self.prior = prior
         self.noise_scale = float(noise_scale)
+        self.prior_penalty = float(prior_penalty)
         self.encoder = encoder
         self.normalizer = OutputNormalizer(n_components, whiten=whiten)
         self.critic = critic
@@ -462,7 +476,11 @@ class InfoMaxModule(nn.Module):
         return self.embed(self.shape_input(x))
 
     def pair_channel(self, view, clean, generator=None):
-        """Critic inputs of the two branches: ``a = f(view)`` and ``y = f(clean) + Z``.
+        """Critic inputs ``a = f(view)`` and ``y = f(clean) + Z``, and the penalty's rows.
+
+        The third output holds the Gaussian-space embeddings of the views and
+        of the clean rows, ``(2B, d)``, which the prior penalty compares with
+        N(0, I).
 
         Both go through the encoder in one batch. The normaliser's batch
         statistics are those of the clean rows, and the noise is added to the
@@ -476,11 +494,13 @@ class InfoMaxModule(nn.Module):
         g_clean = self.normalizer(h_clean)
         anchor = self.prior.to_channel(g_view)
         target = self.prior.add_noise(self.prior.to_channel(g_clean), self.noise_scale, generator)
-        return self.prior.critic_input(anchor), self.prior.critic_input(target)
+        embedded = torch.cat([g_view, g_clean])
+        return self.prior.critic_input(anchor), self.prior.critic_input(target), embedded
 
     def pair_scores(self, view, clean, generator=None):
         """Critic scores ``(B, B)`` of every view against every noisy clean row."""
-        return self.critic(*self.pair_channel(view, clean, generator))
+        anchor, target, _ = self.pair_channel(view, clean, generator)
+        return self.critic(anchor, target)
 
 
 @torch.no_grad()

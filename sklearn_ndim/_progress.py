@@ -1,6 +1,5 @@
 """What a user sees while a fit runs: the epoch table, stage lines, the progress bar."""
 
-import math
 import re
 import sys
 import time
@@ -17,20 +16,17 @@ __all__ = ["MutualInfoRecorder", "FitProgressBar", "print_table_row", "stage"]
 class MutualInfoRecorder(Callback):
     """Record the epoch's InfoNCE estimate and the channel capacity.
 
-    Every training batch has exactly ``batch_size`` rows, so the epoch's mean
-    loss gives the mean estimate ``ln B - loss`` at no extra cost per batch.
+    The estimate is the mean of the batches' ``mutual_info`` (``ln B`` minus
+    InfoNCE's cross-entropy), which the training step records; the loss
+    itself also holds the prior penalty.
 
     Parameters
     ----------
-    batch_size : int
-        Rows each anchor is scored against, ``B`` (all processes' batches
-        together in data-parallel training).
     capacity : float
         Channel capacity ``C`` in nats (``inf`` without noise).
     """
 
-    def __init__(self, batch_size, capacity):
-        self.batch_size = batch_size
+    def __init__(self, capacity):
         self.capacity = capacity
 
     def on_epoch_end(self, net, **kwargs):
@@ -40,7 +36,11 @@ class MutualInfoRecorder(Callback):
             # EarlyStopping take the same decision everywhere.
             loss = mean_across(loss)
             net.history.record("train_loss", loss)
-        net.history.record("mutual_info", math.log(self.batch_size) - loss)
+        estimates = net.history[-1, "batches", :, "mutual_info"]
+        mutual_info = sum(estimates) / len(estimates)
+        if current_group() is not None:
+            mutual_info = mean_across(mutual_info)
+        net.history.record("mutual_info", mutual_info)
         net.history.record("capacity", self.capacity)
 
 

@@ -22,6 +22,7 @@ from ._distributed import (
     mean_across,
 )
 from ._distributed import wrap as wrap_for_ddp
+from ._prior_penalty import sliced_wasserstein_to_normal
 from ._progress import print_table_row
 
 __all__ = [
@@ -87,7 +88,9 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
     """The method's step: InfoNCE between a random view of each row and the row itself.
 
     The noise goes on the row's own embedding (see
-    :meth:`InfoMaxModule.pair_channel`).
+    :meth:`InfoMaxModule.pair_channel`). With ``module.prior_penalty > 0`` the
+    loss adds that weight times the squared sliced Wasserstein distance from
+    the batch's embeddings (views and clean rows) to N(0, I).
 
     Parameters
     ----------
@@ -99,26 +102,38 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
     views : callable
         ``views(x, indices, generator)`` draws one random view.
     generator : torch.Generator or None
-        Source of the views and of the channel noise.
+        Source of the views, of the channel noise and of the penalty's
+        directions.
     pair_channel : callable, default=None
         ``module.pair_channel`` or its DistributedDataParallel wrapper. Within
         an initialised process group, each process scores its rows against
-        the rows gathered from all processes.
+        the rows gathered from all processes, and the penalty sees the rows
+        of all processes.
 
     Returns
     -------
-    loss, mutual_info : torch.Tensor
-        As :func:`info_nce`.
+    loss : torch.Tensor
+        Scalar to minimise: InfoNCE's cross-entropy plus the weighted penalty.
+    mutual_info : torch.Tensor
+        The InfoNCE estimate in nats, as :func:`info_nce` (the penalty does
+        not enter it).
     """
     pair_channel = module.pair_channel if pair_channel is None else pair_channel
-    clean, noisy = pair_channel(views(x, indices, generator), x, generator)
+    clean, noisy, embedded = pair_channel(views(x, indices, generator), x, generator)
     group = current_group()
     if group is None:
-        return info_nce(module.critic(clean, noisy))
-    every_clean, every_noisy = gather_with_grad(clean), gather_with_grad(noisy)
-    rows = module.critic(clean, every_noisy)
-    reverse = module.critic(every_clean, noisy).T
-    return info_nce(rows, reverse, offset=group.rank * len(clean))
+        loss, mutual_info = info_nce(module.critic(clean, noisy))
+    else:
+        every_clean, every_noisy = gather_with_grad(clean), gather_with_grad(noisy)
+        rows = module.critic(clean, every_noisy)
+        reverse = module.critic(every_clean, noisy).T
+        loss, mutual_info = info_nce(rows, reverse, offset=group.rank * len(clean))
+    if module.prior_penalty > 0:
+        if group is not None:
+            embedded = gather_with_grad(embedded)
+        mismatch = sliced_wasserstein_to_normal(embedded, generator=generator)
+        loss = loss + module.prior_penalty * mismatch
+    return loss, mutual_info
 
 
 def contrastive_scores(module, x, indices, views, generator):
@@ -337,9 +352,10 @@ class InfoMaxNet(NeuralNet):
         self._set_training(True)
         x, indices, views = batch
         x = self.module_.shape_input(x)
-        loss, _ = contrastive_loss(
+        loss, mutual_info = contrastive_loss(
             self.module_, x, indices, views, self.generator, self._pair_channel()
         )
+        self.history.record_batch("mutual_info", mutual_info.item())
         if not torch.isfinite(loss):
             raise TrainingDivergedError(
                 f"The InfoNCE loss became {loss.item()} in epoch {len(self.history)}. Likely "

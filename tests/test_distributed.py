@@ -17,10 +17,24 @@ from sklearn_ndim._training import contrastive_loss
 from sklearn_ndim.distributed import fit_distributed
 
 
-def _module():
+def _module(prior_penalty=0.0):
     torch.manual_seed(0)
     encoder = MLPEncoder(5, 3, (8,))
-    return InfoMaxModule(encoder, 3, resolve_prior("gaussian"), 0.0, QuadraticCritic(0.5), (5,))
+    return InfoMaxModule(
+        encoder,
+        3,
+        resolve_prior("gaussian"),
+        0.0,
+        QuadraticCritic(0.5),
+        (5,),
+        prior_penalty=prior_penalty,
+    )
+
+
+def _directions():
+    # Without noise the generator draws only the penalty's directions: the
+    # same on every process and in the one-process reference.
+    return torch.Generator().manual_seed(7)
 
 
 def _identity_views(x, indices, generator):
@@ -31,7 +45,7 @@ def _batch():
     return torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
 
 
-def _step_worker(rank, port, folder):
+def _step_worker(rank, port, folder, prior_penalty):
     dist.init_process_group(
         "gloo",
         init_method=f"tcp://127.0.0.1:{port}",
@@ -40,11 +54,11 @@ def _step_worker(rank, port, folder):
         timeout=timedelta(seconds=60),
     )
     try:
-        module = _module().eval()
+        module = _module(prior_penalty).eval()
         rows = _batch()[rank * 8 : (rank + 1) * 8]
         with data_parallel(initialised_group()):
             loss, mutual_info = contrastive_loss(
-                module, rows, torch.arange(8), _identity_views, None
+                module, rows, torch.arange(8), _identity_views, _directions()
             )
         loss.backward()
         grads = [p.grad.clone() for p in module.parameters()]
@@ -56,19 +70,24 @@ def _step_worker(rank, port, folder):
         dist.destroy_process_group()
 
 
-def test_gathered_negatives_give_exactly_the_full_batch_loss_and_gradients(tmp_path):
+@pytest.mark.parametrize("prior_penalty", [0.0, 3.0])
+def test_gathered_negatives_give_exactly_the_full_batch_loss_and_gradients(tmp_path, prior_penalty):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     torch.multiprocessing.start_processes(
-        _step_worker, args=(port, str(tmp_path)), nprocs=2, start_method="spawn"
+        _step_worker, args=(port, str(tmp_path), prior_penalty), nprocs=2, start_method="spawn"
     )
     results = [pickle.loads((tmp_path / f"rank{r}.pkl").read_bytes()) for r in range(2)]
-    module = _module().eval()
-    loss, mutual_info = contrastive_loss(module, _batch(), torch.arange(16), _identity_views, None)
+    module = _module(prior_penalty).eval()
+    loss, mutual_info = contrastive_loss(
+        module, _batch(), torch.arange(16), _identity_views, _directions()
+    )
     loss.backward()
+    # The penalty sees the rows of both processes, as the one process sees its batch.
     assert np.mean([r[0] for r in results]) == pytest.approx(loss.item(), rel=1e-5)
-    assert results[0][1] == pytest.approx(np.log(16) - results[0][0], rel=1e-6)
+    if prior_penalty == 0:
+        assert results[0][1] == pytest.approx(np.log(16) - results[0][0], rel=1e-6)
     for parameter, distributed_grad in zip(module.parameters(), results[0][2], strict=True):
         torch.testing.assert_close(distributed_grad, parameter.grad, rtol=1e-4, atol=1e-6)
 

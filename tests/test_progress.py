@@ -3,6 +3,7 @@
 import io
 import sys
 
+import numpy as np
 import pytest
 from skorch.callbacks import EarlyStopping
 
@@ -51,3 +52,17 @@ def test_verbosity_levels(blobs, fast, capsys):
     NoisyInfoMaxEmbedder(n_components=2, verbose=2, callbacks=[stopper], **params).fit(X)
     err = capsys.readouterr().err
     assert "training (stopped early): 100%" in err and "| 20/20" in err
+
+
+def test_the_epoch_estimate_is_infonce_alone_when_the_loss_holds_a_penalty(blobs, fast):
+    fitted = NoisyInfoMaxEmbedder(n_components=2, prior_penalty=5.0, **fast).fit(blobs[0])
+    for epoch in fitted.history_:
+        estimates = [batch["mutual_info"] for batch in epoch["batches"]]
+        assert epoch["mutual_info"] == pytest.approx(np.mean(estimates), rel=1e-12)
+        # The loss adds the (positive) penalty to InfoNCE's cross-entropy.
+        assert epoch["train_loss"] > np.log(fitted.batch_size_) - epoch["mutual_info"]
+    plain = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(blobs[0])
+    for epoch in plain.history_:
+        assert epoch["mutual_info"] == pytest.approx(
+            np.log(plain.batch_size_) - epoch["train_loss"], rel=1e-6
+        )

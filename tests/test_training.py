@@ -4,10 +4,12 @@ import math
 import pickle
 
 import numpy as np
+import pytest
 import torch
 
 from sklearn_ndim._data import InputScaler
 from sklearn_ndim._model import InfoMaxModule, MLPEncoder, SeparableCritic
+from sklearn_ndim._prior_penalty import sliced_wasserstein_to_normal
 from sklearn_ndim._priors import resolve_prior
 from sklearn_ndim._training import (
     ChunkedBatchIterator,
@@ -15,6 +17,7 @@ from sklearn_ndim._training import (
     InfoNCELoss,
     TensorBatchIterator,
     TrainingData,
+    contrastive_loss,
     contrastive_scores,
     embed,
     estimate_mutual_info,
@@ -92,6 +95,30 @@ def test_the_step_is_shared_by_training_and_the_estimate():
     rows, indices, views = next(iter(ChunkedBatchIterator(data, 64, generator)))
     expected = info_nce(contrastive_scores(module, rows, indices, views, generator))[1]
     assert estimate_mutual_info(module, data, 64, seed=3) == expected.item()
+
+
+def test_the_prior_penalty_adds_its_weighted_distance_and_leaves_the_estimate_alone():
+    rows = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
+
+    def views(x, indices, generator):
+        return x + 0.1 * torch.randn(x.shape, generator=generator)
+
+    def step(weight):
+        module = _module(noise_scale=0.5).eval()
+        module.prior_penalty = weight
+        generator = torch.Generator().manual_seed(4)
+        loss, mutual_info = contrastive_loss(module, rows, torch.arange(32), views, generator)
+        return module, loss, mutual_info, generator
+
+    _, plain_loss, plain_info, after_plain = step(0.0)
+    module, loss, mutual_info, _ = step(2.5)
+    # The same draws of views and noise, then the penalty's directions.
+    generator = torch.Generator().manual_seed(4)
+    _, _, embedded = module.pair_channel(views(rows, None, generator), rows, generator)
+    assert torch.equal(generator.get_state(), after_plain.get_state())
+    distance = sliced_wasserstein_to_normal(embedded, generator=generator)
+    assert loss.item() == pytest.approx(plain_loss.item() + 2.5 * distance.item(), rel=1e-6)
+    assert mutual_info.item() == plain_info.item()
 
 
 def test_chunks_cover_every_row_once_per_epoch_with_their_own_neighbours():

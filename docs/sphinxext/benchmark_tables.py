@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 GENERATED = ROOT / "docs" / "_generated"
-SUITES = ("match", "images", "speed", "uses", "tune")
+SUITES = ("match", "images", "speed", "scaling", "uses", "tune", "penalty")
 _UNDERLINES = {1: "=", 2: "-", 3: "~"}
 
 
@@ -135,6 +135,30 @@ def noise_table(rows):
     return "\n".join(lines) + "\n"
 
 
+def penalty_table(rows):
+    """Held-out probe / W2 ratio per prior penalty weight and noise, per data set."""
+    noises = sorted({r["noise"] for r in rows}, key=_noise_order)
+    lines = [
+        ".. list-table:: probe accuracy / W2 ratio on test rows (W2 ratio on training rows)",
+        "   :header-rows: 1",
+        "",
+        "   * - data set",
+        "     - prior penalty",
+        *[f"     - noise {'auto' if n == 'auto' else n}" for n in noises],
+    ]
+    keys = dict.fromkeys((r["dataset"], int(r["d"]), r["penalty"]) for r in rows)
+    for name, d, weight in keys:
+        group = [r for r in rows if (r["dataset"], int(r["d"]), r["penalty"]) == (name, d, weight)]
+        lines.append(f"   * - {name}, d = {d}")
+        lines.append(f"     - {weight:g}")
+        for noise in noises:
+            row = next((r for r in group if r["noise"] == noise), None)
+            lines.append(
+                f"     - {_pair(row)} ({row['w2_ratio_train']:.2f})" if row else "     - -"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def _noise_order(noise):
     return float("inf") if noise == "auto" else float(noise)
 
@@ -156,6 +180,12 @@ def write_all(app=None):
     missing = "No results of the ``match`` suite yet: run ``python benchmarks/run.py match``.\n"
     for name, make in (("when_to_use_table", comparison_table), ("noise_sweep_table", noise_table)):
         (GENERATED / f"{name}.rst").write_text(make(match) if match else missing)
+    penalty = _rows("penalty")
+    (GENERATED / "penalty_table.rst").write_text(
+        penalty_table(penalty)
+        if penalty
+        else "No results of the ``penalty`` suite yet: run ``python benchmarks/run.py penalty``.\n"
+    )
 
 
 def setup(app):
