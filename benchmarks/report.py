@@ -30,7 +30,9 @@ def _header(payload):
         f"{' with uncommitted changes' if p['uncommitted_changes'] else ''}, "
         f"torch {p['versions']['torch']}, scikit-learn {p['versions']['scikit-learn']}, "
         f"{p['machine']['cpus']} CPUs, started {p['started']}, {p['minutes']} min, "
-        f"load average at the end {p['load_average_end']:.1f}.\n"
+        f"load average at the end {p['load_average_end']:.1f}."
+        + (f" Note: {p['note']}." if p.get("note") else "")
+        + "\n"
     )
 
 

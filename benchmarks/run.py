@@ -45,18 +45,26 @@ QUICK = {
 }
 
 
-def provenance(started):
-    """Who measured: the package code, its versions, the machine and its load."""
+def code_version():
+    """The commits of the package and benchmark code, read when a suite starts."""
 
     def git(*args):
         done = subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else "unknown"
 
-    changed = git("status", "--porcelain", "--", "../sklearn_ndim", ".")
+    # Results written by earlier runs are not code.
+    changed = git("status", "--porcelain", "--", "../sklearn_ndim", ".", ":(exclude)results")
     return {
         "package_commit": git("log", "-1", "--format=%H", "--", "../sklearn_ndim"),
         "benchmark_commit": git("log", "-1", "--format=%H", "--", "."),
         "uncommitted_changes": bool(changed),
+    }
+
+
+def provenance(started, code):
+    """Who measured: the code (read at the start), the versions, the machine and its load."""
+    return {
+        **code,
         "versions": {
             "sklearn_ndim": sklearn_ndim.__version__,
             "torch": torch.__version__,
@@ -87,12 +95,12 @@ def main(argv=None):
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
     for name in args.suites:
-        started = time.time()
+        started, code = time.time(), code_version()
         rows = SUITES[name](settings, log)
         payload = {
             "suite": name,
             "quick": args.quick,
-            "provenance": provenance(started),
+            "provenance": provenance(started, code),
             "settings": {k: v for k, v in settings.items() if k != "output"},
             "rows": rows,
         }
