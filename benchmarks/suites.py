@@ -206,12 +206,13 @@ print(json.dumps(dict(n=int({n}), fit_s=fit_s, peak_bytes=peak, baseline_bytes=b
 def speed(settings, log):
     """Fit time against UMAP, and probe and match over processes and streams.
 
-    Both methods are warmed up on a small table first, so that the times
+    Both methods are warmed up on a generated table first, so that the times
     compare steady states: UMAP's first fit in a process compiles its numba
-    code (20 to 50 s), torch's first steps allocate.
+    code (20 to 60 s; above 4,096 rows it takes the pynndescent path, which
+    compiles separately), torch's first steps allocate.
     """
     rows = []
-    warm_up = np.random.default_rng(0).normal(size=(300, 10))
+    warm_up = np.random.default_rng(0).normal(size=(5000, 10))
     for method in (make("UMAP", 2, random_state=0), NoisyInfoMaxEmbedder(2, max_epochs=1)):
         method.fit(warm_up)
         method.transform(warm_up)
