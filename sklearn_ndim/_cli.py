@@ -68,6 +68,12 @@ def _parser():
         "--noise-scale", default="auto", help="channel noise: a number >= 0, or 'auto'"
     )
     model.add_argument(
+        "--prior-penalty",
+        type=float,
+        default=0.0,
+        help="weight of a sliced-Wasserstein pull towards the prior; 0 is off",
+    )
+    model.add_argument(
         "--max-epochs", default="auto", help="training passes: a number, or 'auto' (by rows)"
     )
     model.add_argument("--batch-size", type=int, default=256, help="rows per training batch")
@@ -95,6 +101,8 @@ def _parse_args(argv):
             args.max_epochs = int(args.max_epochs)
         except ValueError:
             parser.error(f"--max-epochs must be a whole number or 'auto', got {args.max_epochs!r}")
+    if not 0 <= args.prior_penalty <= 1e6:
+        parser.error(f"--prior-penalty must be in [0, 1e6], got {args.prior_penalty}")
     for name in ("n_components", "max_epochs", "batch_size"):
         if not isinstance(getattr(args, name), str) and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -296,6 +304,7 @@ def _fit(args, X, y):
         n_components=args.n_components,
         prior=args.prior,
         noise_scale=args.noise_scale,
+        prior_penalty=args.prior_penalty,
         max_epochs=args.max_epochs,
         batch_size=args.batch_size,
         device=args.device,

@@ -135,7 +135,14 @@ def test_version_help_and_bad_options(capsys):
     for option in ("--csv", "--no-header", "--output", "--save-model", "--model", "--device"):
         assert option in help_text
     assert "(default: 16)" in help_text
-    for argv in (["--noise-scale", "loud"], ["--max-epochs", "0"], ["--model", "m.safetensors"]):
+    assert "--prior-penalty" in help_text
+    for argv in (
+        ["--noise-scale", "loud"],
+        ["--max-epochs", "0"],
+        ["--model", "m.safetensors"],
+        ["--prior-penalty", "-1"],
+        ["--prior-penalty", "inf"],
+    ):
         with pytest.raises(SystemExit) as stop:
             _cli.main(argv)
         assert stop.value.code == 2
@@ -145,3 +152,9 @@ def test_the_digits_demo_reports_the_match_and_the_probe(capsys):
     assert _cli.main(["--max-epochs", "3", "--n-components", "4"]) == 0
     out = capsys.readouterr().out
     assert "Held-out embedding (540 rows)" in out and "PCA(whiten)" in out
+
+
+def test_the_prior_penalty_reaches_the_estimator(capsys):
+    argv = ["--max-epochs", "1", "--n-components", "2", "--prior-penalty", "5"]
+    assert _cli.main(argv) == 0
+    assert "prior_penalty=5.0" in capsys.readouterr().out
