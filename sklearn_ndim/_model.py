@@ -424,8 +424,8 @@ class InfoMaxModule(nn.Module):
     whiten : bool, default=False
         Whiten the output instead of standardising each dimension.
     prior_penalty : float, default=0.0
-        Weight of :func:`~sklearn_ndim._prior_penalty.sliced_wasserstein_to_normal`
-        of the batch's Gaussian-space embeddings in the training loss (0: the
+        Weight of :func:`~sklearn_ndim.nn.sliced_wasserstein_to_normal` of the
+        batch's Gaussian-space embeddings in the training loss (0: the
         paper's objective alone).
     """
 

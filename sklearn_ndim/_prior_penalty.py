@@ -59,10 +59,20 @@ def sliced_wasserstein_to_normal(g, n_projections=N_PROJECTIONS, generator=None)
     -------
     torch.Tensor
         Scalar: the mean, over directions ``u``, of the mean squared
-        difference between the sorted projections ``g u`` and
-        :func:`normal_order_statistics`. It is 0 for rows whose every
-        projection sits exactly at those order statistics, and differentiable
-        in ``g``.
+        difference between the sorted projections ``g u`` and the expected
+        order statistics of N(0, 1) (Blom's approximation). It is 0 for rows
+        whose every projection sits exactly at those order statistics, and
+        differentiable in ``g``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ndim.nn import sliced_wasserstein_to_normal
+    >>> generator = torch.Generator().manual_seed(0)
+    >>> gaussian = torch.randn(1000, 4, generator=generator)
+    >>> clustered = torch.sign(gaussian) + 0.1 * gaussian
+    >>> bool(sliced_wasserstein_to_normal(gaussian) < sliced_wasserstein_to_normal(clustered))
+    True
     """
     n, d = g.shape
     directions = torch.randn(d, n_projections, generator=generator, device=g.device, dtype=g.dtype)

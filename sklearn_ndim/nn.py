@@ -3,7 +3,7 @@
 Everything :class:`~sklearn_ndim.NoisyInfoMaxEmbedder` trains with, as plain
 torch modules and functions: the encoders and decoders, the output
 normaliser without affine parameters, the critics, the InfoNCE bound, the
-one contrastive step, and the view samplers. The priors (which own the noise
+prior penalty, the one contrastive step, and the view samplers. The priors (which own the noise
 channel) are :class:`~sklearn_ndim.GaussianPrior`,
 :class:`~sklearn_ndim.UniformPrior` and :class:`~sklearn_ndim.ScipyPrior`.
 
@@ -35,6 +35,7 @@ from ._model import (
     QuadraticCritic,
     SeparableCritic,
 )
+from ._prior_penalty import sliced_wasserstein_to_normal
 from ._training import InfoNCELoss, contrastive_loss, info_nce
 from ._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
 
@@ -51,6 +52,7 @@ __all__ = [
     "info_nce",
     "InfoNCELoss",
     "contrastive_loss",
+    "sliced_wasserstein_to_normal",
     "TabularViews",
     "ImageViews",
     "NeighborMix",
