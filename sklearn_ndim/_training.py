@@ -138,11 +138,12 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
         rows = module.critic(clean, every_noisy)
         reverse = module.critic(every_clean, noisy).T
         loss, mutual_info = info_nce(rows, reverse, offset=group.rank * len(clean))
-    if module.prior_penalty > 0:
+    # Modules pickled before the penalty existed have no such attribute.
+    weight = getattr(module, "prior_penalty", 0.0)
+    if weight > 0:
         if group is not None:
             embedded = gather_with_grad(embedded)
-        mismatch = sliced_wasserstein_to_normal(embedded, generator=generator)
-        loss = loss + module.prior_penalty * mismatch
+        loss = loss + weight * sliced_wasserstein_to_normal(embedded, generator=generator)
     return loss, mutual_info
 
 

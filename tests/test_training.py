@@ -121,6 +121,24 @@ def test_the_prior_penalty_adds_its_weighted_distance_and_leaves_the_estimate_al
     assert mutual_info.item() == plain_info.item()
 
 
+def test_a_module_without_the_penalty_attribute_trains_as_before():
+    # As a module pickled before the prior penalty existed.
+    rows = torch.randn(16, 4, generator=torch.Generator().manual_seed(0))
+    module = _module().eval()
+    expected = contrastive_loss(
+        module, rows, torch.arange(16), _same, torch.Generator().manual_seed(1)
+    )
+    del module.prior_penalty
+    loss, mutual_info = contrastive_loss(
+        module, rows, torch.arange(16), _same, torch.Generator().manual_seed(1)
+    )
+    assert loss.item() == expected[0].item() and mutual_info.item() == expected[1].item()
+
+
+def _same(x, indices, generator):
+    return x
+
+
 def test_chunks_cover_every_row_once_per_epoch_with_their_own_neighbours():
     X = np.arange(40.0).reshape(20, 2)
     data = _data(X, chunk_rows=8, n_neighbors=2)
