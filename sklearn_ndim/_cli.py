@@ -268,7 +268,8 @@ def _report(embedder, X_train, X_test, y_train, y_test, prior):
         print(
             "passes: False means the held-out rows are distinguishable from exact prior samples "
             "(a sliced-W2 ratio above 1.5, or a normality test at p <= 0.05); more training "
-            "rows, another --noise-scale or fewer --n-components can help."
+            "rows, another --noise-scale, a --prior-penalty (e.g. 100) or fewer "
+            "--n-components can help."
         )
     print(
         f"\nMutual information: {embedder.mutual_info_:.2f} nats of capacity "
