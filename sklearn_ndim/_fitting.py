@@ -325,6 +325,7 @@ def resolve_noise_scale(estimator, prior, batch_size):
 
 def build_module(estimator, sample_shape, n_features, prior, noise_scale, device):
     """The untrained module for ``estimator``'s parameters, on ``device``."""
+    check_not_bool(estimator.prior_penalty, "prior_penalty")
     encoder, input_shape = build_encoder(
         estimator.encoder,
         sample_shape,

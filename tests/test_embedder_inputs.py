@@ -124,6 +124,7 @@ def test_callbacks_classes_are_refused(table, fast):
         ({"prior_penalty": -1.0}, ValueError, "prior_penalty"),
         ({"prior_penalty": float("inf")}, ValueError, "prior_penalty"),
         ({"prior_penalty": float("nan")}, ValueError, "prior_penalty"),
+        ({"prior_penalty": True}, TypeError, "not the boolean True"),
         ({"device": "meta"}, ValueError, "cannot train or embed"),
         ({"prior": stats.norm(loc=[0.0, 1.0])}, ValueError, "finite scalar parameters"),
         ({"prior": stats.beta(np.nan, 2.0)}, ValueError, "finite scalar parameters"),
