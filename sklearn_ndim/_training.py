@@ -163,6 +163,36 @@ class TrainingDivergedError(FloatingPointError):
     """Raised when the InfoNCE loss stops being finite during ``fit``."""
 
 
+def map_batches(function, rows, batch_size=INFERENCE_BATCH):
+    """``function`` applied to consecutive batches of ``rows``, stacked in one tensor.
+
+    The output is allocated once and filled in place. Keeping every batch's
+    output for one ``torch.cat`` leaves glibc's heap fragmented by the freed
+    activations between them: about 1 KiB per row stayed resident (1.3 GiB
+    at a million rows) after the last batch.
+
+    Parameters
+    ----------
+    function : callable
+        Maps a batch ``(b, ...)`` to a tensor ``(b, ...)``.
+    rows : torch.Tensor
+    batch_size : int, default=INFERENCE_BATCH
+
+    Returns
+    -------
+    out : torch.Tensor of shape (len(rows), ...)
+    """
+    if len(rows) == 0:
+        return function(rows)
+    out = None
+    for start in range(0, len(rows), batch_size):
+        result = function(rows[start : start + batch_size])
+        if out is None:
+            out = result.new_empty((len(rows),) + tuple(result.shape[1:]))
+        out[start : start + len(result)] = result
+    return out
+
+
 class TensorBatchIterator:
     """Mini-batches sliced from one in-memory tensor.
 
@@ -439,11 +469,9 @@ def calibrate(module, data, clean_rows=None):
     module.eval()
     chunks = [rows for rows, _ in data.chunks()] if clean_rows is None else [clean_rows]
     outputs = [
-        module.encoder(module.shape_input(batch))
-        for rows in chunks
-        for batch, _ in TensorBatchIterator(rows, INFERENCE_BATCH)
+        map_batches(lambda x: module.encoder(module.shape_input(x)), rows) for rows in chunks
     ]
-    h = torch.cat(outputs)
+    h = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
     if current_group() is not None:
         h = gather(h)
     module.normalizer.calibrate(h)
@@ -513,8 +541,7 @@ def embed(module, data):
     if data.dtype == torch.float64:
         module = copy.deepcopy(module).double()
     module.eval()
-    out = [module(rows) for rows, _ in TensorBatchIterator(data, INFERENCE_BATCH)]
-    return torch.cat(out).cpu().numpy()
+    return map_batches(module, data).cpu().numpy()
 
 
 def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, generator):
@@ -554,9 +581,7 @@ def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, ge
         for chunk in order.tolist():
             targets = data.rows(chunk)
             with torch.no_grad():
-                codes = torch.cat(
-                    [module(rows) for rows, _ in TensorBatchIterator(targets, INFERENCE_BATCH)]
-                )
+                codes = map_batches(module, targets)
             for rows, indices in TensorBatchIterator(codes, batch_size, True, False, generator):
                 optimizer.zero_grad(set_to_none=True)
                 loss = F.mse_loss(decoder(rows).reshape(len(rows), -1), targets[indices])
@@ -575,8 +600,4 @@ def decode(decoder, codes):
     if codes.dtype == torch.float64:
         decoder = copy.deepcopy(decoder).double()
     decoder.eval()
-    out = [
-        decoder(rows).reshape(len(rows), -1)
-        for rows, _ in TensorBatchIterator(codes, INFERENCE_BATCH)
-    ]
-    return torch.cat(out).cpu().numpy()
+    return map_batches(lambda rows: decoder(rows).reshape(len(rows), -1), codes).cpu().numpy()

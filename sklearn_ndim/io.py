@@ -112,7 +112,9 @@ def save(embedder, path):
 
     check_is_fitted(embedder)
     module = embedder.net_.module_
-    tensors = {f"module.{k}": v.detach().cpu().clone() for k, v in module.state_dict().items()}
+    tensors = {
+        f"module.{k}": v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()
+    }
     if embedder._decoder is not None:
         for key, value in embedder._decoder.state_dict().items():
             tensors[f"decoder.{key}"] = value.detach().cpu().clone()

@@ -31,6 +31,27 @@ def test_conv_encoder_handles_small_and_large_images(shape):
     assert encoder(torch.randn(2, *shape)).shape == (2, 4)
 
 
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
+def test_conv_encoder_computes_in_channels_last_as_in_the_default_layout(shape):
+    torch.manual_seed(0)
+    encoder = ConvEncoder(shape, 4)
+    weights = [m.weight for m in encoder.features if isinstance(m, torch.nn.Conv2d)]
+    assert all(w.is_contiguous(memory_format=torch.channels_last) for w in weights)
+    x = torch.randn(6, *shape)
+    reference = ConvEncoder(shape, 4)
+    reference.load_state_dict({k: v.contiguous() for k, v in encoder.state_dict().items()})
+    reference.features.to(memory_format=torch.contiguous_format)
+    reference.forward = lambda x: reference.head(reference.features(x.contiguous()))
+    torch.testing.assert_close(encoder(x), reference(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, pools", [((1, 28, 28), False), ((3, 64, 64), True)])
+def test_conv_encoder_pools_only_feature_maps_larger_than_7x7(shape, pools):
+    encoder = ConvEncoder(shape, 4)
+    has_pool = any(isinstance(m, torch.nn.AdaptiveAvgPool2d) for m in encoder.features)
+    assert has_pool is pools
+
+
 def test_build_encoder_picks_by_input_and_copies_instances():
     assert isinstance(build_encoder("auto", None, 5, 2, (8,))[0], MLPEncoder)
     assert isinstance(build_encoder("auto", (1, 8, 8), 64, 2, (8,))[0], ConvEncoder)

@@ -22,6 +22,7 @@ from sklearn_ndim._training import (
     embed,
     estimate_mutual_info,
     info_nce,
+    map_batches,
 )
 from sklearn_ndim._views import ViewSpec
 
@@ -190,3 +191,12 @@ def test_the_reservoir_is_a_uniform_sample_of_the_stream():
         counts += np.bincount(reservoir.rows[:, 0].long().numpy(), minlength=10)
     # Each chunk holds a tenth of the stream: 5 rows per sample on average.
     np.testing.assert_allclose(counts / 300, 5.0, atol=0.5)
+
+
+@pytest.mark.parametrize("n_rows, batch_size", [(10, 3), (12, 4), (5, 8), (0, 4)])
+def test_map_batches_equals_one_application(n_rows, batch_size):
+    rows = torch.randn(n_rows, 3, 2, dtype=torch.float64)
+    weight = torch.randn(2, 5, dtype=torch.float64)
+    out = map_batches(lambda x: (x @ weight).sum(1), rows, batch_size)
+    assert out.dtype == torch.float64 and out.shape == (n_rows, 5)
+    torch.testing.assert_close(out, (rows @ weight).sum(1), rtol=0, atol=1e-12)
