@@ -1,43 +1,36 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
 import copy
-import math
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-import torch
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array, check_random_state, check_scalar
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import split_image_shape
 from ._fitting import fit_state, partial_fit_state
-from ._priors import Prior, chi2_two_sided_logp
-from ._stats import excess_kl
-from ._training import (
-    STREAM_CHUNK_ROWS,
-    TrainingData,
-    decode,
-    embed,
-    estimate_mutual_info,
+from ._inference import (
+    check_decoder,
+    decoded_rows,
+    gaussian_embedding,
+    label_free_score,
+    model_device,
+    mutual_info_on,
 )
-from ._validation import check_not_bool
+from ._priors import chi2_two_sided_logp
+from ._validation import (
+    EMBEDDER_PARAMETER_CONSTRAINTS,
+    check_not_bool,
+    warn_if_more_components_than_features,
+)
 
 __all__ = ["NoisyInfoMaxEmbedder"]
-
-# noise_scale outside [_MIN_NOISE, _MAX_NOISE] (other than 0) gives a capacity
-# of hundreds of nats or of nearly nothing: a typo, not a setting.
-_MIN_NOISE, _MAX_NOISE = 1e-3, 1e3
-# A prior_penalty above this swamps InfoNCE entirely: the embedding keeps no
-# information (a typo, not a setting).
-_MAX_PENALTY = 1e6
 
 
 class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -270,41 +263,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     True
     """
 
-    _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "prior": [
-            StrOptions({"gaussian", "uniform"}),
-            Prior,
-            HasMethods(["ppf", "cdf", "logpdf"]),
-        ],
-        "noise_scale": [
-            Interval(Real, _MIN_NOISE, _MAX_NOISE, closed="both"),
-            Options(Real, {0}),
-            StrOptions({"auto"}),
-        ],
-        "prior_penalty": [Interval(Real, 0, _MAX_PENALTY, closed="both")],
-        "encoder": [StrOptions({"auto", "mlp", "conv"}), callable, torch.nn.Module],
-        "hidden_layer_sizes": ["array-like"],
-        "image_shape": [None, "array-like"],
-        "critic": [StrOptions({"separable", "quadratic", "mlp"})],
-        "normalizer": [StrOptions({"standardize", "whiten"})],
-        "n_neighbors": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
-        "jitter_scale": [Interval(Real, 0, None, closed="left")],
-        "corruption_rate": [Interval(Real, 0, 1, closed="left")],
-        "max_shift": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
-        "flip": ["boolean"],
-        "intensity_jitter": [Interval(Real, 0, 1, closed="left")],
-        "fit_inverse_transform": ["boolean"],
-        "standardize": ["boolean"],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "device": [str, torch.device],
-        "callbacks": [None, list],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
+    _parameter_constraints = EMBEDDER_PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -382,15 +341,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self : NoisyInfoMaxEmbedder
             The fitted estimator.
         """
-        before = dict(self.__dict__)
-        try:
-            fitted = fit_state(self, X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        self.__dict__.update(fitted)
-        return self
+        return self._update_atomically(fit_state, X)
 
     def partial_fit(self, X, y=None):
         """Train for one pass over the chunk ``X``, continuing from the current model.
@@ -424,15 +375,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             )
         if not hasattr(self, "net_"):
             self._validate_params()
-        before = dict(self.__dict__)
-        try:
-            fitted = partial_fit_state(self, X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        self.__dict__.update(fitted)
-        return self
+        return self._update_atomically(partial_fit_state, X)
 
     def transform(self, X):
         """Embed ``X`` deterministically (no noise, no batch statistics).
@@ -451,7 +394,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        return self.prior_.from_gaussian(self._gaussian_embedding(X), dtype)
+        return self.prior_.from_gaussian(gaussian_embedding(self, X), dtype)
 
     def score(self, X, y=None):
         """Label-free score of the embedding of ``X``: information kept minus mismatch.
@@ -487,21 +430,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             its divergence from the continuous prior is infinite.
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        if X.shape[0] < self.n_components_ + 2:
-            raise ValueError(
-                f"score needs at least n_components + 2 = {self.n_components_ + 2} rows to "
-                f"estimate the divergence from the prior; got {X.shape[0]}."
-            )
-        kl = excess_kl(self._gaussian_embedding(X))
-        if not math.isfinite(kl):
-            raise ValueError(
-                "The embedding of X has repeated values (X looks discrete: "
-                f"{len(np.unique(X, axis=0))} distinct rows among {X.shape[0]}), so its "
-                "divergence from the continuous prior is infinite and score() cannot rank "
-                "models on it. Use scoring=sklearn_ndim.metrics.mutual_info_scorer instead."
-            )
-        return self._mutual_info_of(X) - kl
+        return label_free_score(self, self._validate_input(X, reset=False))
 
     def score_samples(self, X):
         """Log typicality p-value of each row's embedding under the prior (outlier score).
@@ -525,7 +454,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             In ``(-inf, 0]``; finite however far out a row lies.
         """
         check_is_fitted(self)
-        g = self._gaussian_embedding(self._validate_input(X)).astype(np.float64)
+        g = gaussian_embedding(self, self._validate_input(X)).astype(np.float64)
         return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), self.n_components_)
 
     def estimate_mutual_info(self, X):
@@ -546,7 +475,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         mutual_info : float
         """
         check_is_fitted(self)
-        return self._mutual_info_of(self._validate_input(X, reset=False))
+        return mutual_info_on(self, self._validate_input(X, reset=False))
 
     def prior_pvalues(self, X):
         """Two-sided typicality p-value of each row's embedding under the prior.
@@ -589,13 +518,13 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             Rows, or images in the layout given to :meth:`fit` (``(n, H, W)``
             or ``(n, C, H, W)``); float32 for float32 input, else float64.
         """
-        self._check_decoder()
+        check_decoder(self)
         Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} columns; embeddings of this model have {self.n_components_}."
             )
-        return self._decode(self.prior_.to_gaussian(Z).astype(Z.dtype, copy=False))
+        return decoded_rows(self, self.prior_.to_gaussian(Z).astype(Z.dtype, copy=False))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw new rows: embeddings from the prior, mapped back by the decoder.
@@ -614,11 +543,11 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         X_new : ndarray
             ``n_samples`` rows or images in the layout given to :meth:`fit`.
         """
-        self._check_decoder()
+        check_decoder(self)
         check_not_bool(n_samples, "n_samples")
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
-        return self._decode(rng.standard_normal((n_samples, self.n_components_)))
+        return decoded_rows(self, rng.standard_normal((n_samples, self.n_components_)))
 
     def __getstate__(self):
         # Tensors outside the skorch net go to the CPU, so that a model fitted
@@ -635,9 +564,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     def __setstate__(self, state):
         super().__setstate__(state)
         if getattr(self, "_decoder", None) is not None:
-            self._decoder.to(self._device())
+            self._decoder.to(model_device(self))
         if getattr(self, "_reservoir", None) is not None and self._reservoir.rows is not None:
-            self._reservoir.rows = self._reservoir.rows.to(self._device())
+            self._reservoir.rows = self._reservoir.rows.to(model_device(self))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -652,6 +581,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         # Any numeric dtype is kept (uint8 images, a memmap): rows are converted
         # chunk by chunk when standardised, never as one float64 copy.
         X = validate_data(self, X, reset=True, dtype="numeric", ensure_min_samples=2)
+        warn_if_more_components_than_features(self.n_components, X.shape[1])
         return X, sample_shape
 
     def _validate_input(self, X, reset=False):
@@ -664,52 +594,14 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             )
         return validate_data(self, X, reset=False, dtype="numeric")
 
-    def _device(self):
-        return next(self.net_.module_.parameters()).device
-
-    def _gaussian_embedding(self, X):
-        """Gaussian-space embedding of validated rows, chunk by chunk.
-
-        float64 rows are embedded in float64, all others in float32.
-        """
-        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        device = self._device()
-        parts = [
-            embed(
-                self.net_.module_,
-                self._scaler.to_tensor(X[start : start + STREAM_CHUNK_ROWS], device, dtype),
-            )
-            for start in range(0, X.shape[0], STREAM_CHUNK_ROWS)
-        ]
-        return np.concatenate(parts)
-
-    def _check_decoder(self):
-        check_is_fitted(self)
-        if self._decoder is None:
-            raise NotFittedError(
-                "This embedder has no decoder: fit it with fit_inverse_transform=True to use "
-                "inverse_transform and sample."
-            )
-
-    def _decode(self, g):
-        """Rows or images for Gaussian-space codes ``g``, in the dtype of ``g``."""
-        dtype = torch.float64 if g.dtype == np.float64 else torch.float32
-        codes = torch.as_tensor(np.ascontiguousarray(g), dtype=dtype, device=self._device())
-        flat = decode(self._decoder, codes).astype(np.float64)
-        X = flat * self._scaler.scale + self._scaler.mean
-        X = np.clip(X, *self._input_range).astype(g.dtype, copy=False)
-        if self._input_ndim == 3:
-            return X.reshape((len(X),) + self._sample_shape[1:])
-        if self._input_ndim == 4:
-            return X.reshape((len(X),) + self._sample_shape)
-        return X
-
-    def _mutual_info_of(self, X):
-        if X.shape[0] < 2:
-            raise ValueError("The mutual-information estimate needs at least 2 rows.")
-        module = self.net_.module_
-        data = TrainingData(
-            X, self._scaler, self._device(), self._view_spec, module.input_shape, self._seed
-        )
-        batch_size = min(self.batch_size_, X.shape[0])
-        return estimate_mutual_info(module, data, batch_size, self._seed)
+    def _update_atomically(self, compute, X):
+        """Set the state that ``compute(self, X)`` returns; on any error keep the old one."""
+        before = dict(self.__dict__)
+        try:
+            fitted = compute(self, X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self.__dict__.update(fitted)
+        return self

@@ -32,7 +32,7 @@ from ._training import (
     fit_decoder,
     fused_adam,
 )
-from ._validation import check_callbacks, check_not_bool, resolve_device
+from ._validation import caller_stacklevel, check_callbacks, check_not_bool, resolve_device
 from ._views import ViewSpec
 
 __all__ = [
@@ -301,7 +301,7 @@ def _warn_if_nothing_learned(mutual_info):
             "corruption_rate, n_neighbors), the noise too large for the training length, "
             "or max_epochs too small.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
 
 

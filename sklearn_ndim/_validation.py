@@ -1,11 +1,107 @@
 """Parameter, device and callback checks with errors that say how to fix them."""
 
+import os
+import sys
+import warnings
+from numbers import Integral, Real
+
+import sklearn
 import torch
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from skorch.callbacks import Callback
 
-__all__ = ["resolve_device", "check_callbacks", "check_not_bool"]
+from ._priors import Prior
+
+__all__ = [
+    "EMBEDDER_PARAMETER_CONSTRAINTS",
+    "resolve_device",
+    "check_callbacks",
+    "check_not_bool",
+    "warn_if_more_components_than_features",
+    "caller_stacklevel",
+]
 
 _DEVICE_TYPES = ("cpu", "cuda", "mps")
+# Frames in these folders are not the user's code (see caller_stacklevel).
+_INTERNAL_FOLDERS = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sys.modules[__package__], sklearn)
+)
+
+# noise_scale outside [_MIN_NOISE, _MAX_NOISE] (other than 0) gives a capacity
+# of hundreds of nats or of nearly nothing: a typo, not a setting.
+_MIN_NOISE, _MAX_NOISE = 1e-3, 1e3
+# A prior_penalty above this swamps InfoNCE entirely: the embedding keeps no
+# information (a typo, not a setting).
+_MAX_PENALTY = 1e6
+
+#: The estimator's parameters and what each accepts (scikit-learn's
+#: ``_parameter_constraints``, checked at ``fit``).
+EMBEDDER_PARAMETER_CONSTRAINTS = {
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+    "prior": [
+        StrOptions({"gaussian", "uniform"}),
+        Prior,
+        HasMethods(["ppf", "cdf", "logpdf"]),
+    ],
+    "noise_scale": [
+        Interval(Real, _MIN_NOISE, _MAX_NOISE, closed="both"),
+        Options(Real, {0}),
+        StrOptions({"auto"}),
+    ],
+    "prior_penalty": [Interval(Real, 0, _MAX_PENALTY, closed="both")],
+    "encoder": [StrOptions({"auto", "mlp", "conv"}), callable, torch.nn.Module],
+    "hidden_layer_sizes": ["array-like"],
+    "image_shape": [None, "array-like"],
+    "critic": [StrOptions({"separable", "quadratic", "mlp"})],
+    "normalizer": [StrOptions({"standardize", "whiten"})],
+    "n_neighbors": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+    "jitter_scale": [Interval(Real, 0, None, closed="left")],
+    "corruption_rate": [Interval(Real, 0, 1, closed="left")],
+    "max_shift": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+    "flip": ["boolean"],
+    "intensity_jitter": [Interval(Real, 0, 1, closed="left")],
+    "fit_inverse_transform": ["boolean"],
+    "standardize": ["boolean"],
+    "batch_size": [Interval(Integral, 2, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "device": [str, torch.device],
+    "callbacks": [None, list],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+
+def caller_stacklevel():
+    """``stacklevel`` for ``warnings.warn`` that names the user's line.
+
+    Counts the frames from the function that calls this one up to the first
+    frame outside this package and scikit-learn (whose wrappers sit between a
+    user's ``fit`` call and the code that warns).
+    """
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_INTERNAL_FOLDERS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_if_more_components_than_features(n_components, n_features):
+    """Warn when the embedding has more dimensions than the rows it embeds.
+
+    A smooth map of ``p`` features covers at most a ``p``-dimensional surface
+    of the ``d``-dimensional space, so it cannot follow a ``d``-dimensional
+    prior; the fit still runs (the user may want the extra dimensions).
+    """
+    if n_components > n_features:
+        warnings.warn(
+            f"n_components={n_components} exceeds the {n_features} features of X: the "
+            f"embedding lies on a surface of dimension at most {n_features} and cannot "
+            f"follow a {n_components}-dimensional prior. Choose n_components <= {n_features}.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def check_not_bool(value, name):

@@ -155,6 +155,10 @@ EXACT_SEARCH_MAX_ROWS = 100_000
 _DISTANCE_BLOCK = 2**24
 
 
+# Rows of pynndescent's graph cleaned at once (bounds the temporaries).
+_POSTPROCESS_ROWS = 65_536
+
+
 def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
     """Indices ``(m, k)`` of the ``k`` nearest other rows of ``bank`` (Euclidean).
 
@@ -195,26 +199,37 @@ def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
 
 
 def _exact_neighbors(points, k, queries):
-    """Exact k nearest neighbours by blocks of squared distances on the data's device."""
+    """Exact k nearest neighbours by blocks of squared distances on the data's device.
+
+    The distance block, its mask and the output are allocated once and reused:
+    a new block per step left the allocator's heap fragmented between them.
+    """
     points = points.to(torch.float32)
     norms = (points * points).sum(1)
-    rows_per_block = max(1, _DISTANCE_BLOCK // points.shape[0])
-    found = []
+    n_rows = points.shape[0]
+    rows_per_block = max(1, min(queries, _DISTANCE_BLOCK // n_rows))
+    device = points.device
+    buffer = torch.empty((rows_per_block, n_rows), device=device)
+    copies = torch.empty((rows_per_block, n_rows), dtype=torch.bool, device=device)
+    values = torch.empty((rows_per_block, k), device=device)
+    found = torch.empty((queries, k), dtype=torch.int64, device=device)
+    # |q|^2 + |p|^2 - 2 q.p leaves round-off of order eps * |q|^2 for a copy
+    # of a row, so "distance zero" is below that.
+    tolerance = 100 * torch.finfo(points.dtype).eps
     for start in range(0, queries, rows_per_block):
         stop = min(start + rows_per_block, queries)
-        block = points[start:stop]
-        # In place: one block-sized buffer instead of three temporaries.
-        distances = (block @ points.T).mul_(-2.0).add_(norms[None, :]).add_(norms[start:stop, None])
-        rows = torch.arange(stop - start, device=points.device)
-        distances[rows, start + rows] = torch.inf  # never a row itself,
-        # nor a copy of it (a stream's reservoir holds rows seen before): a
-        # neighbour at distance zero makes no view. |q|^2 + |p|^2 - 2 q.p
-        # leaves round-off of order eps * |q|^2 for a copy, so "zero" is that.
-        tolerance = 100 * torch.finfo(points.dtype).eps
-        copies = distances <= tolerance * (1.0 + norms[start:stop, None])
-        distances[copies] = torch.inf
-        found.append(torch.topk(distances, k, dim=1, largest=False).indices)
-    return torch.cat(found)
+        size = stop - start
+        distances, mask = buffer[:size], copies[:size]
+        torch.mm(points[start:stop], points.T, out=distances)
+        distances.mul_(-2.0).add_(norms[None, :]).add_(norms[start:stop, None])
+        # Never a row itself, nor a copy of it (a stream's reservoir holds rows
+        # seen before): a neighbour at distance zero makes no view.
+        rows = torch.arange(size, device=device)
+        distances[rows, start + rows] = torch.inf
+        torch.le(distances, tolerance * (1.0 + norms[start:stop, None]), out=mask)
+        distances.masked_fill_(mask, torch.inf)
+        torch.topk(distances, k, dim=1, largest=False, out=(values[:size], found[start:stop]))
+    return found
 
 
 def _approximate_neighbors(points, k, random_state, queries):
@@ -223,12 +238,16 @@ def _approximate_neighbors(points, k, random_state, queries):
 
     data = points.cpu().numpy()
     index = NNDescent(data, n_neighbors=k + 1, random_state=random_state, low_memory=True)
-    graph, distances = (part[:queries] for part in index.neighbor_graph)
-    # Drop each row itself (usually, but not always, in column 0) and its copies.
-    keep = (graph != np.arange(queries)[:, None]) & (distances > 0)
-    # Rows with fewer than k usable neighbours keep their nearest others first.
-    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
-    neighbors = np.take_along_axis(graph, order, axis=1)
+    graph, distances = index.neighbor_graph
+    del index  # its search trees, before the temporaries below
+    neighbors = np.empty((queries, k), dtype=graph.dtype)
+    for start in range(0, queries, _POSTPROCESS_ROWS):
+        rows = slice(start, min(start + _POSTPROCESS_ROWS, queries))
+        # Drop each row itself (usually, but not always, in column 0) and its copies.
+        keep = (graph[rows] != np.arange(rows.start, rows.stop)[:, None]) & (distances[rows] > 0)
+        # Rows with fewer than k usable neighbours keep their nearest others first.
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+        neighbors[rows] = np.take_along_axis(graph[rows], order, axis=1)
     return torch.as_tensor(neighbors, device=points.device)
 
 

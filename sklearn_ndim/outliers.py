@@ -16,6 +16,9 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._inference import decoded_rows, gaussian_embedding
+from ._priors import chi2_two_sided_logp
+
 __all__ = ["OutlierDetector"]
 
 # Smallest residual variance of a feature, as a fraction of the mean over features.
@@ -154,7 +157,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
             # stay exchangeable with new ones. A feature the decoder reproduces
             # exactly (a constant pixel) gets a floor, or one grey level there
             # would make any row an extreme outlier.
-            variance = self._residual(_rows(X, training)).var(axis=0)
+            variance = self._residual_and_typicality(_rows(X, training))[0].var(axis=0)
             floor = _RELATIVE_SCALE_FLOOR * variance.mean() + np.finfo(np.float64).tiny
             self.residual_scale_ = np.maximum(variance, floor)
             self.calibration_scores_ = np.sort(self._statistic(_rows(X, calibration)))
@@ -228,18 +231,30 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- helpers
 
-    def _residual(self, X):
-        """Decoder error in the flat input space of the embedder."""
+    def _residual_and_typicality(self, X):
+        """Decoder error in the flat input space, and the log typicality p-value.
+
+        Both come from one embedding of ``X`` (what ``transform`` followed by
+        ``inverse_transform`` and ``score_samples`` would compute with three).
+        """
         embedder = self.embedder_
-        reconstructed = embedder.inverse_transform(embedder.transform(X))
-        return (np.asarray(X, dtype=np.float64) - reconstructed).reshape(len(reconstructed), -1)
+        rows = embedder._validate_input(X)
+        g = gaussian_embedding(embedder, rows)
+        # Decoded in the precision that transform would have returned.
+        dtype = rows.dtype if rows.dtype in (np.float32, np.float64) else np.float64
+        reconstructed = decoded_rows(embedder, g.astype(dtype, copy=False))
+        residual = (np.asarray(X, dtype=np.float64) - reconstructed).reshape(len(g), -1)
+        g = g.astype(np.float64, copy=False)
+        typicality = chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), embedder.n_components_)
+        return residual, typicality
 
     def _statistic(self, X):
         """Higher is more normal: the statistic calibrated by the held-out rows."""
-        error = 0.5 * (self._residual(X) ** 2 / self.residual_scale_).sum(axis=1)
+        residual, typicality = self._residual_and_typicality(X)
+        error = 0.5 * (residual**2 / self.residual_scale_).sum(axis=1)
         if self.statistic == "reconstruction":
             return -error
-        return self.embedder_.score_samples(X) - error
+        return typicality - error
 
     def _pvalues_of(self, statistic):
         """Conformal p-values: (1 + #calibration rows scoring no higher) / (1 + n)."""

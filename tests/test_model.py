@@ -218,3 +218,16 @@ def test_mixed_precision_runs_the_encoder_only_and_keeps_float32_outputs():
     )
     module.eval()
     assert module.embed(x).dtype == torch.float32
+
+
+def test_calibration_by_blocks_equals_the_covariance_of_all_rows(monkeypatch):
+    import sklearn_ndim._model as model_module
+
+    h = torch.randn(1000, 3, generator=torch.Generator().manual_seed(0)) * 5 + 2
+    monkeypatch.setattr(model_module, "_CALIBRATION_BLOCK", 7)
+    normalizer = OutputNormalizer(3, whiten=True).double()
+    normalizer.calibrate(h)
+    rows = h.double()
+    expected = normalizer._whitening(torch.cov(rows.T, correction=0))
+    torch.testing.assert_close(normalizer.mean, rows.mean(0), rtol=0, atol=1e-12)
+    torch.testing.assert_close(normalizer.whitening, expected, rtol=1e-10, atol=1e-12)

@@ -1,7 +1,11 @@
+import warnings
+
+import numpy as np
 import pytest
 import torch
 from skorch.callbacks import EarlyStopping
 
+from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim._validation import check_callbacks, check_not_bool, resolve_device
 
 
@@ -31,3 +35,16 @@ def test_booleans_are_not_integers():
     check_not_bool(3, "n_components")
     with pytest.raises(TypeError, match="not the boolean True"):
         check_not_bool(True, "n_components")
+
+
+def test_more_components_than_features_warns_once_and_still_fits(fast):
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    with pytest.warns(UserWarning, match="n_components=4 exceeds the 3 features") as record:
+        Z = NoisyInfoMaxEmbedder(n_components=4, **fast).fit_transform(X)
+    assert Z.shape == (60, 4)
+    assert sum("exceeds the 3 features" in str(w.message) for w in record) == 1
+    # It names the line that called fit, not a line inside the package.
+    assert [w.filename for w in record if "exceeds" in str(w.message)] == [__file__]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*exceeds the")
+        NoisyInfoMaxEmbedder(n_components=3, **fast).fit(X)

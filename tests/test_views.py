@@ -145,3 +145,21 @@ def test_auto_views_use_neighbours_wherever_there_is_nothing_to_shift(
     assert (spec.max_shift, spec.n_neighbors) == (max_shift, n_neighbors)
     explicit = ViewSpec.resolve(NoisyInfoMaxEmbedder(n_neighbors=3, max_shift=1), sample_shape)
     assert (explicit.max_shift, explicit.n_neighbors) == (1, 3)
+
+
+def test_approximate_search_cleans_its_graph_by_blocks_alike(monkeypatch):
+    pytest.importorskip("pynndescent")
+    import sklearn_ndim._views as views_module
+
+    bank = torch.randn(500, 6, generator=torch.Generator().manual_seed(0))
+    bank[7] = bank[3]  # a copy is no neighbour
+    whole = views_module._approximate_neighbors(bank, 4, random_state=0, queries=300)
+    monkeypatch.setattr(views_module, "_POSTPROCESS_ROWS", 13)
+    blocks = views_module._approximate_neighbors(bank, 4, random_state=0, queries=300)
+    assert torch.equal(whole, blocks) and whole.shape == (300, 4)
+    # Rows 3 and 7 have only k - 1 others at a distance above zero among the
+    # k + 1 found, so they keep one of the two; no other row names itself.
+    others = torch.ones(300, dtype=torch.bool)
+    others[[3, 7]] = False
+    assert not torch.any((whole == torch.arange(300)[:, None])[others])
+    assert sum(row in (3, 7) for row in whole[3].tolist()) == 1

@@ -1,0 +1,104 @@
+"""What a fitted embedder computes from its state: embeddings, decoded rows, scores.
+
+The public methods of :class:`~sklearn_ndim.NoisyInfoMaxEmbedder` validate
+their input and call these; each takes the fitted estimator and validated rows.
+"""
+
+import math
+
+import numpy as np
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from ._stats import excess_kl
+from ._training import STREAM_CHUNK_ROWS, TrainingData, decode, embed, estimate_mutual_info
+
+__all__ = ["gaussian_embedding", "decoded_rows", "mutual_info_on", "label_free_score"]
+
+
+def model_device(estimator):
+    """The device that the fitted module's parameters live on."""
+    return next(estimator.net_.module_.parameters()).device
+
+
+def gaussian_embedding(estimator, X):
+    """Gaussian-space embedding of validated rows, chunk by chunk, as numpy.
+
+    float64 rows are embedded in float64, all others in float32.
+    """
+    dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+    device = model_device(estimator)
+    parts = [
+        embed(
+            estimator.net_.module_,
+            estimator._scaler.to_tensor(X[start : start + STREAM_CHUNK_ROWS], device, dtype),
+        )
+        for start in range(0, X.shape[0], STREAM_CHUNK_ROWS)
+    ]
+    return np.concatenate(parts)
+
+
+def check_decoder(estimator):
+    """Raise unless ``estimator`` is fitted with a decoder."""
+    check_is_fitted(estimator)
+    if estimator._decoder is None:
+        raise NotFittedError(
+            "This embedder has no decoder: fit it with fit_inverse_transform=True to use "
+            "inverse_transform and sample."
+        )
+
+
+def decoded_rows(estimator, g):
+    """Rows or images for the Gaussian-space codes ``g``, in the dtype of ``g``.
+
+    Values are clipped to each feature's training range and shaped as the
+    images given to ``fit`` were.
+    """
+    dtype = torch.float64 if g.dtype == np.float64 else torch.float32
+    device = model_device(estimator)
+    codes = torch.as_tensor(np.ascontiguousarray(g), dtype=dtype, device=device)
+    flat = decode(estimator._decoder, codes).astype(np.float64)
+    X = flat * estimator._scaler.scale + estimator._scaler.mean
+    X = np.clip(X, *estimator._input_range).astype(g.dtype, copy=False)
+    if estimator._input_ndim == 3:
+        return X.reshape((len(X),) + estimator._sample_shape[1:])
+    if estimator._input_ndim == 4:
+        return X.reshape((len(X),) + estimator._sample_shape)
+    return X
+
+
+def mutual_info_on(estimator, X):
+    """InfoNCE estimate (nats) on validated rows, with the fitted views and noise."""
+    if X.shape[0] < 2:
+        raise ValueError("The mutual-information estimate needs at least 2 rows.")
+    module = estimator.net_.module_
+    data = TrainingData(
+        X,
+        estimator._scaler,
+        model_device(estimator),
+        estimator._view_spec,
+        module.input_shape,
+        estimator._seed,
+    )
+    batch_size = min(estimator.batch_size_, X.shape[0])
+    return estimate_mutual_info(module, data, batch_size, estimator._seed)
+
+
+def label_free_score(estimator, X):
+    """``I_hat - KL_hat`` (nats) on validated rows: what ``score`` returns."""
+    n_components = estimator.n_components_
+    if X.shape[0] < n_components + 2:
+        raise ValueError(
+            f"score needs at least n_components + 2 = {n_components + 2} rows to "
+            f"estimate the divergence from the prior; got {X.shape[0]}."
+        )
+    kl = excess_kl(gaussian_embedding(estimator, X))
+    if not math.isfinite(kl):
+        raise ValueError(
+            "The embedding of X has repeated values (X looks discrete: "
+            f"{len(np.unique(X, axis=0))} distinct rows among {X.shape[0]}), so its "
+            "divergence from the continuous prior is infinite and score() cannot rank "
+            "models on it. Use scoring=sklearn_ndim.metrics.mutual_info_scorer instead."
+        )
+    return mutual_info_on(estimator, X) - kl
