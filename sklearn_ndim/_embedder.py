@@ -53,7 +53,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     Parameters
     ----------
     n_components : int, default=8
-        Dimension ``d`` of the embedding, >= 1.
+        Dimension ``d`` of the embedding, >= 1. ``fit`` warns when it exceeds
+        the number of features: the embedding then lies on a lower-dimensional
+        surface and cannot follow the prior.
 
     prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
             default="gaussian"
