@@ -9,6 +9,7 @@ reported in one line before any training; nothing is guessed silently.
 
 import argparse
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,8 +25,15 @@ class InputError(Exception):
     """A problem with the user's files or options, reported as one line."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors in one line, like every other error of the command line."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sklearn-ndim",
         description=(
             "Embed the numeric columns of a CSV file so that the embedding follows a chosen "
@@ -61,8 +69,20 @@ def _parser():
         help="comma-separated columns (ids, labels) copied to the output, not embedded",
     )
     data.add_argument("--output", help="write the embedding of every row to this CSV file")
+    data.add_argument(
+        "--holdout",
+        type=float,
+        default=0.3,
+        help="share of the rows held out of the fit for the report; 0 fits on every row and "
+        "skips the report",
+    )
     model = parser.add_argument_group("model")
-    model.add_argument("--prior", default="gaussian", choices=["gaussian", "uniform"])
+    model.add_argument(
+        "--prior",
+        default="gaussian",
+        choices=["gaussian", "uniform"],
+        help="target distribution of the embedding",
+    )
     model.add_argument("--n-components", type=int, default=16, help="embedding dimension")
     model.add_argument(
         "--noise-scale", default="auto", help="channel noise: a number >= 0, or 'auto'"
@@ -101,6 +121,8 @@ def _parse_args(argv):
             args.max_epochs = int(args.max_epochs)
         except ValueError:
             parser.error(f"--max-epochs must be a whole number or 'auto', got {args.max_epochs!r}")
+    if not 0 <= args.holdout <= 0.9:
+        parser.error(f"--holdout must be in [0, 0.9], got {args.holdout}")
     if not 0 <= args.prior_penalty <= 1e6:
         parser.error(f"--prior-penalty must be in [0, 1e6], got {args.prior_penalty}")
     for name in ("n_components", "max_epochs", "batch_size"):
@@ -184,6 +206,13 @@ def _load_csv(args):
         encoding="utf-8-sig",
     )
     first_line = 1 if args.no_header else 2
+    if not args.no_header and all(_is_number(name) for name in frame.columns):
+        print(
+            f"Warning: the header line of {path} holds only numbers "
+            f"({', '.join(map(str, frame.columns[:3]))}, ...); if it is a data row, pass "
+            "--no-header, or that row is not embedded.",
+            file=sys.stderr,
+        )
     if frame.empty:
         raise InputError(f"{path} has no data rows, too few to learn an embedding")
     label = _column(frame, args.label_column) if args.label_column else None
@@ -219,6 +248,14 @@ def _load_csv(args):
     return X, labels, frame[kept], list(features.columns)
 
 
+def _is_number(text):
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _check_size(X, n_components):
     n_rows, n_columns = X.shape
     if n_columns < n_components:
@@ -246,8 +283,6 @@ def _check_output(path, source):
 
 
 def _writable(folder):
-    import os
-
     return os.access(folder, os.W_OK)
 
 
@@ -294,12 +329,14 @@ def _fit(args, X, y):
     from . import NoisyInfoMaxEmbedder
 
     stratify = y if y is not None and len(np.unique(y)) < len(y) // 5 else None
-    if y is not None:
+    if args.holdout == 0:
+        X_train, X_test, y_train, y_test = X, None, y, None
+    elif y is not None:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.3, random_state=args.seed, stratify=stratify
+            X, y, test_size=args.holdout, random_state=args.seed, stratify=stratify
         )
     else:
-        X_train, X_test = train_test_split(X, test_size=0.3, random_state=args.seed)
+        X_train, X_test = train_test_split(X, test_size=args.holdout, random_state=args.seed)
         y_train = y_test = None
     embedder = NoisyInfoMaxEmbedder(
         n_components=args.n_components,
@@ -312,11 +349,15 @@ def _fit(args, X, y):
         random_state=args.seed,
         verbose=args.verbose,
     )
-    print(f"Fitting {embedder!r}\non {len(X_train)} training rows ...", flush=True)
+    held_out = f", {len(X) - len(X_train)} held out for the report" if args.holdout else ""
+    print(f"Fitting {embedder!r}\non {len(X_train)} training rows{held_out} ...", flush=True)
     start = time.perf_counter()
     embedder.fit(X_train)
     print(f"Fitted in {time.perf_counter() - start:.1f} s ({embedder.n_iter_} epochs).")
-    _report(embedder, X_train, X_test, y_train, y_test, args.prior)
+    if X_test is None:
+        print("No rows held out (--holdout 0): no report on the match or the probe.")
+    else:
+        _report(embedder, X_train, X_test, y_train, y_test, args.prior)
     return embedder
 
 
@@ -330,7 +371,13 @@ def _run(args):
         _check_output(args.save_model, args.csv or "")
     kept = None
     if args.csv:
-        X, y, kept, _ = _load_csv(args)
+        X, y, kept, names = _load_csv(args)
+        if not args.no_header:
+            import pandas as pd
+
+            # Fitted on named columns, the model checks them at transform and
+            # carries them in its file for --model.
+            X = pd.DataFrame(X, columns=[str(name) for name in names])
     else:
         X, y = load_digits(return_X_y=True)
         print("Data: scikit-learn digits (1797 images of 8x8 pixels as 64 features)")
@@ -341,6 +388,7 @@ def _run(args):
                 f"the model was fitted on {embedder.n_features_in_} features; "
                 f"{args.csv} has {X.shape[1]} numeric columns"
             )
+        _check_column_names(embedder, X, args.csv)
     else:
         _check_size(X, args.n_components)
         embedder = _fit(args, X, y)
@@ -351,6 +399,20 @@ def _run(args):
         _write(output, embedder.transform(X), embedder, kept)
         print(f"Wrote the embedding of all {len(X)} rows to {output}")
     return 0
+
+
+def _check_column_names(embedder, X, path):
+    """Refuse a file whose feature columns differ from the training file's, in name or order."""
+    expected = getattr(embedder, "feature_names_in_", None)
+    given = list(X.columns) if hasattr(X, "columns") else None
+    if expected is None or given is None:
+        return  # a file without a header, or a model fitted on one: positions only
+    for position, (want, have) in enumerate(zip(expected, given, strict=True)):
+        if want != have:
+            raise InputError(
+                f"{path}: feature column {position + 1} is {have!r}, but the model was fitted "
+                f"with {want!r} there; give the columns the names and order of the training file"
+            )
 
 
 def _write(path, Z, embedder, kept):
@@ -377,3 +439,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("sklearn-ndim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output (`| head`) stopped reading: stop quietly, as
+        # Unix tools do, and keep Python from failing again when it flushes.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

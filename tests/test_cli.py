@@ -158,3 +158,58 @@ def test_the_prior_penalty_reaches_the_estimator(capsys):
     argv = ["--max-epochs", "1", "--n-components", "2", "--prior-penalty", "5"]
     assert _cli.main(argv) == 0
     assert "prior_penalty=5.0" in capsys.readouterr().out
+
+
+def test_bad_option_values_are_one_line_too(capsys):
+    for argv, message in (
+        (["--noise-scale", "loud"], "--noise-scale must be a number or 'auto'"),
+        (["--prior", "cauchy"], "argument --prior: invalid choice"),
+        (["--holdout", "1"], "--holdout must be in [0, 0.9]"),
+    ):
+        with pytest.raises(SystemExit) as stop:
+            _cli.main(argv)
+        assert stop.value.code == 2
+        lines = [line for line in capsys.readouterr().err.splitlines() if line]
+        assert len(lines) == 1 and message in lines[0] and "--help" in lines[0], lines
+
+
+def test_a_numeric_header_line_is_reported(tmp_path, capsys):
+    text = "".join(f"{i}.5,{i % 3}.25,{i % 7}.75\n" for i in range(30))
+    path = _table(tmp_path / "numbers.csv", text)
+    assert _cli.main(["--csv", path, *FAST]) == 0
+    err = capsys.readouterr().err
+    assert "header line" in err and "--no-header" in err
+    assert _cli.main(["--csv", path, "--no-header", *FAST]) == 0
+    assert "header line" not in capsys.readouterr().err
+
+
+def test_a_saved_model_refuses_columns_in_another_order(tmp_path, capsys):
+    path = _good_csv(tmp_path)
+    model = tmp_path / "model.safetensors"
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label"]
+    assert _cli.main([*argv, "--save-model", str(model), *FAST]) == 0
+    lines = open(path).read().splitlines()
+    swapped = [",".join(line.split(",")[i] for i in (0, 2, 1, 3, 4)) for line in lines]
+    other = _table(tmp_path / "swapped.csv", "\n".join(swapped) + "\n")
+    message = _error(capsys, [*argv[:1], other, *argv[2:], "--model", str(model)])
+    assert "feature column 1 is 'b'" in message and "'a'" in message
+
+
+def test_holdout_zero_fits_on_every_row(tmp_path, capsys):
+    path = _good_csv(tmp_path)
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label", "--holdout", "0"]
+    assert _cli.main([*argv, *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "on 40 training rows ..." in out and "No rows held out" in out
+    assert "Held-out embedding" not in out
+
+
+def test_a_closed_pipe_ends_the_run_quietly():
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "sklearn_ndim", "--max-epochs", "1", "--n-components", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # as `| head -0` would
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 1 and b"Traceback" not in err, err.decode()
