@@ -53,7 +53,11 @@ def _install(python, task):
     pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     if not _has(python, "torch"):
         _run(*pip, os.environ.get("SKLEARN_NDIM_TORCH", DEFAULT_TORCH))
-    if not (_has(python, "sklearn_ndim") and _has(python, "pytest")):
+    if task == "demo":
+        # The demo needs the package and pandas (CSV files) only, not the test tools.
+        if not (_has(python, "sklearn_ndim") and _has(python, "pandas")):
+            _run(*pip, "-e", ".[cli]")
+    elif not (_has(python, "sklearn_ndim") and _has(python, "pytest")):
         _run(*pip, "-e", ".[test]")
     if task == "docs" and not (_has(python, "sphinx_gallery") and _has(python, "playwright")):
         _run(*pip, "-e", ".[docs]")

@@ -11,7 +11,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_array, check_random_state, check_scalar
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._data import split_image_shape
 from ._fitting import fit_state, partial_fit_state
@@ -27,6 +27,7 @@ from ._priors import chi2_two_sided_logp
 from ._validation import (
     EMBEDDER_PARAMETER_CONSTRAINTS,
     check_not_bool,
+    validate_numeric,
     warn_if_more_components_than_features,
 )
 
@@ -582,7 +583,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         X, sample_shape = split_image_shape(X, self.image_shape)
         # Any numeric dtype is kept (uint8 images, a memmap): rows are converted
         # chunk by chunk when standardised, never as one float64 copy.
-        X = validate_data(self, X, reset=True, dtype="numeric", ensure_min_samples=2)
+        X = validate_numeric(self, X, reset=True, ensure_min_samples=2)
         warn_if_more_components_than_features(self.n_components, X.shape[1])
         return X, sample_shape
 
@@ -594,7 +595,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 f"X holds images of shape {sample_shape}; the embedder was fitted on "
                 f"{self._sample_shape}."
             )
-        return validate_data(self, X, reset=False, dtype="numeric")
+        return validate_numeric(self, X, reset=False)
 
     def _update_atomically(self, compute, X):
         """Set the state that ``compute(self, X)`` returns; on any error keep the old one."""

@@ -288,8 +288,9 @@ def _check_whitening(estimator, batch_size):
     if estimator.normalizer == "whiten" and 2 * batch_size <= estimator.n_components:
         raise ValueError(
             f"normalizer='whiten' estimates a {estimator.n_components}x{estimator.n_components} "
-            f"covariance from the 2 x {batch_size} rows of a batch, which is too few; use "
-            "more samples or a larger batch_size, or normalizer='standardize'."
+            f"covariance from each batch, and batches here hold only {batch_size} rows "
+            f"(batch_size={estimator.batch_size}, capped by the rows given); use more rows, "
+            "fewer n_components, or normalizer='standardize'."
         )
 
 

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import sklearn
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
 from ._priors import Prior
@@ -19,6 +20,7 @@ __all__ = [
     "check_not_bool",
     "warn_if_more_components_than_features",
     "caller_stacklevel",
+    "validate_numeric",
 ]
 
 _DEVICE_TYPES = ("cpu", "cuda", "mps")
@@ -72,6 +74,19 @@ EMBEDDER_PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
+
+
+def validate_numeric(estimator, X, **kwargs):
+    """scikit-learn's ``validate_data`` for numeric input, naming the fix when X holds text."""
+    try:
+        return validate_data(estimator, X, dtype="numeric", **kwargs)
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(
+            f"X must be numeric, but {exc}. Encode text columns first, e.g. with OneHotEncoder "
+            "or OrdinalEncoder in a ColumnTransformer placed before the embedder."
+        ) from exc
 
 
 def caller_stacklevel():

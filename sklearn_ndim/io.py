@@ -29,6 +29,7 @@ import hashlib
 import json
 import platform
 import warnings
+from pathlib import Path
 
 import numpy as np
 import scipy
@@ -108,7 +109,7 @@ def save(embedder, path):
     sklearn.exceptions.NotFittedError
         If ``embedder`` is not fitted.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save as safetensors_bytes
 
     check_is_fitted(embedder)
     module = embedder.net_.module_
@@ -157,7 +158,10 @@ def save(embedder, path):
         },
     }
     header["checksum"] = _checksum(header, tensors)
-    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    # Written by Python, not by save_file, so that the file's permissions follow
+    # the umask like any other file the user writes (save_file makes it 0600).
+    contents = safetensors_bytes(tensors, metadata={"sklearn_ndim": json.dumps(header)})
+    Path(path).write_bytes(contents)
 
 
 def _read(path):

@@ -217,3 +217,20 @@ def test_values_float32_cannot_hold_are_refused_clearly(fast):
     with pytest.raises(ValueError, match="overflow float32 once standardised"):
         tiny.transform(np.full((2, 3), 1e10, dtype=np.float32))
     assert np.isfinite(tiny.transform(np.full((2, 3), 1e10))).all()
+
+
+def test_text_in_X_names_the_encoders(fast):
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.arange(20.0), "colour": ["red", "blue"] * 10})
+    with pytest.raises(ValueError, match="could not convert string to float: 'red'.*OneHotEncoder"):
+        NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame)
+    fitted = NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame[["a"]].to_numpy())
+    with pytest.raises(ValueError, match="X must be numeric.*ColumnTransformer"):
+        fitted.transform(np.array([["x"]] * 3, dtype=object))
+
+
+def test_too_few_rows_to_whiten_says_what_would_help(fast):
+    X = np.random.default_rng(0).standard_normal((3, 10))
+    with pytest.raises(ValueError, match="batches here hold only 3 rows.*use more rows"):
+        NoisyInfoMaxEmbedder(n_components=8, **fast).fit(X)

@@ -195,3 +195,16 @@ def test_custom_encoders_are_passed_again(blobs, fast, tmp_path):
 def test_an_unfitted_embedder_cannot_be_saved(tmp_path):
     with pytest.raises(NotFittedError):
         model_io.save(NoisyInfoMaxEmbedder(), tmp_path / "x.safetensors")
+
+
+def test_model_files_get_the_permissions_of_the_umask(table_fit, tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        model_io.save(table_fit[0], tmp_path / "model.safetensors")
+    finally:
+        os.umask(previous)
+    mode = stat.S_IMODE(os.stat(tmp_path / "model.safetensors").st_mode)
+    assert mode == 0o644
