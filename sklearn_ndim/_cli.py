@@ -9,6 +9,7 @@ reported in one line before any training; nothing is guessed silently.
 
 import argparse
 import csv
+import math
 import os
 import sys
 import time
@@ -256,7 +257,7 @@ def _is_number(text):
     return True
 
 
-def _check_size(X, n_components):
+def _check_size(X, n_components, holdout=0.0):
     n_rows, n_columns = X.shape
     if n_columns < n_components:
         raise InputError(
@@ -267,6 +268,18 @@ def _check_size(X, n_components):
         raise InputError(
             f"{n_rows} rows are too few to learn a {n_components}-dimensional embedding; "
             f"give at least {max(10, 2 * n_components)}"
+        )
+    held_out = math.ceil(holdout * n_rows)
+    if holdout and held_out < n_components + 2:
+        raise InputError(
+            f"--holdout {holdout} keeps {held_out} of the {n_rows} rows for the report, which "
+            f"needs at least n_components + 2 = {n_components + 2}; raise --holdout, or pass "
+            "--holdout 0 to fit on every row without a report"
+        )
+    if n_rows - held_out < max(10, 2 * n_components):
+        raise InputError(
+            f"--holdout {holdout} leaves {n_rows - held_out} rows to fit on; give at least "
+            f"{max(10, 2 * n_components)}, or lower --holdout"
         )
 
 
@@ -389,8 +402,10 @@ def _run(args):
                 f"{args.csv} has {X.shape[1]} numeric columns"
             )
         _check_column_names(embedder, X, args.csv)
+        if getattr(embedder, "feature_names_in_", None) is None and hasattr(X, "columns"):
+            X = X.to_numpy()  # a model fitted without names (older files, --no-header)
     else:
-        _check_size(X, args.n_components)
+        _check_size(X, args.n_components, args.holdout)
         embedder = _fit(args, X, y)
     if args.save_model:
         save(embedder, args.save_model)
@@ -428,7 +443,11 @@ def main(argv=None):
     """Run the command line job; returns the exit status."""
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return _run(args)
+        status = _run(args)
+        # Flushed here, so that a closed pipe is met inside the handlers below
+        # and not when Python flushes at exit.
+        sys.stdout.flush()
+        return status
     except InputError as exc:
         print(f"sklearn-ndim: error: {exc}", file=sys.stderr)
         return 2

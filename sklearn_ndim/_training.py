@@ -467,7 +467,8 @@ def calibrate(module, data, clean_rows=None):
         Standardised flat rows to use instead (a stream's reservoir).
     """
     module.eval()
-    chunks = [rows for rows, _ in data.chunks()] if clean_rows is None else [clean_rows]
+    # One chunk at a time: a memmap's chunks are never all in memory at once.
+    chunks = (rows for rows, _ in data.chunks()) if clean_rows is None else [clean_rows]
     outputs = [
         map_batches(lambda x: module.encoder(module.shape_input(x)), rows) for rows in chunks
     ]

@@ -16,6 +16,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._embedder import NoisyInfoMaxEmbedder
 from ._inference import decoded_rows, gaussian_embedding
 from ._priors import chi2_two_sided_logp
 
@@ -137,7 +138,6 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         -------
         self : OutlierDetector
         """
-        from ._embedder import NoisyInfoMaxEmbedder
 
         embedder = clone(self.embedder) if self.embedder is not None else NoisyInfoMaxEmbedder()
         _check_input(X, minimum=2)
@@ -238,6 +238,11 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         ``inverse_transform`` and ``score_samples`` would compute with three).
         """
         embedder = self.embedder_
+        if type(embedder) is not NoisyInfoMaxEmbedder:
+            # A subclass or another embedder: through its public methods.
+            reconstructed = embedder.inverse_transform(embedder.transform(X))
+            residual = np.asarray(X, dtype=np.float64) - reconstructed
+            return residual.reshape(len(reconstructed), -1), embedder.score_samples(X)
         rows = embedder._validate_input(X)
         g = gaussian_embedding(embedder, rows)
         # Decoded in the precision that transform would have returned.

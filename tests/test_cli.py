@@ -213,3 +213,26 @@ def test_a_closed_pipe_ends_the_run_quietly():
     process.stdout.close()  # as `| head -0` would
     _, err = process.communicate(timeout=300)
     assert process.returncode == 1 and b"Traceback" not in err, err.decode()
+
+
+def test_holdout_sizes_are_checked_before_training(tmp_path, capsys, no_training):
+    path = _good_csv(tmp_path, n=40)
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label"]
+    message = _error(capsys, [*argv, "--holdout", "0.05", "--n-components", "3"])
+    assert "keeps 2 of the 40 rows" in message and "--holdout 0" in message
+    message = _error(capsys, [*argv, "--holdout", "0.9", "--n-components", "3"])
+    assert "leaves 4 rows to fit on" in message
+
+
+def test_a_model_without_column_names_embeds_a_file_with_a_header(tmp_path, capsys):
+    import warnings
+
+    plain = _good_csv(tmp_path, header=False)
+    model = tmp_path / "model.safetensors"
+    argv = ["--csv", plain, "--no-header", "--keep-columns", "0", "--label-column", "4"]
+    assert _cli.main([*argv, "--save-model", str(model), *FAST]) == 0
+    named = _good_csv(tmp_path / ".." / tmp_path.name, header=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        argv = ["--csv", named, "--keep-columns", "id", "--label-column", "label"]
+        assert _cli.main([*argv, "--model", str(model)]) == 0

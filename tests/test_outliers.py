@@ -98,3 +98,18 @@ def test_a_feature_the_decoder_reproduces_exactly_cannot_dominate_the_error(fast
     shifted = row.copy()
     shifted[0, -1] = 0.1  # a tenth of a standard deviation of the other features
     assert detector.pvalues(shifted)[0] > 1.0 / (len(detector.calibration_scores_) + 1)
+
+
+def test_a_subclassed_embedder_is_scored_through_its_public_methods(fast):
+    calls = []
+
+    class Counting(NoisyInfoMaxEmbedder):
+        def transform(self, X):
+            calls.append("transform")
+            return super().transform(X)
+
+    X = np.random.default_rng(0).standard_normal((120, 4))
+    detector = OutlierDetector(Counting(n_components=2, **fast), statistic="combined").fit(X)
+    calls.clear()
+    scores = detector.score_samples(X[:5])
+    assert calls and scores.shape == (5,) and np.all(np.isfinite(scores))
