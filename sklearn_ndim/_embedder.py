@@ -22,8 +22,9 @@ from ._inference import (
     label_free_score,
     model_device,
     mutual_info_on,
+    output_dtype,
+    typicality_logp,
 )
-from ._priors import chi2_two_sided_logp
 from ._validation import (
     EMBEDDER_PARAMETER_CONSTRAINTS,
     check_not_bool,
@@ -396,7 +397,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        dtype = output_dtype(X)
         return self.prior_.from_gaussian(gaussian_embedding(self, X), dtype)
 
     def score(self, X, y=None):
@@ -457,8 +458,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             In ``(-inf, 0]``; finite however far out a row lies.
         """
         check_is_fitted(self)
-        g = gaussian_embedding(self, self._validate_input(X)).astype(np.float64)
-        return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), self.n_components_)
+        return typicality_logp(gaussian_embedding(self, self._validate_input(X)))
 
     def estimate_mutual_info(self, X):
         """InfoNCE estimate (nats) of ``I(f(X'); f(X) + Z)`` on the rows of ``X``.

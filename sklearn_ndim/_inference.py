@@ -11,10 +11,23 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ._priors import chi2_two_sided_logp
 from ._stats import excess_kl
 from ._training import STREAM_CHUNK_ROWS, TrainingData, decode, embed, estimate_mutual_info
 
-__all__ = ["gaussian_embedding", "decoded_rows", "mutual_info_on", "label_free_score"]
+__all__ = [
+    "output_dtype",
+    "gaussian_embedding",
+    "typicality_logp",
+    "decoded_rows",
+    "mutual_info_on",
+    "label_free_score",
+]
+
+
+def output_dtype(X):
+    """The float dtype that ``transform`` returns for validated rows ``X``."""
+    return X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
 def model_device(estimator):
@@ -29,14 +42,20 @@ def gaussian_embedding(estimator, X):
     """
     dtype = torch.float64 if X.dtype == np.float64 else torch.float32
     device = model_device(estimator)
-    parts = [
-        embed(
-            estimator.net_.module_,
-            estimator._scaler.to_tensor(X[start : start + STREAM_CHUNK_ROWS], device, dtype),
-        )
-        for start in range(0, X.shape[0], STREAM_CHUNK_ROWS)
-    ]
-    return np.concatenate(parts)
+    out = np.empty(
+        (X.shape[0], estimator.n_components_),
+        dtype=np.float64 if X.dtype == np.float64 else np.float32,
+    )
+    for start in range(0, X.shape[0], STREAM_CHUNK_ROWS):
+        rows = estimator._scaler.to_tensor(X[start : start + STREAM_CHUNK_ROWS], device, dtype)
+        out[start : start + len(rows)] = embed(estimator.net_.module_, rows)
+    return out
+
+
+def typicality_logp(g):
+    """Log two-sided chi-square p-value of each row's squared norm in the Gaussian space."""
+    g = np.asarray(g, dtype=np.float64)
+    return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), g.shape[1])
 
 
 def check_decoder(estimator):

@@ -17,8 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._embedder import NoisyInfoMaxEmbedder
-from ._inference import decoded_rows, gaussian_embedding
-from ._priors import chi2_two_sided_logp
+from ._inference import decoded_rows, gaussian_embedding, output_dtype, typicality_logp
 
 __all__ = ["OutlierDetector"]
 
@@ -246,12 +245,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         rows = embedder._validate_input(X)
         g = gaussian_embedding(embedder, rows)
         # Decoded in the precision that transform would have returned.
-        dtype = rows.dtype if rows.dtype in (np.float32, np.float64) else np.float64
-        reconstructed = decoded_rows(embedder, g.astype(dtype, copy=False))
+        reconstructed = decoded_rows(embedder, g.astype(output_dtype(rows), copy=False))
         residual = (np.asarray(X, dtype=np.float64) - reconstructed).reshape(len(g), -1)
-        g = g.astype(np.float64, copy=False)
-        typicality = chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), embedder.n_components_)
-        return residual, typicality
+        return residual, typicality_logp(g)
 
     def _statistic(self, X):
         """Higher is more normal: the statistic calibrated by the held-out rows."""
