@@ -149,7 +149,8 @@ def _speed(rows):
             )
             parts.append(
                 f"- {name}: fit time ratio NI-DIM / UMAP = {ours['fit_s'] / umap['fit_s']:.2f} "
-                f"(median steady-state fits; first fits {ours['first_fit_s'] / umap['first_fit_s']:.2f})"
+                f"(median steady-state fits; first fits "
+                f"{ours['first_fit_s'] / umap['first_fit_s']:.2f})"
             )
     scaling = [r for r in rows if r["part"] == "scaling"]
     if scaling:
