@@ -1,6 +1,5 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
-import copy
 from numbers import Integral
 
 import numpy as np
@@ -20,11 +19,12 @@ from ._inference import (
     decoded_rows,
     gaussian_embedding,
     label_free_score,
-    model_device,
     mutual_info_on,
     output_dtype,
-    typicality_logp,
+    portable_state,
+    restore_devices,
 )
+from ._priors import typicality_logp
 from ._validation import (
     EMBEDDER_PARAMETER_CONSTRAINTS,
     check_not_bool,
@@ -553,23 +553,11 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return decoded_rows(self, rng.standard_normal((n_samples, self.n_components_)))
 
     def __getstate__(self):
-        # Tensors outside the skorch net go to the CPU, so that a model fitted
-        # on a GPU unpickles on a machine without one (skorch maps the net).
-        state = super().__getstate__()
-        if state.get("_decoder") is not None:
-            state["_decoder"] = copy.deepcopy(state["_decoder"]).cpu()
-        if state.get("_reservoir") is not None and state["_reservoir"].rows is not None:
-            reservoir = copy.copy(state["_reservoir"])
-            reservoir.rows = reservoir.rows.cpu()
-            state["_reservoir"] = reservoir
-        return state
+        return portable_state(super().__getstate__())
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        if getattr(self, "_decoder", None) is not None:
-            self._decoder.to(model_device(self))
-        if getattr(self, "_reservoir", None) is not None and self._reservoir.rows is not None:
-            self._reservoir.rows = self._reservoir.rows.to(model_device(self))
+        restore_devices(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

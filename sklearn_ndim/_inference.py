@@ -4,6 +4,7 @@ The public methods of :class:`~sklearn_ndim.NoisyInfoMaxEmbedder` validate
 their input and call these; each takes the fitted estimator and validated rows.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -11,17 +12,17 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ._priors import chi2_two_sided_logp
 from ._stats import excess_kl
 from ._training import STREAM_CHUNK_ROWS, TrainingData, decode, embed, estimate_mutual_info
 
 __all__ = [
     "output_dtype",
     "gaussian_embedding",
-    "typicality_logp",
     "decoded_rows",
     "mutual_info_on",
     "label_free_score",
+    "portable_state",
+    "restore_devices",
 ]
 
 
@@ -33,6 +34,33 @@ def output_dtype(X):
 def model_device(estimator):
     """The device that the fitted module's parameters live on."""
     return next(estimator.net_.module_.parameters()).device
+
+
+def portable_state(state):
+    """``state`` with the tensors held outside the skorch net moved to the CPU.
+
+    So that a model fitted on a GPU unpickles on a machine without one
+    (skorch maps the net itself). The estimator keeps its own tensors where
+    they are: Python's default ``__getstate__`` returns the live ``__dict__``,
+    so the state is copied before any entry is replaced.
+    """
+    state = dict(state)
+    if state.get("_decoder") is not None:
+        state["_decoder"] = copy.deepcopy(state["_decoder"]).cpu()
+    if state.get("_reservoir") is not None and state["_reservoir"].rows is not None:
+        reservoir = copy.copy(state["_reservoir"])
+        reservoir.rows = reservoir.rows.cpu()
+        state["_reservoir"] = reservoir
+    return state
+
+
+def restore_devices(estimator):
+    """Move an unpickled estimator's decoder and reservoir to its model's device."""
+    if getattr(estimator, "_decoder", None) is not None:
+        estimator._decoder.to(model_device(estimator))
+    reservoir = getattr(estimator, "_reservoir", None)
+    if reservoir is not None and reservoir.rows is not None:
+        reservoir.rows = reservoir.rows.to(model_device(estimator))
 
 
 def gaussian_embedding(estimator, X):
@@ -50,12 +78,6 @@ def gaussian_embedding(estimator, X):
         rows = estimator._scaler.to_tensor(X[start : start + STREAM_CHUNK_ROWS], device, dtype)
         out[start : start + len(rows)] = embed(estimator.net_.module_, rows)
     return out
-
-
-def typicality_logp(g):
-    """Log two-sided chi-square p-value of each row's squared norm in the Gaussian space."""
-    g = np.asarray(g, dtype=np.float64)
-    return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), g.shape[1])
 
 
 def check_decoder(estimator):

@@ -1,6 +1,6 @@
 """The torch modules: encoders, the output normaliser, critics, and their wiring.
 
-Data flow of one training batch (see :func:`sklearn_ndim._training.contrastive_loss`)::
+Data flow of one training batch (see :func:`sklearn_ndim._objective.contrastive_loss`)::
 
     a random view x' and the row x -> encoder f -> OutputNormalizer (statistics of f(x))
       branch a: prior.to_channel(g(x'))                    (no noise)

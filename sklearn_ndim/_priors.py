@@ -34,6 +34,7 @@ __all__ = [
     "resolve_prior",
     "prior_from_config",
     "chi2_two_sided_logp",
+    "typicality_logp",
 ]
 
 #: Largest magnitude kept in the Gaussian space, about the normal quantile of
@@ -171,8 +172,7 @@ class Prior:
 
     def log_pvalues(self, x):
         """Natural log of :meth:`pvalues`, finite however far out a row lies."""
-        g = self.to_gaussian(x)
-        return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), g.shape[1])
+        return typicality_logp(self.to_gaussian(x))
 
     def sample(self, n_samples, n_components, random_state=None):
         """Draw ``(n_samples, n_components)`` independent values from the prior."""
@@ -324,6 +324,15 @@ class ScipyPrior(Prior):
         arguments = [repr(a) for a in config["args"]]
         arguments += [f"{k}={v!r}" for k, v in config["kwds"].items()]
         return f"ScipyPrior(scipy.stats.{self.name}({', '.join(arguments)}))"
+
+
+def typicality_logp(g):
+    """Log two-sided chi-square p-value of the squared norm of each row of ``g``.
+
+    ``g`` is in the Gaussian space, where every prior is N(0, I_d).
+    """
+    g = np.asarray(g, dtype=np.float64)
+    return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), g.shape[1])
 
 
 def chi2_two_sided_logp(q, df):

@@ -1,8 +1,7 @@
-"""Training: the InfoNCE step, the skorch net that runs it, and passes over data.
+"""Training: the skorch net that runs the objective's step, and passes over data.
 
-The one step of the method is :func:`contrastive_loss`: two views ->
-encoder -> normaliser -> noisy channel -> critic scores -> :func:`info_nce`.
-Training, the mutual-information estimate and the benchmarks all call it.
+The step itself (:func:`~sklearn_ndim._objective.contrastive_loss`) lives in
+:mod:`sklearn_ndim._objective`.
 """
 
 import copy
@@ -11,25 +10,16 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from torch import nn
 from torch.nn import functional as F
 
-from ._distributed import (
-    average_gradients,
-    current_group,
-    gather,
-    gather_with_grad,
-    mean_across,
-)
+from ._distributed import average_gradients, current_group, gather, mean_across
 from ._distributed import wrap as wrap_for_ddp
-from ._prior_penalty import sliced_wasserstein_to_normal
+
+# Nets pickled by earlier versions look InfoNCELoss up in this module.
+from ._objective import InfoNCELoss, contrastive_loss
 from ._progress import print_table_row
 
 __all__ = [
-    "info_nce",
-    "contrastive_loss",
-    "contrastive_scores",
-    "InfoNCELoss",
     "TensorBatchIterator",
     "TrainingData",
     "ChunkedBatchIterator",
@@ -61,102 +51,6 @@ def fused_adam(device):
     the default MLP, a tenth of a training step.
     """
     return torch.device(device).type in ("cpu", "cuda")
-
-
-def info_nce(scores, scores_reverse=None, offset=0):
-    """InfoNCE estimate of the mutual information between paired rows.
-
-    Parameters
-    ----------
-    scores : torch.Tensor of shape (B, N)
-        Critic values ``T(a_i, y_j)`` of ``B`` anchors against ``N >= B``
-        candidates; the positive of row ``i`` is column ``offset + i``
-        (the diagonal of a square matrix).
-    scores_reverse : torch.Tensor of shape (B, N), default=None
-        The other direction, ``T(a_j, y_i)`` in row ``i``; ``scores.T`` for a
-        square matrix (the default).
-    offset : int, default=0
-        Column of the first positive (the rank's block when the candidates
-        were gathered across processes).
-
-    Returns
-    -------
-    loss : torch.Tensor
-        Scalar to minimise: the mean cross-entropy of finding the positive
-        pair, averaged over both directions.
-    mutual_info : torch.Tensor
-        Scalar lower bound ``ln N - loss`` in nats; it can never exceed ``ln N``.
-    """
-    if scores_reverse is None:
-        scores_reverse = scores.T
-    targets = offset + torch.arange(scores.shape[0], device=scores.device)
-    loss = 0.5 * (F.cross_entropy(scores, targets) + F.cross_entropy(scores_reverse, targets))
-    return loss, math.log(scores.shape[1]) - loss.detach()
-
-
-def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
-    """The method's step: InfoNCE between a random view of each row and the row itself.
-
-    The noise goes on the row's own embedding (see
-    :meth:`InfoMaxModule.pair_channel`). With ``module.prior_penalty > 0`` the
-    loss adds that weight times the squared sliced Wasserstein distance from
-    the batch's embeddings (views and clean rows) to N(0, I).
-
-    Parameters
-    ----------
-    module : InfoMaxModule
-    x : torch.Tensor of shape (B, ...)
-        Standardised, shaped rows.
-    indices : torch.Tensor of shape (B,)
-        Their positions in the chunk (neighbour views use them).
-    views : callable
-        ``views(x, indices, generator)`` draws one random view.
-    generator : torch.Generator or None
-        Source of the views, of the channel noise and of the penalty's
-        directions.
-    pair_channel : callable, default=None
-        ``module.pair_channel`` or its DistributedDataParallel wrapper. Within
-        an initialised process group, each process scores its rows against
-        the rows gathered from all processes, and the penalty sees the rows
-        of all processes.
-
-    Returns
-    -------
-    loss : torch.Tensor
-        Scalar to minimise: InfoNCE's cross-entropy plus the weighted penalty.
-    mutual_info : torch.Tensor
-        The InfoNCE estimate in nats, as :func:`info_nce` (the penalty does
-        not enter it).
-    """
-    pair_channel = module.pair_channel if pair_channel is None else pair_channel
-    clean, noisy, embedded = pair_channel(views(x, indices, generator), x, generator)
-    group = current_group()
-    if group is None:
-        loss, mutual_info = info_nce(module.critic(clean, noisy))
-    else:
-        every_clean, every_noisy = gather_with_grad(clean), gather_with_grad(noisy)
-        rows = module.critic(clean, every_noisy)
-        reverse = module.critic(every_clean, noisy).T
-        loss, mutual_info = info_nce(rows, reverse, offset=group.rank * len(clean))
-    # Modules pickled before the penalty existed have no such attribute.
-    weight = getattr(module, "prior_penalty", 0.0)
-    if weight > 0:
-        if group is not None:
-            embedded = gather_with_grad(embedded)
-        loss = loss + weight * sliced_wasserstein_to_normal(embedded, generator=generator)
-    return loss, mutual_info
-
-
-def contrastive_scores(module, x, indices, views, generator):
-    """Critic scores ``(B, B)`` of a view of each row against each noisy row (one process)."""
-    return module.pair_scores(views(x, indices, generator), x, generator)
-
-
-class InfoNCELoss(nn.Module):
-    """Criterion wrapper of :func:`info_nce`: ``forward(scores)`` is the loss."""
-
-    def forward(self, scores, scores_reverse=None, offset=0):
-        return info_nce(scores, scores_reverse, offset)[0]
 
 
 class TrainingDivergedError(FloatingPointError):

@@ -35,8 +35,8 @@ from ._model import (
     QuadraticCritic,
     SeparableCritic,
 )
+from ._objective import InfoNCELoss, contrastive_loss, info_nce
 from ._prior_penalty import sliced_wasserstein_to_normal
-from ._training import InfoNCELoss, contrastive_loss, info_nce
 from ._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
 
 __all__ = [

@@ -17,7 +17,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._embedder import NoisyInfoMaxEmbedder
-from ._inference import decoded_rows, gaussian_embedding, output_dtype, typicality_logp
+from ._inference import decoded_rows, gaussian_embedding, output_dtype
+from ._priors import typicality_logp
 
 __all__ = ["OutlierDetector"]
 

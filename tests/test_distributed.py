@@ -12,8 +12,8 @@ import torch.distributed as dist
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim._distributed import data_parallel, initialised_group
 from sklearn_ndim._model import InfoMaxModule, MLPEncoder, QuadraticCritic
+from sklearn_ndim._objective import contrastive_loss
 from sklearn_ndim._priors import resolve_prior
-from sklearn_ndim._training import contrastive_loss
 from sklearn_ndim.distributed import fit_distributed
 
 

@@ -1,6 +1,5 @@
-"""The InfoNCE step, the batch iterator and the passes over whole data sets."""
+"""The training net, the batch iterators and the passes over whole data sets."""
 
-import math
 import pickle
 
 import numpy as np
@@ -9,45 +8,18 @@ import torch
 
 from sklearn_ndim._data import InputScaler
 from sklearn_ndim._model import InfoMaxModule, MLPEncoder, SeparableCritic
-from sklearn_ndim._prior_penalty import sliced_wasserstein_to_normal
+from sklearn_ndim._objective import contrastive_scores, info_nce
 from sklearn_ndim._priors import resolve_prior
 from sklearn_ndim._training import (
     ChunkedBatchIterator,
     InfoMaxNet,
-    InfoNCELoss,
     TensorBatchIterator,
     TrainingData,
-    contrastive_loss,
-    contrastive_scores,
     embed,
     estimate_mutual_info,
-    info_nce,
     map_batches,
 )
 from sklearn_ndim._views import ViewSpec
-
-
-def test_perfect_scores_reach_log_batch():
-    scores = 100.0 * torch.eye(8)
-    loss, mutual_info = info_nce(scores)
-    assert loss.item() < 1e-6
-    assert abs(mutual_info.item() - math.log(8)) < 1e-6
-
-
-def test_uninformative_scores_give_zero():
-    loss, mutual_info = info_nce(torch.zeros(16, 16))
-    assert abs(loss.item() - math.log(16)) < 1e-6 and abs(mutual_info.item()) < 1e-6
-
-
-def test_loss_is_symmetric_in_rows_and_columns():
-    scores = torch.randn(6, 6, generator=torch.Generator().manual_seed(0))
-    assert torch.allclose(info_nce(scores)[0], info_nce(scores.T)[0])
-
-
-def test_criterion_returns_a_differentiable_loss():
-    scores = torch.randn(4, 4, requires_grad=True)
-    InfoNCELoss()(scores).backward()
-    assert scores.grad is not None
 
 
 def test_training_batches_are_full_shuffled_and_reproducible():
@@ -96,48 +68,6 @@ def test_the_step_is_shared_by_training_and_the_estimate():
     rows, indices, views = next(iter(ChunkedBatchIterator(data, 64, generator)))
     expected = info_nce(contrastive_scores(module, rows, indices, views, generator))[1]
     assert estimate_mutual_info(module, data, 64, seed=3) == expected.item()
-
-
-def test_the_prior_penalty_adds_its_weighted_distance_and_leaves_the_estimate_alone():
-    rows = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
-
-    def views(x, indices, generator):
-        return x + 0.1 * torch.randn(x.shape, generator=generator)
-
-    def step(weight):
-        module = _module(noise_scale=0.5).eval()
-        module.prior_penalty = weight
-        generator = torch.Generator().manual_seed(4)
-        loss, mutual_info = contrastive_loss(module, rows, torch.arange(32), views, generator)
-        return module, loss, mutual_info, generator
-
-    _, plain_loss, plain_info, after_plain = step(0.0)
-    module, loss, mutual_info, _ = step(2.5)
-    # The same draws of views and noise, then the penalty's directions.
-    generator = torch.Generator().manual_seed(4)
-    _, _, embedded = module.pair_channel(views(rows, None, generator), rows, generator)
-    assert torch.equal(generator.get_state(), after_plain.get_state())
-    distance = sliced_wasserstein_to_normal(embedded, generator=generator)
-    assert loss.item() == pytest.approx(plain_loss.item() + 2.5 * distance.item(), rel=1e-6)
-    assert mutual_info.item() == plain_info.item()
-
-
-def test_a_module_without_the_penalty_attribute_trains_as_before():
-    # As a module pickled before the prior penalty existed.
-    rows = torch.randn(16, 4, generator=torch.Generator().manual_seed(0))
-    module = _module().eval()
-    expected = contrastive_loss(
-        module, rows, torch.arange(16), _same, torch.Generator().manual_seed(1)
-    )
-    del module.prior_penalty
-    loss, mutual_info = contrastive_loss(
-        module, rows, torch.arange(16), _same, torch.Generator().manual_seed(1)
-    )
-    assert loss.item() == expected[0].item() and mutual_info.item() == expected[1].item()
-
-
-def _same(x, indices, generator):
-    return x
 
 
 def test_chunks_cover_every_row_once_per_epoch_with_their_own_neighbours():
