@@ -24,7 +24,9 @@ __all__ = [
     "gather_with_grad",
     "gather",
     "mean_across",
+    "broadcast_int",
     "average_gradients",
+    "average_buffers",
     "PairChannel",
 ]
 
@@ -116,11 +118,25 @@ def gather(tensor):
     return torch.cat(parts)
 
 
+def _collective_device():
+    """Where a scalar must live for a collective: NCCL only moves CUDA tensors."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 def mean_across(value):
     """Mean of the float ``value`` over all processes."""
-    tensor = torch.tensor([float(value)], dtype=torch.float64)
+    tensor = torch.tensor([float(value)], dtype=torch.float64, device=_collective_device())
     dist.all_reduce(tensor)
     return float(tensor.item()) / dist.get_world_size()
+
+
+def broadcast_int(value):
+    """Process 0's integer ``value``, on every process."""
+    tensor = torch.tensor([int(value)], dtype=torch.int64, device=_collective_device())
+    dist.broadcast(tensor, src=0)
+    return int(tensor.item())
 
 
 def average_gradients(parameters):
@@ -130,6 +146,22 @@ def average_gradients(parameters):
         if parameter.grad is not None:
             dist.all_reduce(parameter.grad)
             parameter.grad /= size
+
+
+@torch.no_grad()
+def average_buffers(module):
+    """Average ``module``'s floating-point buffers (BatchNorm statistics) over all processes.
+
+    DistributedDataParallel broadcasts process 0's buffers before each
+    forward pass, but every process then updates them with its own batch, so
+    after training they differ by process. Averaged, every process's model
+    is the same, and its statistics come from all the last batches.
+    """
+    size = dist.get_world_size()
+    for buffer in module.buffers():
+        if buffer.is_floating_point():
+            dist.all_reduce(buffer)
+            buffer /= size
 
 
 class PairChannel(nn.Module):

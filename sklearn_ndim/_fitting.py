@@ -17,7 +17,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._data import InputScaler
-from ._distributed import current_group, data_parallel, initialised_group, seed_offset
+from ._distributed import (
+    average_buffers,
+    broadcast_int,
+    current_group,
+    data_parallel,
+    initialised_group,
+    seed_offset,
+)
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
 from ._priors import resolve_prior
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
@@ -41,6 +48,7 @@ __all__ = [
     "build_module",
     "resolve_max_epochs",
     "resolve_noise_scale",
+    "make_net",
     "column_range",
 ]
 
@@ -83,6 +91,10 @@ def _fit_state(estimator, X, group):
     noise_scale = resolve_noise_scale(estimator, prior, scored)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
+    if group is not None:
+        # With random_state=None each process drew its own seed; the model's
+        # initial weights (and the decoder's) must be the same everywhere.
+        seed = broadcast_int(seed)
     local_seed = seed + seed_offset(group)
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
@@ -96,17 +108,14 @@ def _fit_state(estimator, X, group):
             searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
             with stage(verbose if view_spec.n_neighbors else 0, searching):
                 data.views(0, data.rows(0))
-        net = InfoMaxNet(
+        net = make_net(
+            estimator,
             module,
-            optimizer=torch.optim.Adam,
-            optimizer__weight_decay=estimator.weight_decay,
-            optimizer__fused=fused_adam(device),
-            lr=estimator.learning_rate,
+            device,
+            batch_size,
             max_epochs=max_epochs,
-            batch_size=batch_size,
             callbacks=training_callbacks(estimator, data, batch_size, capacity, max_epochs)
             + callbacks,
-            device=device,
             verbose=verbose,
             generator=torch.Generator(device=device).manual_seed(local_seed),
         )
@@ -119,6 +128,8 @@ def _fit_state(estimator, X, group):
             f"fit was interrupted after {len(net.history)} of {max_epochs} epochs; "
             "the estimator was left as it was before fit."
         )
+    if group is not None:
+        average_buffers(net.module_)
     with stage(verbose, "calibration on clean rows, mutual-information estimate"):
         calibrate(net.module_, data)
         mutual_info = estimate_mutual_info(net.module_, data, batch_size, local_seed)
@@ -176,8 +187,12 @@ def partial_fit_state(estimator, X):
     X = estimator._validate_input(X)
     state = {"net_": copy.deepcopy(estimator.net_)}
     net = state["net_"]
-    if not hasattr(net, "optimizer_"):
-        net.initialize_optimizer()  # dropped by pickling
+    # A copy, like a pickle, has no optimiser: Adam goes on from the original's
+    # moments and step count (a copy of them, so a failed pass changes nothing).
+    # A model that was itself unpickled starts a new optimiser.
+    net.initialize_optimizer()
+    if hasattr(estimator.net_, "optimizer_"):
+        net.optimizer_.load_state_dict(copy.deepcopy(estimator.net_.optimizer_.state_dict()))
     # Training controls follow the current parameters; the model does not.
     recorder = MutualInfoRecorder(estimator.capacity_)
     net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)
@@ -206,18 +221,13 @@ def _first_partial_fit(estimator, X):
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
-        net = InfoMaxNet(
+        net = make_net(
+            estimator,
             module,
-            optimizer=torch.optim.Adam,
-            optimizer__weight_decay=estimator.weight_decay,
-            optimizer__fused=fused_adam(device),
-            lr=estimator.learning_rate,
-            max_epochs=1,
-            batch_size=batch_size,
+            device,
+            batch_size,
             callbacks=[("mutual_info", MutualInfoRecorder(capacity))]
             + check_callbacks(estimator.callbacks),
-            device=device,
-            verbose=estimator.verbose,
         )
         net.initialize()
     state = {
@@ -275,12 +285,41 @@ def _stream_pass(
     }
 
 
+def make_net(
+    estimator, module, device, batch_size, max_epochs=1, callbacks=(), verbose=None, generator=None
+):
+    """The skorch net that trains ``module`` with ``estimator``'s optimiser settings."""
+    return InfoMaxNet(
+        module,
+        optimizer=torch.optim.Adam,
+        optimizer__weight_decay=estimator.weight_decay,
+        optimizer__fused=fused_adam(device),
+        lr=estimator.learning_rate,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        callbacks=list(callbacks),
+        device=device,
+        verbose=estimator.verbose if verbose is None else verbose,
+        generator=generator,
+    )
+
+
 @contextmanager
 def _seeded(seed, device):
-    """Seed torch's global generators for ``device`` inside, restoring them after."""
-    fork_devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices):
-        torch.manual_seed(seed)
+    """Seed torch's generators for ``device`` inside, restoring them after.
+
+    Only the generators that are restored are seeded: ``torch.manual_seed``
+    would also reseed every GPU's generator, which the caller would then find
+    changed by a fit on the CPU.
+    """
+    cuda_index = None
+    if device.type == "cuda":
+        cuda_index = device.index if device.index is not None else torch.cuda.current_device()
+    with torch.random.fork_rng(devices=[] if cuda_index is None else [cuda_index]):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda_index is not None:
+            with torch.cuda.device(cuda_index):
+                torch.cuda.manual_seed(seed)
         yield
 
 

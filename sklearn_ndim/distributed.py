@@ -52,7 +52,9 @@ def _worker(rank, size, port, backend, estimator, X, path, threads):
     )
     try:
         if backend == "nccl":
-            estimator.set_params(device=f"cuda:{rank % torch.cuda.device_count()}")
+            gpu = rank % torch.cuda.device_count()
+            torch.cuda.set_device(gpu)  # NCCL's collectives run on the current device
+            estimator.set_params(device=f"cuda:{gpu}")
         estimator.fit(X)
         if rank == 0:
             from .io import save
@@ -89,7 +91,8 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     Returns
     -------
     fitted : NoisyInfoMaxEmbedder
-        The fitted model of process 0.
+        The fitted model of process 0, with ``estimator``'s parameters and on
+        its device.
 
     Notes
     -----
@@ -119,5 +122,8 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         )
         from .io import load
 
-        encoder = estimator.get_params()["encoder"]
-        return load(path, encoder=None if isinstance(encoder, str) else encoder, device="cpu")
+        params = estimator.get_params()
+        encoder = None if isinstance(params["encoder"], str) else params["encoder"]
+        # On the estimator's own device, with its own parameters (process 0 ran
+        # with device="cuda:0" under NCCL).
+        return load(path, encoder=encoder, device=params["device"])

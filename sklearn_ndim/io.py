@@ -40,10 +40,9 @@ from skorch.history import History
 
 from . import __version__
 from ._data import InputScaler
-from ._fitting import build_module
+from ._fitting import build_module, make_net
 from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
-from ._training import InfoMaxNet
 from ._validation import resolve_device
 from ._views import ViewSpec
 
@@ -58,7 +57,11 @@ _BUILTIN_ENCODERS = ("auto", "mlp", "conv")
 
 
 def _parameters(embedder):
-    params = embedder.get_params(deep=False)
+    # numpy scalars (a grid from np.arange, say) are written as JSON numbers.
+    params = {
+        name: value.item() if isinstance(value, np.generic) else value
+        for name, value in embedder.get_params(deep=False).items()
+    }
     encoder = params["encoder"]
     if isinstance(encoder, str):
         encoder_entry = encoder
@@ -71,13 +74,16 @@ def _parameters(embedder):
         "prior": resolve_prior(params["prior"]).get_config(),
         "encoder": encoder_entry,
         "hidden_layer_sizes": [int(s) for s in params["hidden_layer_sizes"]],
-        "image_shape": None if params["image_shape"] is None else list(params["image_shape"]),
+        "image_shape": None
+        if params["image_shape"] is None
+        else [int(s) for s in params["image_shape"]],
         "noise_scale": params["noise_scale"]
         if isinstance(params["noise_scale"], str)
         else float(params["noise_scale"]),
         "device": str(params["device"]),
         # Training-only settings that cannot be written as data.
         "callbacks": None,
+        # A RandomState instance is not data: it is written as None.
         "random_state": random_state if isinstance(random_state, int) else None,
     }
 
@@ -252,9 +258,12 @@ def load(path, *, encoder=None, device=None):
     sample_shape = None if fitted["sample_shape"] is None else tuple(fitted["sample_shape"])
     noise_scale = float(fitted["noise_scale"])
     torch_device = resolve_device(params["device"])
-    module = build_module(
-        embedder, sample_shape, fitted["n_features_in"], prior, noise_scale, torch.device("cpu")
-    )
+    # The initial weights are overwritten: building them must not use up the
+    # caller's random numbers.
+    with torch.random.fork_rng(devices=[]):
+        module = build_module(
+            embedder, sample_shape, fitted["n_features_in"], prior, noise_scale, torch.device("cpu")
+        )
     if list(module.input_shape) != fitted["input_shape"]:
         raise ValueError(f"{path} does not match the encoder it names; it cannot be loaded.")
     weights = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
@@ -265,12 +274,13 @@ def load(path, *, encoder=None, device=None):
     module.to(torch_device).eval()
     decoder = input_range = None
     if fitted["decoder"]:
-        decoder = build_decoder(
-            sample_shape,
-            fitted["n_features_in"],
-            fitted["n_components"],
-            params["hidden_layer_sizes"],
-        )
+        with torch.random.fork_rng(devices=[]):
+            decoder = build_decoder(
+                sample_shape,
+                fitted["n_features_in"],
+                fitted["n_components"],
+                params["hidden_layer_sizes"],
+            )
         state = {k[len("decoder.") :]: v for k, v in tensors.items() if k.startswith("decoder.")}
         try:
             decoder.load_state_dict(state, strict=True)
@@ -278,7 +288,8 @@ def load(path, *, encoder=None, device=None):
             raise ValueError(f"{path} holds decoder weights that do not fit: {exc}") from exc
         decoder.to(torch_device).eval()
         input_range = (tensors["range.low"].numpy(), tensors["range.high"].numpy())
-    net = InfoMaxNet(module, device=torch_device, batch_size=fitted["batch_size"])
+    # With the estimator's optimiser, so that partial_fit goes on with Adam.
+    net = make_net(embedder, module, torch_device, fitted["batch_size"])
     net.initialize()
     net.history = History(fitted["history"])
     state = {

@@ -428,7 +428,7 @@ def information_report(embedder):
             stacklevel=2,
         )
     return InformationReport(
-        n_components=int(embedder.n_components),
+        n_components=int(embedder.n_components_),
         noise_scale=float(embedder.noise_scale_),
         batch_size=batch_size,
         capacity=capacity,

@@ -119,6 +119,45 @@ def test_two_gloo_processes_match_one_process_on_digits():
     assert abs(match_two - match_one) <= 0.05
 
 
+def _unseeded_fit_worker(rank, port, folder):
+    dist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=2,
+        timeout=timedelta(seconds=60),
+    )
+    try:
+        X = np.random.default_rng(0).normal(size=(120, 5))
+        embedder = NoisyInfoMaxEmbedder(
+            2, max_epochs=2, hidden_layer_sizes=(8,), batch_size=20, fit_inverse_transform=True
+        ).fit(X)
+        decoder = [p.detach().clone() for p in embedder._decoder.parameters()]
+        with open(f"{folder}/rank{rank}.pkl", "wb") as handle:
+            pickle.dump((embedder._seed, decoder, embedder.transform(X)), handle)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_processes_without_a_random_state_train_one_model(tmp_path):
+    # Each process draws its own seed from random_state=None; process 0's is
+    # used by all, or the decoders (which DDP does not broadcast) would start
+    # from different weights and be averaged into nonsense.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    torch.multiprocessing.start_processes(
+        _unseeded_fit_worker, args=(port, str(tmp_path)), nprocs=2, start_method="spawn"
+    )
+    (seed0, decoder0, Z0), (seed1, decoder1, Z1) = (
+        pickle.loads((tmp_path / f"rank{r}.pkl").read_bytes()) for r in range(2)
+    )
+    assert seed0 == seed1
+    for a, b in zip(decoder0, decoder1, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    np.testing.assert_array_equal(Z0, Z1)
+
+
 def test_fit_distributed_checks_its_arguments():
     with pytest.raises(ValueError, match="n_processes"):
         fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), 1)

@@ -208,3 +208,34 @@ def test_model_files_get_the_permissions_of_the_umask(table_fit, tmp_path):
         os.umask(previous)
     mode = stat.S_IMODE(os.stat(tmp_path / "model.safetensors").st_mode)
     assert mode == 0o644
+
+
+def test_loading_uses_none_of_the_callers_random_numbers(table_fit, tmp_path):
+    path = tmp_path / "model.safetensors"
+    model_io.save(table_fit[0], path)
+    torch.manual_seed(0)
+    expected = torch.rand(4)
+    torch.manual_seed(0)
+    model_io.load(path)
+    torch.testing.assert_close(torch.rand(4), expected, rtol=0, atol=0)
+
+
+def test_numpy_scalar_parameters_are_saved_as_numbers(blobs, fast, tmp_path):
+    # As a GridSearchCV grid built with np.arange gives them.
+    params = {**fast, "random_state": np.int64(3), "max_epochs": np.int64(2)}
+    embedder = NoisyInfoMaxEmbedder(n_components=np.int64(2), noise_scale=np.float32(0.5), **params)
+    restored, _ = _round_trip(embedder.fit(blobs[0]), tmp_path)
+    assert restored.get_params()["random_state"] == 3
+    assert restored.get_params()["n_components"] == 2 and restored.get_params()["max_epochs"] == 2
+    assert restored.get_params()["noise_scale"] == pytest.approx(0.5)
+    np.testing.assert_array_equal(restored.transform(blobs[0]), embedder.transform(blobs[0]))
+
+
+def test_a_loaded_model_streams_on_with_its_own_optimiser(blobs, fast, tmp_path):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(2, batch_size=50, learning_rate=3e-3, **fast)
+    restored, _ = _round_trip(embedder.partial_fit(X[:200]), tmp_path)
+    restored.partial_fit(X[200:])
+    optimizer = restored.net_.optimizer_
+    assert isinstance(optimizer, torch.optim.Adam)
+    assert optimizer.param_groups[0]["lr"] == 3e-3

@@ -1,5 +1,6 @@
 """Diagnostics of sklearn_ndim.metrics on generated data with known answers."""
 
+import copy
 import dataclasses
 import json
 import math
@@ -355,6 +356,11 @@ def test_information_report(embedder):
     assert len(report.mutual_info_history) == 2
     assert "ln B" in str(report)
     assert json.loads(json.dumps(report.to_dict())) == report.to_dict()
+
+
+def test_information_report_describes_the_fitted_model_not_new_parameters(embedder):
+    changed = copy.deepcopy(embedder).set_params(n_components=5)
+    assert information_report(changed).n_components == 2
 
 
 @pytest.mark.parametrize("noise_scale", [0.0, 0.01])

@@ -1,0 +1,69 @@
+"""Training set-up shared by fit, partial_fit and loading (sklearn_ndim._fitting)."""
+
+import numpy as np
+import torch
+
+from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim._fitting import _seeded, resolve_max_epochs
+
+
+def _adam_steps(net):
+    return {int(state["step"]) for state in net.optimizer_.state_dict()["state"].values()}
+
+
+def test_partial_fit_goes_on_with_the_optimiser_state(blobs, fast):
+    X = blobs[0]
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
+    first = model.net_
+    assert isinstance(first.optimizer_, torch.optim.Adam) and _adam_steps(first) == {4}
+    model.partial_fit(X[200:])
+    # Adam's moments and step count carry over: 4 + 4 steps, not a restart.
+    assert _adam_steps(model.net_) == {8}
+    # The previous model's optimiser is a separate object, left as it was.
+    assert model.net_.optimizer_ is not first.optimizer_ and _adam_steps(first) == {4}
+
+
+def test_a_failed_partial_fit_leaves_the_optimiser_as_it_was(blobs, fast):
+    X = blobs[0]
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
+    before = {k: v.clone() for k, v in model.net_.optimizer_.state_dict()["state"][0].items()}
+    try:
+        model.partial_fit(X[:10])  # fewer rows than a batch
+    except ValueError:
+        pass
+    after = model.net_.optimizer_.state_dict()["state"][0]
+    for name, value in before.items():
+        torch.testing.assert_close(after[name], value, rtol=0, atol=0)
+
+
+def test_seeding_restores_the_callers_generators_and_touches_no_gpu(monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: calls.append(seed))
+    torch.random.default_generator.manual_seed(123)
+    expected = torch.rand(3)
+    torch.random.default_generator.manual_seed(123)
+    with _seeded(7, torch.device("cpu")):
+        inside = torch.rand(3)
+    torch.testing.assert_close(torch.rand(3), expected, rtol=0, atol=0)
+    with _seeded(7, torch.device("cpu")):
+        torch.testing.assert_close(torch.rand(3), inside, rtol=0, atol=0)
+    assert calls == [], "a CPU fit must not reseed the GPUs' generators"
+
+
+def test_a_cpu_fit_reseeds_no_gpu(blobs, fast, monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: calls.append(seed))
+    NoisyInfoMaxEmbedder(2, **fast).fit(blobs[0])
+    assert calls == []
+
+
+def test_auto_epochs_give_a_fixed_budget_of_row_presentations():
+    auto = NoisyInfoMaxEmbedder()
+    assert resolve_max_epochs(auto, 250) == 100  # capped
+    assert resolve_max_epochs(auto, 10_000) == 25
+    assert resolve_max_epochs(auto, 10**6) == 1
+    assert resolve_max_epochs(NoisyInfoMaxEmbedder(max_epochs=7), 10**6) == 7
+    rows = np.array([3_000, 60_000, 123_457])
+    epochs = np.array([resolve_max_epochs(auto, n) for n in rows])
+    # ceil(250,000 / n): at least the budget, less than one epoch more.
+    assert np.all(epochs * rows >= 250_000) and np.all((epochs - 1) * rows < 250_000)
