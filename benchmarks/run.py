@@ -35,6 +35,7 @@ FULL = {
     "fashion_train": 10_000,
     "fashion_test": 2_000,
     "scaling_sizes": [1_000, 10_000, 100_000, 1_000_000],
+    "scaling_images": [6_000, 60_000],
     "speed_repeats": 3,
 }
 QUICK = {
@@ -43,6 +44,7 @@ QUICK = {
     "fashion_train": 2_000,
     "fashion_test": 500,
     "scaling_sizes": [1_000, 4_000],
+    "scaling_images": [1_000, 2_000],
     "speed_repeats": 1,
 }
 

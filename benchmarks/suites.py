@@ -183,8 +183,7 @@ def memory(field):
     return int(line.split()[1]) * 1024
 
 baseline = memory("VmRSS")
-X, y = datasets.scaling_table({n})
-X_test, y_test = datasets.scaling_table(10000, seed=1)
+{load}
 # The fit's own peak: reset the high-water mark once the data exist (Linux >= 4.0),
 # so that the temporaries of generating them do not count.
 with open("/proc/self/clear_refs", "w") as refs:
@@ -197,10 +196,18 @@ peak = memory("VmHWM")
 probe, _ = measures.probe_accuracies(model.transform(X[:20000]), y[:20000],
                                      model.transform(X_test), y_test)
 w2 = measures.prior_match(model.transform(X_test), n_reference=20)["w2_ratio"]
-print(json.dumps(dict(n=int({n}), fit_s=fit_s, peak_bytes=peak, baseline_bytes=baseline,
+print(json.dumps(dict(n=int(len(X)), fit_s=fit_s, peak_bytes=peak, baseline_bytes=baseline,
                       before_fit_bytes=before_fit, data_bytes=int(X.nbytes),
                       epochs=model.n_iter_, probe=probe, w2_ratio=w2)))
 """
+# Code that makes each scaling child's data: X, y, X_test, y_test.
+_SCALING_DATA = {
+    "table": (
+        "X, y = datasets.scaling_table({n})\nX_test, y_test = datasets.scaling_table(10000, seed=1)"
+    ),
+    # float32 pixels in [0, 1], as in the other image suites; the official test set.
+    "fashion": 'X, X_test, y, y_test = datasets.load("fashion", n_train={n})',
+}
 
 
 def _speed_method(method):
@@ -281,18 +288,25 @@ def speed(settings, log):
 
 
 def scaling(settings, log):
-    """Fit time and peak memory from 10^3 to 10^6 rows of 50 features, each in a fresh process.
+    """Fit time and peak memory over 10x steps of rows, each fit in a fresh process.
 
-    The peak is the process's resident high-water mark during the fit: it
-    includes the imports and the data, not the temporaries of generating them.
+    Tables of 50 features from 10^3 to 10^6 rows, and Fashion-MNIST training
+    subsets up to the full 60,000 images (when installed). The peak is the
+    process's resident high-water mark during the fit: it includes the
+    imports and the data, not the temporaries of generating them.
     """
+    plans = [("table", n) for n in settings["scaling_sizes"]]
+    if datasets.fashion_available():
+        plans += [("fashion", n) for n in settings["scaling_images"]]
     rows = []
-    for n in settings["scaling_sizes"]:
-        row = _child(_SCALING_CHILD.format(n=n), threads=2)
-        rows.append({"part": "scaling", **row})
+    for name, n in plans:
+        code = _SCALING_CHILD.format(load=_SCALING_DATA[name].format(n=n))
+        row = _child(code, threads=2)
+        rows.append({"part": "scaling", "dataset": name, **row})
         log(
-            f"scaling n={n}: fit {row['fit_s']:.1f}s, peak {row['peak_bytes'] / 2**30:.2f} GiB "
-            f"({row['before_fit_bytes'] / 2**30:.2f} GiB before the fit)"
+            f"scaling {name} n={n}: fit {row['fit_s']:.1f}s, peak "
+            f"{row['peak_bytes'] / 2**30:.2f} GiB ({row['before_fit_bytes'] / 2**30:.2f} GiB "
+            "before the fit)"
         )
     return rows
 
