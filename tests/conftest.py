@@ -28,3 +28,25 @@ def blobs():
     labels = np.repeat(np.arange(4), 100)
     X = centers[labels] + generator.normal(size=(400, 10))
     return X, labels
+
+
+@pytest.fixture
+def tiny_module():
+    """Factory of a seeded 4 -> 2 InfoMaxModule (one hidden layer of 8, separable critic)."""
+    import torch
+
+    from sklearn_ndim._model import InfoMaxModule, MLPEncoder, SeparableCritic
+    from sklearn_ndim._priors import resolve_prior
+
+    def build(noise_scale=1.0):
+        torch.manual_seed(0)
+        return InfoMaxModule(
+            MLPEncoder(4, 2, (8,)),
+            2,
+            resolve_prior("gaussian"),
+            noise_scale,
+            SeparableCritic(2, noise_scale),
+            (4,),
+        )
+
+    return build

@@ -45,7 +45,14 @@ def _batch():
     return torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
 
 
-def _step_worker(rank, port, folder, prior_penalty):
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _join(rank, port):
+    """Join the two-process gloo group of a test."""
     dist.init_process_group(
         "gloo",
         init_method=f"tcp://127.0.0.1:{port}",
@@ -53,6 +60,10 @@ def _step_worker(rank, port, folder, prior_penalty):
         world_size=2,
         timeout=timedelta(seconds=60),
     )
+
+
+def _step_worker(rank, port, folder, prior_penalty):
+    _join(rank, port)
     try:
         module = _module(prior_penalty).eval()
         rows = _batch()[rank * 8 : (rank + 1) * 8]
@@ -72,9 +83,7 @@ def _step_worker(rank, port, folder, prior_penalty):
 
 @pytest.mark.parametrize("prior_penalty", [0.0, 3.0])
 def test_gathered_negatives_give_exactly_the_full_batch_loss_and_gradients(tmp_path, prior_penalty):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     torch.multiprocessing.start_processes(
         _step_worker, args=(port, str(tmp_path), prior_penalty), nprocs=2, start_method="spawn"
     )
@@ -120,13 +129,7 @@ def test_two_gloo_processes_match_one_process_on_digits():
 
 
 def _unseeded_fit_worker(rank, port, folder):
-    dist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
-        rank=rank,
-        world_size=2,
-        timeout=timedelta(seconds=60),
-    )
+    _join(rank, port)
     try:
         X = np.random.default_rng(0).normal(size=(120, 5))
         embedder = NoisyInfoMaxEmbedder(
@@ -143,9 +146,7 @@ def test_processes_without_a_random_state_train_one_model(tmp_path):
     # Each process draws its own seed from random_state=None; process 0's is
     # used by all, or the decoders (which DDP does not broadcast) would start
     # from different weights and be averaged into nonsense.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     torch.multiprocessing.start_processes(
         _unseeded_fit_worker, args=(port, str(tmp_path)), nprocs=2, start_method="spawn"
     )

@@ -5,10 +5,8 @@ import math
 import pytest
 import torch
 
-from sklearn_ndim._model import InfoMaxModule, MLPEncoder, SeparableCritic
 from sklearn_ndim._objective import InfoNCELoss, contrastive_loss, info_nce
 from sklearn_ndim._prior_penalty import sliced_wasserstein_to_normal
-from sklearn_ndim._priors import resolve_prior
 
 
 def test_perfect_scores_reach_log_batch():
@@ -34,14 +32,14 @@ def test_criterion_returns_a_differentiable_loss():
     assert scores.grad is not None
 
 
-def test_the_prior_penalty_adds_its_weighted_distance_and_leaves_the_estimate_alone():
+def test_the_prior_penalty_adds_its_weighted_distance_and_leaves_the_estimate_alone(tiny_module):
     rows = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
 
     def views(x, indices, generator):
         return x + 0.1 * torch.randn(x.shape, generator=generator)
 
     def step(weight):
-        module = _module(noise_scale=0.5).eval()
+        module = tiny_module(noise_scale=0.5).eval()
         module.prior_penalty = weight
         generator = torch.Generator().manual_seed(4)
         loss, mutual_info = contrastive_loss(module, rows, torch.arange(32), views, generator)
@@ -58,10 +56,10 @@ def test_the_prior_penalty_adds_its_weighted_distance_and_leaves_the_estimate_al
     assert mutual_info.item() == plain_info.item()
 
 
-def test_a_module_without_the_penalty_attribute_trains_as_before():
+def test_a_module_without_the_penalty_attribute_trains_as_before(tiny_module):
     # As a module pickled before the prior penalty existed.
     rows = torch.randn(16, 4, generator=torch.Generator().manual_seed(0))
-    module = _module().eval()
+    module = tiny_module().eval()
     expected = contrastive_loss(
         module, rows, torch.arange(16), _same, torch.Generator().manual_seed(1)
     )
@@ -70,18 +68,6 @@ def test_a_module_without_the_penalty_attribute_trains_as_before():
         module, rows, torch.arange(16), _same, torch.Generator().manual_seed(1)
     )
     assert loss.item() == expected[0].item() and mutual_info.item() == expected[1].item()
-
-
-def _module(noise_scale=1.0):
-    torch.manual_seed(0)
-    return InfoMaxModule(
-        MLPEncoder(4, 2, (8,)),
-        2,
-        resolve_prior("gaussian"),
-        noise_scale,
-        SeparableCritic(2, noise_scale),
-        (4,),
-    )
 
 
 def _same(x, indices, generator):

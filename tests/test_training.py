@@ -7,9 +7,7 @@ import pytest
 import torch
 
 from sklearn_ndim._data import InputScaler
-from sklearn_ndim._model import InfoMaxModule, MLPEncoder, SeparableCritic
 from sklearn_ndim._objective import contrastive_scores, info_nce
-from sklearn_ndim._priors import resolve_prior
 from sklearn_ndim._training import (
     ChunkedBatchIterator,
     InfoMaxNet,
@@ -40,26 +38,14 @@ def test_inference_batches_cover_every_row_in_order():
     assert torch.equal(rows, data)
 
 
-def _module(noise_scale=1.0):
-    torch.manual_seed(0)
-    return InfoMaxModule(
-        MLPEncoder(4, 2, (8,)),
-        2,
-        resolve_prior("gaussian"),
-        noise_scale,
-        SeparableCritic(2, noise_scale),
-        (4,),
-    )
-
-
 def _data(rows, jitter=0.1, chunk_rows=None, n_neighbors=0):
     scaler = InputScaler.fit(rows)
     spec = ViewSpec(n_neighbors, jitter, 0.0, 0, False, 0.0)
     return TrainingData(rows, scaler, torch.device("cpu"), spec, (rows.shape[1],), 0, chunk_rows)
 
 
-def test_the_step_is_shared_by_training_and_the_estimate():
-    module = _module().eval()
+def test_the_step_is_shared_by_training_and_the_estimate(tiny_module):
+    module = tiny_module().eval()
     X = np.random.default_rng(0).normal(size=(64, 4))
     data = _data(X)
     # The estimate over one full batch is exactly ln B - loss of the step on
@@ -83,16 +69,16 @@ def test_chunks_cover_every_row_once_per_epoch_with_their_own_neighbours():
     assert len(ChunkedBatchIterator(data, 4, None)) == 5
 
 
-def test_embed_is_batch_independent_and_keeps_float64():
-    module = _module().eval()
+def test_embed_is_batch_independent_and_keeps_float64(tiny_module):
+    module = tiny_module().eval()
     data = torch.randn(10, 4, dtype=torch.float64)
     whole = embed(module, data)
     assert whole.dtype == np.float64
     np.testing.assert_allclose(whole[3:5], embed(module, data[3:5]), rtol=0, atol=1e-12)
 
 
-def test_pickled_net_keeps_no_optimiser_state():
-    module = _module()
+def test_pickled_net_keeps_no_optimiser_state(tiny_module):
+    module = tiny_module()
     data = _data(np.random.default_rng(0).normal(size=(40, 4)))
     net = InfoMaxNet(
         module,
