@@ -355,8 +355,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         the model (input standardisation, batch size and noise from this
         chunk, which should be representative); each call then runs one epoch
         over its chunk, with neighbour views drawn from the chunk and from a
-        reservoir sample of the rows seen so far, and recalibrates the output
-        normaliser on that sample. Like :meth:`fit`, a failed call leaves the
+        reservoir sample of the distinct rows seen so far (a stream passed over
+        several times adds no copies), and recalibrates the output normaliser
+        on that sample. Like :meth:`fit`, a failed call leaves the
         estimator as it was. ``fit_inverse_transform`` is not supported in
         streaming.
 

@@ -201,7 +201,12 @@ class TrainingData:
 
     def views(self, chunk, rows):
         """View sampler for the rows of one chunk (indices are positions in the chunk)."""
-        bank = rows if self.extra_bank is None else torch.cat([rows, self.extra_bank])
+        bank = rows
+        if self.extra_bank is not None:
+            # A stream passed over more than once shows rows the reservoir
+            # already holds: a copy in the bank would be drawn as a neighbour
+            # (a view that is no view) and crowd out real neighbours.
+            bank = torch.cat([rows, self.extra_bank[~row_copies(self.extra_bank, rows)]])
         bank = bank.reshape((bank.shape[0],) + self.input_shape)
         if chunk not in self._neighbors:
             self._neighbors[chunk] = self.view_spec.neighbors(bank, len(rows), self.seed)
@@ -372,8 +377,40 @@ def calibrate(module, data, clean_rows=None):
     module.normalizer.calibrate(h)
 
 
+def row_copies(rows, reference):
+    """Mask of the ``rows`` that are exact copies of some row of ``reference``.
+
+    Parameters
+    ----------
+    rows, reference : torch.Tensor of shape (n, p) and (m, p)
+        Flat rows of the same dtype, on any device.
+
+    Returns
+    -------
+    torch.Tensor of shape (n,), bool, on ``rows``' device
+    """
+    keys = {row.tobytes() for row in reference.detach().cpu().numpy()}
+    found = [row.tobytes() in keys for row in rows.detach().cpu().numpy()]
+    return torch.as_tensor(found, dtype=torch.bool, device=rows.device)
+
+
+def first_occurrences(rows):
+    """Mask keeping the first of each group of identical ``rows``."""
+    seen = set()
+    keep = []
+    for row in rows.detach().cpu().numpy():
+        key = row.tobytes()
+        keep.append(key not in seen)
+        seen.add(key)
+    return torch.as_tensor(keep, dtype=torch.bool, device=rows.device)
+
+
 class Reservoir:
-    """A uniform random sample of at most ``capacity`` rows of a stream (algorithm R).
+    """A uniform random sample of at most ``capacity`` distinct rows of a stream (algorithm R).
+
+    Rows the sample already holds are not offered again, so a stream passed
+    over several times (epochs of ``partial_fit``) keeps distinct rows rather
+    than filling up with copies.
 
     Parameters
     ----------
@@ -392,6 +429,10 @@ class Reservoir:
     def add(self, rows):
         """Offer the standardised flat rows of one chunk to the sample."""
         rows = rows.detach()
+        fresh = first_occurrences(rows)
+        if self.rows is not None:
+            fresh &= ~row_copies(rows, self.rows)
+        rows = rows[fresh]
         room = self.capacity if self.rows is None else self.capacity - len(self.rows)
         head, rest = rows[:room], rows[room:]
         self.rows = head.clone() if self.rows is None else torch.cat([self.rows, head])

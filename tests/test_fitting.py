@@ -36,6 +36,17 @@ def test_a_failed_partial_fit_leaves_the_optimiser_as_it_was(blobs, fast):
         torch.testing.assert_close(after[name], value, rtol=0, atol=0)
 
 
+def test_epochs_of_partial_fit_keep_one_copy_of_each_row(blobs, fast):
+    X = blobs[0][:200]
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast)
+    for _ in range(3):
+        model.partial_fit(X[:100]).partial_fit(X[100:])
+    # The neighbour bank of later passes is these rows once each, not three copies.
+    kept = model._reservoir.rows
+    assert kept.shape[0] == 200 and model._reservoir.seen == 200
+    assert torch.equal(kept, model._scaler.to_tensor(X, torch.device("cpu")))
+
+
 def test_seeding_restores_the_callers_generators_and_touches_no_gpu(monkeypatch):
     calls = []
     monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: calls.append(seed))

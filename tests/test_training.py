@@ -11,11 +11,14 @@ from sklearn_ndim._objective import contrastive_scores, info_nce
 from sklearn_ndim._training import (
     ChunkedBatchIterator,
     InfoMaxNet,
+    Reservoir,
     TensorBatchIterator,
     TrainingData,
     embed,
     estimate_mutual_info,
+    first_occurrences,
     map_batches,
+    row_copies,
 )
 from sklearn_ndim._views import ViewSpec
 
@@ -96,17 +99,49 @@ def test_pickled_net_keeps_no_optimiser_state(tiny_module):
 
 
 def test_the_reservoir_is_a_uniform_sample_of_the_stream():
-    from sklearn_ndim._training import Reservoir
-
     counts = np.zeros(10)
     for seed in range(300):
         reservoir = Reservoir(50, seed)
         for chunk in range(10):
-            reservoir.add(torch.full((100, 1), float(chunk)))
+            # Distinct rows, labelled by their chunk in column 0.
+            labels = torch.full((100,), float(chunk))
+            reservoir.add(torch.stack([labels, torch.arange(100.0)], dim=1))
         assert len(reservoir.rows) == 50 and reservoir.seen == 1000
         counts += np.bincount(reservoir.rows[:, 0].long().numpy(), minlength=10)
     # Each chunk holds a tenth of the stream: 5 rows per sample on average.
     np.testing.assert_allclose(counts / 300, 5.0, atol=0.5)
+
+
+def test_the_reservoir_keeps_distinct_rows_when_a_stream_repeats():
+    rows = torch.randn(30, 4)
+    reservoir = Reservoir(100, 0)
+    for _ in range(3):
+        reservoir.add(rows)
+    reservoir.add(torch.cat([rows[:5], rows[:5]]))
+    assert reservoir.seen == 30
+    assert torch.equal(reservoir.rows, rows)
+
+
+def test_row_copies_finds_exact_copies_only():
+    reference = torch.randn(6, 3)
+    near = reference[1].clone()
+    near[0] = torch.nextafter(near[0], torch.tensor(np.inf))
+    rows = torch.stack([reference[4], near, reference[0], torch.zeros(3)])
+    assert row_copies(rows, reference).tolist() == [True, False, True, False]
+    assert first_occurrences(torch.cat([rows, rows[:2]])).tolist() == [True] * 4 + [False] * 2
+
+
+def test_the_neighbour_bank_leaves_out_reservoir_copies_of_the_chunk():
+    X = np.random.default_rng(0).normal(size=(40, 5))
+    scaler = InputScaler.fit(X, (5,), True)
+    seen_before = scaler.to_tensor(X, torch.device("cpu"))
+    spec = ViewSpec(3, 0.0, 0.0, 0, False, 0.0)
+    data = TrainingData(X[:20], scaler, torch.device("cpu"), spec, (5,), 0, extra_bank=seen_before)
+    rows = data.rows(0)
+    views = data.views(0, rows)
+    # The bank is the chunk and the 20 rows it does not hold: 40 distinct rows.
+    assert views.bank.shape[0] == 40
+    assert not first_occurrences(views.bank).logical_not().any()
 
 
 @pytest.mark.parametrize("n_rows, batch_size", [(10, 3), (12, 4), (5, 8), (0, 4)])
