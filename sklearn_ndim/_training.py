@@ -377,8 +377,16 @@ def calibrate(module, data, clean_rows=None):
     module.normalizer.calibrate(h)
 
 
+def _rows_by_hash(rows):
+    """``{hash of a row's bytes: [row indices]}`` (hashes, not the bytes, are kept)."""
+    table = {}
+    for index, row in enumerate(rows):
+        table.setdefault(hash(row.tobytes()), []).append(index)
+    return table
+
+
 def row_copies(rows, reference):
-    """Mask of the ``rows`` that are exact copies of some row of ``reference``.
+    """Mask of the ``rows`` that are exact (bytewise) copies of some row of ``reference``.
 
     Parameters
     ----------
@@ -389,20 +397,28 @@ def row_copies(rows, reference):
     -------
     torch.Tensor of shape (n,), bool, on ``rows``' device
     """
-    keys = {row.tobytes() for row in reference.detach().cpu().numpy()}
-    found = [row.tobytes() in keys for row in rows.detach().cpu().numpy()]
+    reference = reference.detach().cpu().numpy()
+    table = _rows_by_hash(reference)
+    found = []
+    for row in rows.detach().cpu().numpy():
+        matches = table.get(hash(row.tobytes()), ())
+        # Equal hashes are confirmed bytewise: the mask is exact.
+        found.append(any(reference[index].tobytes() == row.tobytes() for index in matches))
     return torch.as_tensor(found, dtype=torch.bool, device=rows.device)
 
 
 def first_occurrences(rows):
-    """Mask keeping the first of each group of identical ``rows``."""
-    seen = set()
-    keep = []
-    for row in rows.detach().cpu().numpy():
-        key = row.tobytes()
-        keep.append(key not in seen)
-        seen.add(key)
-    return torch.as_tensor(keep, dtype=torch.bool, device=rows.device)
+    """Mask keeping the first of each group of bytewise identical ``rows``."""
+    flat = rows.detach().cpu().numpy()
+    keep = np.ones(len(flat), dtype=bool)
+    for indices in _rows_by_hash(flat).values():
+        kept = []
+        for index in indices:
+            if any(flat[other].tobytes() == flat[index].tobytes() for other in kept):
+                keep[index] = False
+            else:
+                kept.append(index)
+    return torch.as_tensor(keep, device=rows.device)
 
 
 class Reservoir:
