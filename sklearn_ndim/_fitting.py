@@ -185,14 +185,15 @@ def partial_fit_state(estimator, X):
     if not hasattr(estimator, "net_"):
         return _first_partial_fit(estimator, X)
     X = estimator._validate_input(X)
+    # The copy carries a CPU copy of Adam's moments and step count instead of
+    # an optimiser (as a pickle does): Adam goes on from them, and a failed
+    # pass changes nothing. Models from io.load have none and start afresh.
     state = {"net_": copy.deepcopy(estimator.net_)}
     net = state["net_"]
-    # A copy, like a pickle, has no optimiser: Adam goes on from the original's
-    # moments and step count (a copy of them, so a failed pass changes nothing).
-    # A model that was itself unpickled starts a new optimiser.
+    optimizer_state = net.__dict__.pop("optimizer_state_", None)
     net.initialize_optimizer()
-    if hasattr(estimator.net_, "optimizer_"):
-        net.optimizer_.load_state_dict(copy.deepcopy(estimator.net_.optimizer_.state_dict()))
+    if optimizer_state is not None:
+        net.optimizer_.load_state_dict(optimizer_state)
     # Training controls follow the current parameters; the model does not.
     recorder = MutualInfoRecorder(estimator.capacity_)
     net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)

@@ -335,22 +335,39 @@ class InfoMaxNet(NeuralNet):
             raise
 
     def __getstate__(self):
-        # A fitted model is for inference: the optimiser's state (Adam's
-        # moments, as large as the weights twice over) and the training-only
-        # generator are not pickled.
+        # Adam's state goes into the pickle as a CPU state dict (the optimiser
+        # object refers to the live parameters), so that a pickled or copied
+        # model goes on with a stream exactly as the original would. The
+        # generator is seeded afresh at every pass and is not kept.
         dropped = {
             name: self.__dict__.pop(name)
             for name in ("optimizer_", "generator", "distributed_channel_")
             if name in self.__dict__
         }
+        added = "optimizer_" in dropped
+        if added:
+            self.__dict__["optimizer_state_"] = _on_cpu(dropped["optimizer_"].state_dict())
         try:
             return super().__getstate__()
         finally:
+            if added:
+                del self.__dict__["optimizer_state_"]
             self.__dict__.update(dropped)
 
     def __setstate__(self, state):
         state.setdefault("generator", None)
         super().__setstate__(state)
+
+
+def _on_cpu(value):
+    """A copy of a (nested) optimiser state dict with every tensor on the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    if isinstance(value, dict):
+        return {key: _on_cpu(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_on_cpu(item) for item in value]
+    return copy.deepcopy(value)
 
 
 @torch.no_grad()

@@ -1,6 +1,10 @@
 """Training set-up shared by fit, partial_fit and loading (sklearn_ndim._fitting)."""
 
+import copy
+import pickle
+
 import numpy as np
+import pytest
 import torch
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
@@ -45,6 +49,18 @@ def test_epochs_of_partial_fit_keep_one_copy_of_each_row(blobs, fast):
     kept = model._reservoir.rows
     assert kept.shape[0] == 200 and model._reservoir.seen == 200
     assert torch.equal(kept, model._scaler.to_tensor(X, torch.device("cpu")))
+
+
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))])
+def test_a_copied_stream_goes_on_exactly_as_the_original(blobs, fast, duplicate):
+    X = blobs[0][:300]
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast)
+    model.partial_fit(X[:150]).partial_fit(X[150:])
+    twin = duplicate(model)
+    for estimator in (model, twin):
+        estimator.partial_fit(X[:150]).partial_fit(X[150:])
+    assert _adam_steps(twin.net_) == _adam_steps(model.net_) == {12}
+    np.testing.assert_array_equal(twin.transform(X), model.transform(X))
 
 
 def test_seeding_restores_the_callers_generators_and_touches_no_gpu(monkeypatch):

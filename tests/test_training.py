@@ -93,7 +93,14 @@ def test_pickled_net_keeps_no_optimiser_state(tiny_module):
     net.fit(data)
     restored = pickle.loads(pickle.dumps(net))
     assert not hasattr(restored, "optimizer_") and restored.generator is None
+    # Adam's state travels as a CPU state dict, equal to the live one.
+    live = net.optimizer_.state_dict()
+    assert restored.optimizer_state_["param_groups"] == live["param_groups"]
+    for key, values in live["state"].items():
+        for name, value in values.items():
+            torch.testing.assert_close(restored.optimizer_state_["state"][key][name], value)
     assert hasattr(net, "optimizer_") and net.generator is not None, "pickling must not mutate"
+    assert not hasattr(net, "optimizer_state_")
     x = data.rows(0)
     torch.testing.assert_close(restored.module_(x), net.module_(x))
 
