@@ -95,6 +95,12 @@ def _parser():
         help="weight of a sliced-Wasserstein pull towards the prior; 0 is off",
     )
     model.add_argument(
+        "--normalizer",
+        choices=["whiten", "standardize"],
+        default="whiten",
+        help="output normaliser: whiten (no linear correlation) or per-dimension standardize",
+    )
+    model.add_argument(
         "--max-epochs", default="auto", help="training passes: a number, or 'auto' (by rows)"
     )
     model.add_argument("--batch-size", type=int, default=256, help="rows per training batch")
@@ -341,6 +347,19 @@ def _fit(args, X, y):
 
     from . import NoisyInfoMaxEmbedder
 
+    embedder = NoisyInfoMaxEmbedder(
+        n_components=args.n_components,
+        prior=args.prior,
+        noise_scale=args.noise_scale,
+        prior_penalty=args.prior_penalty,
+        normalizer=args.normalizer,
+        max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
+        device=args.device,
+        random_state=args.seed,
+        verbose=args.verbose,
+    )
+    embedder._validate_params()  # a bad option is reported before the banner and the fit
     stratify = y if y is not None and len(np.unique(y)) < len(y) // 5 else None
     if args.holdout == 0:
         X_train, X_test, y_train, y_test = X, None, y, None
@@ -351,17 +370,6 @@ def _fit(args, X, y):
     else:
         X_train, X_test = train_test_split(X, test_size=args.holdout, random_state=args.seed)
         y_train = y_test = None
-    embedder = NoisyInfoMaxEmbedder(
-        n_components=args.n_components,
-        prior=args.prior,
-        noise_scale=args.noise_scale,
-        prior_penalty=args.prior_penalty,
-        max_epochs=args.max_epochs,
-        batch_size=args.batch_size,
-        device=args.device,
-        random_state=args.seed,
-        verbose=args.verbose,
-    )
     held_out = f", {len(X) - len(X_train)} held out for the report" if args.holdout else ""
     print(f"Fitting {embedder!r}\non {len(X_train)} training rows{held_out} ...", flush=True)
     start = time.perf_counter()

@@ -29,7 +29,7 @@ from ._validation import (
     EMBEDDER_PARAMETER_CONSTRAINTS,
     check_not_bool,
     validate_numeric,
-    warn_if_more_components_than_features,
+    warn_if_embedding_cannot_fill_its_space,
 )
 
 __all__ = ["NoisyInfoMaxEmbedder"]
@@ -56,8 +56,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     ----------
     n_components : int, default=8
         Dimension ``d`` of the embedding, >= 1. ``fit`` warns when it exceeds
-        the number of features: the embedding then lies on a lower-dimensional
-        surface and cannot follow the prior.
+        the number of features, or is not below the number of rows: the
+        embedding then lies on a lower-dimensional surface and cannot follow
+        the prior.
 
     prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
             default="gaussian"
@@ -111,8 +112,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         covariance, so linear correlation between dimensions is ruled out),
         or the paper's per-dimension standardisation. Neither has affine
         parameters, so the noise keeps its meaning, and N(0, I) is the
-        capacity-achieving output under both constraints. Whitening needs
-        more rows per batch than ``n_components``.
+        capacity-achieving output under both constraints. Whitening
+        estimates each batch's covariance from its two halves together, so it
+        needs ``2 * batch_size > n_components``.
 
     n_neighbors : int >= 0 or "auto", default="auto"
         The view of a row first moves it a random fraction of the way towards
@@ -190,8 +192,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches, views and noise. The same value gives
-        bitwise identical results on the CPU; the caller's global torch and
-        numpy random states are left untouched.
+        bitwise identical results on the CPU for a fixed number of torch
+        threads (``GridSearchCV(n_jobs=2)`` runs fewer threads per fit than
+        ``n_jobs=1``); the caller's torch and numpy random states are untouched.
 
     verbose : int, default=0
         0 silent, 1 a table per epoch (loss, MI estimate in nats, capacity,
@@ -486,8 +489,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         In the Gaussian space every prior becomes N(0, I_d), where the squared
         norm ``q`` of a prior sample is chi-square with ``d`` degrees of
-        freedom; the p-value is ``2 min(F(q), 1 - F(q))``. It is uniform for
-        rows whose embedding follows the prior; small values flag rows whose
+        freedom; the p-value is ``2 min(F(q), 1 - F(q))``, uniform as far as
+        the embedding follows the prior (conservative on images: see
+        :class:`~sklearn_ndim.outliers.OutlierDetector`); small values flag rows whose
         embedding is too far out *or too close to the mode* (see
         :meth:`score_samples`). :class:`sklearn_ndim.outliers.OutlierDetector`
         turns it into a detector.
@@ -544,8 +548,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
         Returns
         -------
-        X_new : ndarray
-            ``n_samples`` rows or images in the layout given to :meth:`fit`.
+        X_new : ndarray of float64
+            ``n_samples`` rows or images in the layout given to :meth:`fit`
+            (float64, the prior's draws; ``inverse_transform`` follows the
+            dtype of the embeddings it is given).
         """
         check_decoder(self)
         check_not_bool(n_samples, "n_samples")
@@ -573,7 +579,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         # Any numeric dtype is kept (uint8 images, a memmap): rows are converted
         # chunk by chunk when standardised, never as one float64 copy.
         X = validate_numeric(self, X, reset=True, ensure_min_samples=2)
-        warn_if_more_components_than_features(self.n_components, X.shape[1])
+        warn_if_embedding_cannot_fill_its_space(self.n_components, *X.shape[:2])
         return X, sample_shape
 
     def _validate_input(self, X, reset=False):

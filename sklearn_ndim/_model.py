@@ -532,6 +532,12 @@ def check_encoder_output(module, n_components):
     encoder.eval()
     try:
         out = encoder(torch.zeros((2,) + module.input_shape, device=device))
+    except (RuntimeError, TypeError, ValueError) as error:
+        raise ValueError(
+            f"The encoder failed on a batch of 2 samples of shape {module.input_shape}, the "
+            f"shape it receives for this X: {error}. An encoder for images gets "
+            "(batch, channels, height, width), one for tables (batch, n_features)."
+        ) from error
     finally:
         encoder.train(training)
     if tuple(out.shape) != (2, n_components):

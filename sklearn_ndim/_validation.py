@@ -18,7 +18,7 @@ __all__ = [
     "resolve_device",
     "check_callbacks",
     "check_not_bool",
-    "warn_if_more_components_than_features",
+    "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
     "validate_numeric",
 ]
@@ -102,18 +102,28 @@ def caller_stacklevel():
     return level
 
 
-def warn_if_more_components_than_features(n_components, n_features):
-    """Warn when the embedding has more dimensions than the rows it embeds.
+def warn_if_embedding_cannot_fill_its_space(n_components, n_samples, n_features):
+    """Warn when the data cannot fill a ``d``-dimensional embedding.
 
     A smooth map of ``p`` features covers at most a ``p``-dimensional surface
-    of the ``d``-dimensional space, so it cannot follow a ``d``-dimensional
-    prior; the fit still runs (the user may want the extra dimensions).
+    of the ``d``-dimensional space, and ``n`` rows span at most ``n - 1``
+    dimensions around their mean: either way the embedding cannot follow a
+    ``d``-dimensional prior. The fit still runs (the user may want the extra
+    dimensions).
     """
     if n_components > n_features:
         warnings.warn(
             f"n_components={n_components} exceeds the {n_features} features of X: the "
             f"embedding lies on a surface of dimension at most {n_features} and cannot "
             f"follow a {n_components}-dimensional prior. Choose n_components <= {n_features}.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    if n_components >= n_samples:
+        warnings.warn(
+            f"n_components={n_components} is not below the {n_samples} rows of X: they span "
+            f"at most {n_samples - 1} dimensions of the embedding, so some of its dimensions "
+            "are degenerate. Fit on more rows or choose fewer components.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

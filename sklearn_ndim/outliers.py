@@ -29,13 +29,17 @@ _RELATIVE_SCALE_FLOOR = 0.01
 class OutlierDetector(OutlierMixin, BaseEstimator):
     """Outlier detector built on a :class:`~sklearn_ndim.NoisyInfoMaxEmbedder`.
 
-    Three statistics, each turned into a p-value (uniform for inliers):
+    Three statistics, each turned into a p-value:
 
     - ``"typicality"``: the two-sided chi-square test of the embedding's
       squared norm in the Gaussian space
       (:meth:`~sklearn_ndim.NoisyInfoMaxEmbedder.prior_pvalues`). Calibrated by the prior
-      itself, as far as the held-out embedding follows it; no rows are held
-      out.
+      itself, so it is exact only as far as the held-out embedding follows
+      the prior; no rows are held out. Measured (``benchmarks/``, one class
+      held out, p <= 0.05): 0.9 %, 3.6 % and 0.3 % of held-out inliers flagged
+      on digits, the generated table and Fashion-MNIST, so on images it is
+      conservative: the embedding's squared norms spread less than the
+      chi-square law.
     - ``"reconstruction"``: the squared error of the decoder, each feature
       scaled by its error variance on the training rows (at least 1 % of
       the mean variance over features, so that a feature the decoder
@@ -46,7 +50,8 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
     The last two are calibrated conformally: a fraction of the training rows
     is held out of the embedder's fit, and a row's p-value is the fraction of
-    those rows that score no higher (exact for rows exchangeable with them).
+    those rows that score no higher (exact for rows exchangeable with them;
+    measured, 4.4 % to 6.3 % of held-out inliers flagged at p <= 0.05).
 
     Parameters
     ----------
@@ -66,7 +71,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         Share of the training rows held out to calibrate the reconstruction
         and combined scores.
     random_state : int, RandomState instance or None, default=None
-        Seeds the calibration split.
+        Seeds the calibration split. With None every fit holds out other
+        rows (the embedder's own ``random_state`` does not fix them), and
+        on small data the flagged share can change a lot between fits: set
+        it for reproducible results.
 
     Attributes
     ----------

@@ -154,10 +154,25 @@ def test_the_digits_demo_reports_the_match_and_the_probe(capsys):
     assert "Held-out embedding (540 rows)" in out and "PCA(whiten)" in out
 
 
-def test_the_prior_penalty_reaches_the_estimator(capsys):
+def test_the_prior_penalty_and_normalizer_reach_the_estimator(capsys):
     argv = ["--max-epochs", "1", "--n-components", "2", "--prior-penalty", "5"]
-    assert _cli.main(argv) == 0
-    assert "prior_penalty=5.0" in capsys.readouterr().out
+    assert _cli.main([*argv, "--normalizer", "standardize"]) == 0
+    out = capsys.readouterr().out
+    assert "prior_penalty=5.0" in out and "normalizer='standardize'" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--noise-scale", "-1"], "'noise_scale' parameter"),
+        (["--batch-size", "1"], "'batch_size' parameter"),
+        (["--seed", "-1"], "'random_state' parameter of NoisyInfoMaxEmbedder"),
+    ],
+)
+def test_parameter_errors_come_before_the_fit(capsys, argv, message):
+    assert _cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "Fitting" not in captured.out
 
 
 def test_bad_option_values_are_one_line_too(capsys):

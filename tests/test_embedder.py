@@ -367,7 +367,7 @@ def test_inverse_transform_reconstructs_better_than_the_mean(with_decoder, blobs
 def test_samples_have_the_data_shape_and_range_and_are_reproducible(with_decoder, blobs):
     X = blobs[0]
     samples = with_decoder.sample(50, random_state=0)
-    assert samples.shape == (50, X.shape[1])
+    assert samples.shape == (50, X.shape[1]) and samples.dtype == np.float64
     assert np.all(samples >= X.min(0)) and np.all(samples <= X.max(0))
     np.testing.assert_array_equal(samples, with_decoder.sample(50, random_state=0))
     assert not np.array_equal(samples, with_decoder.sample(50, random_state=1))

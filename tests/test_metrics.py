@@ -9,9 +9,6 @@ import warnings
 import numpy as np
 import pytest
 from scipy import stats
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim.metrics import (
@@ -21,10 +18,7 @@ from sklearn_ndim.metrics import (
     henze_zirkler,
     information_report,
     marginal_tests,
-    mutual_info_scorer,
     prior_match_report,
-    prior_match_scorer,
-    refit_most_informative,
     sliced_wasserstein,
     suggest_noise_scale,
 )
@@ -411,52 +405,3 @@ def test_suggest_noise_scale_bad_inputs(kwargs, match):
     arguments = {"n_components": 4, "batch_size": 64, **kwargs}
     with pytest.raises(ValueError, match=match):
         suggest_noise_scale(**arguments)
-
-
-# ------------------------------------------------------------- scorers
-
-
-def test_prior_match_scorer(embedder, training_data):
-    score = prior_match_scorer(embedder, training_data)
-    expected = prior_match_report(
-        embedder.transform(training_data), random_state=0, n_reference=10
-    ).sw2_ratio
-    assert score == pytest.approx(-expected)
-    assert score < 0
-
-
-def test_mutual_info_scorer(embedder, training_data):
-    score = mutual_info_scorer(embedder, training_data)
-    assert score == pytest.approx(embedder.estimate_mutual_info(training_data))
-    assert 0 < score <= math.log(100)
-
-
-def test_scorers_accept_a_pipeline(training_data):
-    pipeline = make_pipeline(
-        StandardScaler(), NoisyInfoMaxEmbedder(n_components=2, max_epochs=1, random_state=0)
-    ).fit(training_data)
-    assert math.isfinite(prior_match_scorer(pipeline, training_data))
-    assert math.isfinite(mutual_info_scorer(pipeline, training_data))
-
-
-def test_grid_search_with_refit_most_informative(training_data):
-    search = GridSearchCV(
-        NoisyInfoMaxEmbedder(n_components=2, max_epochs=1, random_state=0),
-        {"noise_scale": [0.1, 1.0]},
-        cv=2,
-        scoring={"prior_match": prior_match_scorer, "mutual_info": mutual_info_scorer},
-        refit=refit_most_informative(max_ratio=np.inf),
-    ).fit(training_data)
-    info = search.cv_results_["mean_test_mutual_info"]
-    assert search.best_index_ == int(np.argmax(info))
-
-
-def test_refit_most_informative_rules():
-    results = {
-        "mean_test_prior_match": np.array([-3.0, -1.2, -1.4, -2.0]),
-        "mean_test_mutual_info": np.array([5.0, 1.0, 2.0, 4.0]),
-    }
-    assert refit_most_informative(max_ratio=1.5)(results) == 2
-    assert refit_most_informative(max_ratio=2.5)(results) == 3
-    with pytest.warns(UserWarning, match="No candidate"):
-        assert refit_most_informative(max_ratio=1.0)(results) == 1

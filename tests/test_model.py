@@ -75,6 +75,14 @@ def test_encoder_output_shape_is_checked():
         check_encoder_output(module, 2)
 
 
+def test_an_encoder_that_fails_on_the_input_shape_is_explained():
+    # A table encoder given images: torch's "mat1 and mat2" error, with the shape it got.
+    flat = torch.nn.Sequential(torch.nn.Linear(64, 2))
+    module = InfoMaxModule(flat, 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (1, 8, 8))
+    with pytest.raises(ValueError, match=r"failed on a batch of 2 samples of shape \(1, 8, 8\)"):
+        check_encoder_output(module, 2)
+
+
 # ---------------------------------------------------------------- normaliser
 
 

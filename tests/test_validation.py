@@ -48,3 +48,14 @@ def test_more_components_than_features_warns_once_and_still_fits(fast):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*exceeds the")
         NoisyInfoMaxEmbedder(n_components=3, **fast).fit(X)
+
+
+def test_as_many_components_as_rows_warns_and_still_fits(fast):
+    X = np.random.default_rng(0).standard_normal((4, 6))
+    with pytest.warns(UserWarning, match="not below the 4 rows of X") as record:
+        Z = NoisyInfoMaxEmbedder(n_components=4, batch_size=4, **fast).fit_transform(X)
+    assert Z.shape == (4, 4)
+    assert [w.filename for w in record if "rows of X" in str(w.message)] == [__file__]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*rows of X")
+        NoisyInfoMaxEmbedder(n_components=3, batch_size=4, **fast).fit(X)
