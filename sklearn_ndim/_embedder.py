@@ -1,5 +1,6 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
+import math
 from numbers import Integral
 
 import numpy as np
@@ -358,9 +359,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         the model (input standardisation, batch size and noise from this
         chunk, which should be representative); each call then runs one epoch
         over its chunk, with neighbour views drawn from the chunk and from a
-        reservoir sample of the distinct rows seen so far (a stream passed over
-        several times adds no copies), and recalibrates the output normaliser
-        on that sample. Like :meth:`fit`, a failed call leaves the
+        reservoir sample of the rows seen so far (copies of a row, from a
+        stream passed over several times, count once as neighbours), and
+        recalibrates the output normaliser on that sample. Like :meth:`fit`, a failed call leaves the
         estimator as it was. ``fit_inverse_transform`` is not supported in
         streaming.
 
@@ -574,12 +575,14 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     # ------------------------------------------------------------- helpers
 
-    def _validate_fit_input(self, X):
+    def _validate_fit_input(self, X, whole_data=True):
         X, sample_shape = split_image_shape(X, self.image_shape)
         # Any numeric dtype is kept (uint8 images, a memmap): rows are converted
         # chunk by chunk when standardised, never as one float64 copy.
         X = validate_numeric(self, X, reset=True, ensure_min_samples=2)
-        warn_if_embedding_cannot_fill_its_space(self.n_components, *X.shape[:2])
+        # A stream's first chunk is not all its rows.
+        n_rows = X.shape[0] if whole_data else math.inf
+        warn_if_embedding_cannot_fill_its_space(self.n_components, n_rows, X.shape[1])
         return X, sample_shape
 
     def _validate_input(self, X, reset=False):

@@ -187,10 +187,10 @@ def partial_fit_state(estimator, X):
     X = estimator._validate_input(X)
     # The copy carries a CPU copy of Adam's moments and step count instead of
     # an optimiser (as a pickle does): Adam goes on from them, and a failed
-    # pass changes nothing. Models from io.load have none and start afresh.
+    # pass changes nothing. Models from io.load start with a fresh Adam.
     state = {"net_": copy.deepcopy(estimator.net_)}
     net = state["net_"]
-    optimizer_state = net.__dict__.pop("optimizer_state_", None)
+    optimizer_state = net.__dict__.pop("_optimizer_state", None)
     net.initialize_optimizer()
     if optimizer_state is not None:
         net.optimizer_.load_state_dict(optimizer_state)
@@ -210,7 +210,7 @@ def partial_fit_state(estimator, X):
 def _first_partial_fit(estimator, X):
     check_not_bool(estimator.n_components, "n_components")
     input_ndim = getattr(X, "ndim", 2)
-    X, sample_shape = estimator._validate_fit_input(X)
+    X, sample_shape = estimator._validate_fit_input(X, whole_data=False)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     batch_size = min(estimator.batch_size, X.shape[0])

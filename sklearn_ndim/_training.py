@@ -201,16 +201,22 @@ class TrainingData:
 
     def views(self, chunk, rows):
         """View sampler for the rows of one chunk (indices are positions in the chunk)."""
-        bank = rows
-        if self.extra_bank is not None:
-            # A stream passed over more than once shows rows the reservoir
-            # already holds: a copy in the bank would be drawn as a neighbour
-            # (a view that is no view) and crowd out real neighbours.
-            bank = torch.cat([rows, self.extra_bank[~row_copies(self.extra_bank, rows)]])
-        bank = bank.reshape((bank.shape[0],) + self.input_shape)
         if chunk not in self._neighbors:
-            self._neighbors[chunk] = self.view_spec.neighbors(bank, len(rows), self.seed)
-        return self.view_spec.build(bank, self._neighbors[chunk])
+            extra = None
+            if self.extra_bank is not None:
+                # A stream passed over more than once leaves copies of a row in
+                # the reservoir, and of the chunk's own rows: a copy drawn as a
+                # neighbour is no view, and copies crowd out real neighbours.
+                seen = self.extra_bank[first_occurrences(self.extra_bank)]
+                extra = seen[~row_copies(seen, rows)]
+            bank = self._bank(rows, extra)
+            self._neighbors[chunk] = (extra, self.view_spec.neighbors(bank, len(rows), self.seed))
+        extra, neighbors = self._neighbors[chunk]
+        return self.view_spec.build(self._bank(rows, extra), neighbors)
+
+    def _bank(self, rows, extra):
+        bank = rows if extra is None else torch.cat([rows, extra])
+        return bank.reshape((bank.shape[0],) + self.input_shape)
 
     def chunks(self, order=None):
         """Yield ``(rows, views)`` for each chunk, in ``order`` (all in turn by default)."""
@@ -337,22 +343,22 @@ class InfoMaxNet(NeuralNet):
     def __getstate__(self):
         # Adam's state goes into the pickle as a CPU state dict (the optimiser
         # object refers to the live parameters), so that a pickled or copied
-        # model goes on with a stream exactly as the original would. The
-        # generator is seeded afresh at every pass and is not kept.
+        # model goes on with partial_fit exactly as the original would, as
+        # scikit-learn's MLP keeps its optimiser. Its name avoids skorch's
+        # "optimizer_" prefix, which would map it back to the GPU on loading.
+        # The generator is seeded afresh at every pass and is not kept.
         dropped = {
             name: self.__dict__.pop(name)
             for name in ("optimizer_", "generator", "distributed_channel_")
             if name in self.__dict__
         }
-        added = "optimizer_" in dropped
-        if added:
-            self.__dict__["optimizer_state_"] = _on_cpu(dropped["optimizer_"].state_dict())
         try:
-            return super().__getstate__()
+            state = super().__getstate__()
         finally:
-            if added:
-                del self.__dict__["optimizer_state_"]
             self.__dict__.update(dropped)
+        if "optimizer_" in dropped:
+            state["_optimizer_state"] = _on_cpu(dropped["optimizer_"].state_dict())
+        return state
 
     def __setstate__(self, state):
         state.setdefault("generator", None)
@@ -439,11 +445,12 @@ def first_occurrences(rows):
 
 
 class Reservoir:
-    """A uniform random sample of at most ``capacity`` distinct rows of a stream (algorithm R).
+    """A uniform random sample of at most ``capacity`` rows of a stream (algorithm R).
 
-    Rows the sample already holds are not offered again, so a stream passed
-    over several times (epochs of ``partial_fit``) keeps distinct rows rather
-    than filling up with copies.
+    A stream passed over several times (epochs of ``partial_fit``) leaves
+    copies of a row in the sample, as often as the stream showed it, so the
+    sample keeps the data's weights for calibration; the neighbour bank
+    leaves the copies out (:meth:`TrainingData.views`).
 
     Parameters
     ----------
@@ -462,10 +469,6 @@ class Reservoir:
     def add(self, rows):
         """Offer the standardised flat rows of one chunk to the sample."""
         rows = rows.detach()
-        fresh = first_occurrences(rows)
-        if self.rows is not None:
-            fresh &= ~row_copies(rows, self.rows)
-        rows = rows[fresh]
         room = self.capacity if self.rows is None else self.capacity - len(self.rows)
         head, rest = rows[:room], rows[room:]
         self.rows = head.clone() if self.rows is None else torch.cat([self.rows, head])

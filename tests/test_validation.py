@@ -59,3 +59,12 @@ def test_as_many_components_as_rows_warns_and_still_fits(fast):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*rows of X")
         NoisyInfoMaxEmbedder(n_components=3, batch_size=4, **fast).fit(X)
+
+
+def test_a_streams_first_chunk_is_not_taken_for_all_its_rows(fast):
+    X = np.random.default_rng(0).standard_normal((64, 16))
+    model = NoisyInfoMaxEmbedder(n_components=8, batch_size=8, **fast)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*rows of X")
+        for start in range(0, 64, 8):
+            model.partial_fit(X[start : start + 8])
