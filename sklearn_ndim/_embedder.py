@@ -361,8 +361,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         over its chunk, with neighbour views drawn from the chunk and from a
         reservoir sample of the rows seen so far (copies of a row, from a
         stream passed over several times, count once as neighbours), and
-        recalibrates the output normaliser on that sample. Like :meth:`fit`, a failed call leaves the
-        estimator as it was. ``fit_inverse_transform`` is not supported in
+        recalibrates the output normaliser on that sample. Like :meth:`fit`,
+        a failed call leaves the estimator as it was. ``fit_inverse_transform`` is not supported in
         streaming.
 
         Parameters

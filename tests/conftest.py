@@ -50,3 +50,17 @@ def tiny_module():
         )
 
     return build
+
+
+@pytest.fixture(scope="module")
+def training_data():
+    """100 standard-normal rows of 5 features (the diagnostics and scoring tests)."""
+    return np.random.default_rng(0).normal(size=(100, 5))
+
+
+@pytest.fixture(scope="module")
+def embedder(training_data):
+    """A 2-d embedder fitted for 2 epochs on ``training_data``."""
+    from sklearn_ndim import NoisyInfoMaxEmbedder
+
+    return NoisyInfoMaxEmbedder(n_components=2, max_epochs=2, random_state=0).fit(training_data)

@@ -30,16 +30,6 @@ def _gaussian(seed=0, n=N, d=D):
     return np.random.default_rng(seed).standard_normal((n, d))
 
 
-@pytest.fixture(scope="module")
-def training_data():
-    return np.random.default_rng(0).normal(size=(100, 5))
-
-
-@pytest.fixture(scope="module")
-def embedder(training_data):
-    return NoisyInfoMaxEmbedder(n_components=2, max_epochs=2, random_state=0).fit(training_data)
-
-
 # ------------------------------------------------------------- prior match
 
 

@@ -17,16 +17,6 @@ from sklearn_ndim.metrics import (
 )
 
 
-@pytest.fixture(scope="module")
-def training_data():
-    return np.random.default_rng(0).normal(size=(100, 5))
-
-
-@pytest.fixture(scope="module")
-def embedder(training_data):
-    return NoisyInfoMaxEmbedder(n_components=2, max_epochs=2, random_state=0).fit(training_data)
-
-
 def test_prior_match_scorer(embedder, training_data):
     score = prior_match_scorer(embedder, training_data)
     expected = prior_match_report(
