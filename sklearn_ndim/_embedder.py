@@ -1,6 +1,5 @@
 """NoisyInfoMaxEmbedder: embeddings that follow a chosen prior, as a transformer."""
 
-import math
 from numbers import Integral
 
 import numpy as np
@@ -13,7 +12,6 @@ from sklearn.base import (
 from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import split_image_shape
 from ._fitting import fit_state, partial_fit_state
 from ._inference import (
     check_decoder,
@@ -29,8 +27,7 @@ from ._priors import typicality_logp
 from ._validation import (
     EMBEDDER_PARAMETER_CONSTRAINTS,
     check_not_bool,
-    validate_numeric,
-    warn_if_embedding_cannot_fill_its_space,
+    validate_fitted_input,
 )
 
 __all__ = ["NoisyInfoMaxEmbedder"]
@@ -401,7 +398,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             (float32 in, float32 out; otherwise float64).
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
+        X = validate_fitted_input(self, X)
         dtype = output_dtype(X)
         return self.prior_.from_gaussian(gaussian_embedding(self, X), dtype)
 
@@ -439,7 +436,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             its divergence from the continuous prior is infinite.
         """
         check_is_fitted(self)
-        return label_free_score(self, self._validate_input(X, reset=False))
+        return label_free_score(self, validate_fitted_input(self, X))
 
     def score_samples(self, X):
         """Log typicality p-value of each row's embedding under the prior (outlier score).
@@ -463,7 +460,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             In ``(-inf, 0]``; finite however far out a row lies.
         """
         check_is_fitted(self)
-        return typicality_logp(gaussian_embedding(self, self._validate_input(X)))
+        return typicality_logp(gaussian_embedding(self, validate_fitted_input(self, X)))
 
     def estimate_mutual_info(self, X):
         """InfoNCE estimate (nats) of ``I(f(X'); f(X) + Z)`` on the rows of ``X``.
@@ -483,7 +480,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         mutual_info : float
         """
         check_is_fitted(self)
-        return mutual_info_on(self, self._validate_input(X, reset=False))
+        return mutual_info_on(self, validate_fitted_input(self, X))
 
     def prior_pvalues(self, X):
         """Two-sided typicality p-value of each row's embedding under the prior.
@@ -574,26 +571,6 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         return tags
 
     # ------------------------------------------------------------- helpers
-
-    def _validate_fit_input(self, X, whole_data=True):
-        X, sample_shape = split_image_shape(X, self.image_shape)
-        # Any numeric dtype is kept (uint8 images, a memmap): rows are converted
-        # chunk by chunk when standardised, never as one float64 copy.
-        X = validate_numeric(self, X, reset=True, ensure_min_samples=2)
-        # A stream's first chunk is not all its rows.
-        n_rows = X.shape[0] if whole_data else math.inf
-        warn_if_embedding_cannot_fill_its_space(self.n_components, n_rows, X.shape[1])
-        return X, sample_shape
-
-    def _validate_input(self, X, reset=False):
-        """Validate ``X`` for a fitted model: same layout and features as in fit."""
-        X, sample_shape = split_image_shape(X, None)
-        if sample_shape is not None and sample_shape != self._sample_shape:
-            raise ValueError(
-                f"X holds images of shape {sample_shape}; the embedder was fitted on "
-                f"{self._sample_shape}."
-            )
-        return validate_numeric(self, X, reset=False)
 
     def _update_atomically(self, compute, X):
         """Set the state that ``compute(self, X)`` returns; on any error keep the old one."""

@@ -39,7 +39,14 @@ from ._training import (
     fit_decoder,
     fused_adam,
 )
-from ._validation import caller_stacklevel, check_callbacks, check_not_bool, resolve_device
+from ._validation import (
+    caller_stacklevel,
+    check_callbacks,
+    check_not_bool,
+    resolve_device,
+    validate_fitted_input,
+    validate_training_input,
+)
 from ._views import ViewSpec
 
 __all__ = [
@@ -77,7 +84,7 @@ def _fit_state(estimator, X, group):
     input_ndim = getattr(X, "ndim", 2)
     # A memmap is read chunk by chunk, never loaded whole.
     chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
-    X, sample_shape = estimator._validate_fit_input(X)
+    X, sample_shape = validate_training_input(estimator, X)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
@@ -184,7 +191,7 @@ def partial_fit_state(estimator, X):
     """
     if not hasattr(estimator, "net_"):
         return _first_partial_fit(estimator, X)
-    X = estimator._validate_input(X)
+    X = validate_fitted_input(estimator, X)
     # The copy carries a CPU copy of Adam's moments and step count instead of
     # an optimiser (as a pickle does): Adam goes on from them, and a failed
     # pass changes nothing. Models from io.load start with a fresh Adam.
@@ -210,7 +217,7 @@ def partial_fit_state(estimator, X):
 def _first_partial_fit(estimator, X):
     check_not_bool(estimator.n_components, "n_components")
     input_ndim = getattr(X, "ndim", 2)
-    X, sample_shape = estimator._validate_fit_input(X, whole_data=False)
+    X, sample_shape = validate_training_input(estimator, X, whole_data=False)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     batch_size = min(estimator.batch_size, X.shape[0])

@@ -1,5 +1,6 @@
 """Parameter, device and callback checks with errors that say how to fix them."""
 
+import math
 import os
 import sys
 import warnings
@@ -11,6 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
+from ._data import split_image_shape
 from ._priors import Prior
 
 __all__ = [
@@ -87,6 +89,32 @@ def validate_numeric(estimator, X, **kwargs):
             f"X must be numeric, but {exc}. Encode text columns first, e.g. with OneHotEncoder "
             "or OrdinalEncoder in a ColumnTransformer placed before the embedder."
         ) from exc
+
+
+def validate_training_input(estimator, X, whole_data=True):
+    """Validate training rows or images: flat rows and the shape of one sample.
+
+    Any numeric dtype is kept (uint8 images, a memmap): rows are converted
+    chunk by chunk when standardised, never as one float64 copy.
+    ``whole_data=False`` marks a stream's first chunk, which is not all its
+    rows (so the warning about too few rows does not apply).
+    """
+    X, sample_shape = split_image_shape(X, estimator.image_shape)
+    X = validate_numeric(estimator, X, reset=True, ensure_min_samples=2)
+    n_rows = X.shape[0] if whole_data else math.inf
+    warn_if_embedding_cannot_fill_its_space(estimator.n_components, n_rows, X.shape[1])
+    return X, sample_shape
+
+
+def validate_fitted_input(estimator, X):
+    """Validate ``X`` for a fitted model: same layout and features as in fit."""
+    X, sample_shape = split_image_shape(X, None)
+    if sample_shape is not None and sample_shape != estimator._sample_shape:
+        raise ValueError(
+            f"X holds images of shape {sample_shape}; the embedder was fitted on "
+            f"{estimator._sample_shape}."
+        )
+    return validate_numeric(estimator, X, reset=False)
 
 
 def caller_stacklevel():

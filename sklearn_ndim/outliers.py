@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._embedder import NoisyInfoMaxEmbedder
 from ._inference import decoded_rows, gaussian_embedding, output_dtype
 from ._priors import typicality_logp
+from ._validation import validate_fitted_input
 
 __all__ = ["OutlierDetector"]
 
@@ -251,7 +252,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
             reconstructed = embedder.inverse_transform(embedder.transform(X))
             residual = np.asarray(X, dtype=np.float64) - reconstructed
             return residual.reshape(len(reconstructed), -1), embedder.score_samples(X)
-        rows = embedder._validate_input(X)
+        rows = validate_fitted_input(embedder, X)
         g = gaussian_embedding(embedder, rows)
         # Decoded in the precision that transform would have returned.
         reconstructed = decoded_rows(embedder, g.astype(output_dtype(rows), copy=False))
