@@ -186,7 +186,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     callbacks : list of skorch callbacks, default=None
         Extra skorch callback instances (or ``(name, instance)`` tuples)
         passed to the training net, e.g. ``skorch.callbacks.EarlyStopping``
-        with ``monitor="train_loss"``.
+        with ``monitor="train_loss"``. As in skorch, the instances are the
+        live ones: each fit initialises them and they keep their state
+        afterwards (GridSearchCV and ``clone`` work on copies).
 
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches, views and noise. The same value gives

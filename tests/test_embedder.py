@@ -223,6 +223,26 @@ def test_early_stopping_is_a_normal_end(blobs, fast):
     assert embedder.n_iter_ < 20
 
 
+class _EpochCounter(Callback):
+    def initialize(self):
+        self.epochs = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs += 1
+
+
+def test_callbacks_are_live_and_clones_are_copies(blobs, fast):
+    counter = _EpochCounter()
+    embedder = NoisyInfoMaxEmbedder(n_components=2, callbacks=[counter], **fast)
+    copy = clone(embedder)
+    embedder.fit(blobs[0])
+    assert counter.epochs == embedder.n_iter_
+    embedder.fit(blobs[0])  # each fit initialises the instance afresh
+    assert counter.epochs == embedder.n_iter_
+    assert copy.callbacks[0] is not counter and not hasattr(copy.callbacks[0], "epochs")
+
+
 class _NaNEncoder(torch.nn.Module):
     def __init__(self, input_shape, n_components):
         super().__init__()
