@@ -8,6 +8,8 @@ encoder has no features for them), so the test must be two-sided: the
 discards: an unseen kind of row is reconstructed badly.
 """
 
+import math
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -70,7 +72,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         scikit-learn's detectors.
     calibration_fraction : float in (0, 1), default=0.2
         Share of the training rows held out to calibrate the reconstruction
-        and combined scores.
+        and combined scores. Their smallest p-value is ``1 / (1 + n)`` for
+        ``n`` calibration rows, so flagging at ``alpha`` needs ``n >=
+        floor(1 / alpha)`` (100 rows at the default); ``fit`` warns otherwise.
     random_state : int, RandomState instance or None, default=None
         Seeds the calibration split. With None every fit holds out other
         rows (the embedder's own ``random_state`` does not fix them), and
@@ -173,6 +177,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         self.n_features_in_ = self.embedder_.n_features_in_
         if self.contamination == "auto":
             self.offset_ = float(np.log(self.alpha))
+            self._warn_if_alpha_is_out_of_reach()
         else:
             # As in scikit-learn's detectors: this share of the training rows scores below.
             self.offset_ = float(np.percentile(self.score_samples(X), 100.0 * self.contamination))
@@ -266,6 +271,24 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         if self.statistic == "reconstruction":
             return -error
         return typicality - error
+
+    def _warn_if_alpha_is_out_of_reach(self):
+        """Warn when no conformal p-value can fall below ``alpha``."""
+        if self.calibration_scores_ is None:
+            return
+        n_calibration = len(self.calibration_scores_)
+        smallest = 1.0 / (1.0 + n_calibration)
+        if smallest >= self.alpha:
+            needed = math.floor(1.0 / self.alpha)
+            warnings.warn(
+                f"OutlierDetector holds out {n_calibration} calibration rows, so its smallest "
+                f"p-value is 1/{n_calibration + 1} = {smallest:.3g}, not below alpha="
+                f"{self.alpha}: predict will flag no row. Fit on more rows or raise "
+                f"calibration_fraction (at least {needed} calibration rows are needed), raise "
+                "alpha, or use statistic='typicality', which holds out no rows.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _pvalues_of(self, statistic):
         """Conformal p-values: (1 + #calibration rows scoring no higher) / (1 + n)."""

@@ -1,6 +1,7 @@
 """OutlierDetector: calibrated p-values, the detector interface, held-out classes."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -55,12 +56,30 @@ def test_an_unseen_cluster_gets_small_pvalues(detector, data):
     assert auroc > (0.7 if detector.statistic == "typicality" else 0.9)
 
 
-def test_predict_flags_pvalues_at_or_below_alpha(detector, data):
+def test_predict_flags_pvalues_below_alpha(detector, data):
     X = np.r_[data[1], data[2]]
     pvalues = detector.pvalues(X)
     np.testing.assert_array_equal(detector.predict(X), np.where(pvalues < 0.01, -1, 1))
     np.testing.assert_allclose(detector.decision_function(X), np.log(pvalues) - np.log(0.01))
     assert detector.offset_ == pytest.approx(np.log(0.01))
+
+
+@pytest.mark.parametrize(
+    "alpha, n_rows, warns",
+    [(0.01, 495, True), (0.01, 500, False), (0.1, 60, False), (0.05, 95, True)],
+)
+def test_a_calibration_set_too_small_for_alpha_warns(data, fast, alpha, n_rows, warns):
+    # 1/(1 + n) < alpha needs n >= floor(1/alpha) calibration rows (a fifth of the rows).
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **{**fast, "max_epochs": 1})
+    detector = OutlierDetector(embedder, statistic="reconstruction", alpha=alpha, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        detector.fit(data[0][:n_rows])
+    messages = [str(w.message) for w in caught if "flag no row" in str(w.message)]
+    assert bool(messages) == warns
+    if warns:
+        n_calibration = len(detector.calibration_scores_)
+        assert 1 / (1 + n_calibration) >= alpha and f"1/{n_calibration + 1}" in messages[0]
 
 
 def test_a_contamination_fraction_sets_the_threshold(data, fast):
