@@ -96,11 +96,20 @@ class InputScaler:
     ----------
     mean, scale : ndarray of shape (n_features,)
         Offsets and scales of the flat rows; constant features have scale 1.
+    constant : ndarray of bool of shape (n_features,), default=None
+        Features that never varied in training (none when None): they are
+        set to zero in every standardised row, so that a value they take
+        later, which the model never saw vary, cannot move the embedding.
     """
 
-    def __init__(self, mean, scale):
+    def __init__(self, mean, scale, constant=None):
         self.mean = np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
+        self.constant = (
+            np.zeros(self.mean.shape, dtype=bool)
+            if constant is None
+            else np.asarray(constant, dtype=bool)
+        )
 
     @classmethod
     def fit(cls, X, sample_shape=None, standardize=True):
@@ -144,13 +153,16 @@ class InputScaler:
         eps = np.finfo(np.float64).eps
         constant = variance <= counts * eps * variance + (counts * group_mean * eps) ** 2
         scale = np.where(constant, 1.0, np.sqrt(variance))
-        return cls(mean, scale[groups])
+        return cls(mean, scale[groups], constant[groups])
 
     def transform(self, X, dtype=np.float32):
         """Standardised ``X`` computed in float64, returned in ``dtype``."""
         out = np.empty(X.shape, dtype=dtype)
+        # Pickles from before the mask have no constant features marked.
+        constant = np.flatnonzero(getattr(self, "constant", ()))
         for rows in _chunks(X.shape[0]):
             out[rows] = (X[rows].astype(np.float64) - self.mean) / self.scale
+            out[rows, constant] = 0
         return out
 
     def to_tensor(self, X, device, dtype=torch.float32):

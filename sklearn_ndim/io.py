@@ -129,6 +129,7 @@ def save(embedder, path):
         tensors["range.high"] = torch.from_numpy(np.asarray(embedder._input_range[1]).copy())
     tensors["scaler.mean"] = torch.from_numpy(embedder._scaler.mean.copy())
     tensors["scaler.scale"] = torch.from_numpy(embedder._scaler.scale.copy())
+    tensors["scaler.constant"] = torch.from_numpy(embedder._scaler.constant.astype(np.uint8))
     feature_names = getattr(embedder, "feature_names_in_", None)
     header = {
         "format": FORMAT,
@@ -305,7 +306,12 @@ def load(path, *, encoder=None, device=None):
         "n_features_in_": fitted["n_features_in"],
         "_seed": fitted["seed"],
         "_sample_shape": sample_shape,
-        "_scaler": InputScaler(tensors["scaler.mean"].numpy(), tensors["scaler.scale"].numpy()),
+        "_scaler": InputScaler(
+            tensors["scaler.mean"].numpy(),
+            tensors["scaler.scale"].numpy(),
+            # Files written before the mask mark no feature constant.
+            tensors["scaler.constant"].numpy() if "scaler.constant" in tensors else None,
+        ),
         "_view_spec": ViewSpec(**fitted["view_spec"]),
         "_input_ndim": fitted["input_ndim"],
         "_decoder": decoder,

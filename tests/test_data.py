@@ -77,6 +77,24 @@ def test_constant_features_keep_scale_one_and_no_standardise_is_the_identity():
     np.testing.assert_array_equal(identity.transform(X, np.float64), X)
 
 
+def test_constant_features_are_zero_whatever_value_they_take_later():
+    X = np.column_stack([np.full(10, 7.0), np.arange(10.0)])
+    scaler = InputScaler.fit(X)
+    np.testing.assert_array_equal(scaler.constant, [True, False])
+    moved = X.copy()
+    moved[:, 0] = [7.0, 8.0, -1e6, 0.0, 7.5, 1e300, 3.0, 7.0, 6.0, 9.0]
+    for dtype in (np.float32, np.float64):
+        out = scaler.transform(moved, dtype)
+        np.testing.assert_array_equal(out[:, 0], 0.0)
+        np.testing.assert_array_equal(out, scaler.transform(X, dtype))
+    # Per image channel: a constant channel is zero, the other one standardised.
+    images = np.stack([np.full((5, 4), 3.0), np.arange(20.0).reshape(5, 4)], axis=1)
+    flat = images.reshape(5, -1)
+    per_channel = InputScaler.fit(flat, sample_shape=(2, 2, 2))
+    np.testing.assert_array_equal(per_channel.constant, [True] * 4 + [False] * 4)
+    assert np.all(per_channel.transform(flat + 1.0)[:, :4] == 0)
+
+
 def test_a_constant_feature_with_round_off_variance_counts_as_constant():
     from sklearn.datasets import load_digits
     from sklearn.preprocessing import StandardScaler

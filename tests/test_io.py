@@ -49,6 +49,16 @@ def test_round_trip_is_bitwise(blobs, fast, tmp_path, prior):
     assert restored.get_params().keys() == embedder.get_params().keys()
 
 
+def test_constant_features_stay_ignored_after_a_round_trip(blobs, fast, tmp_path):
+    X = np.column_stack([blobs[0], np.full(len(blobs[0]), 5.0)])
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **fast).fit(X)
+    restored, _ = _round_trip(embedder, tmp_path)
+    moved = X.copy()
+    moved[:, -1] = np.linspace(-100.0, 100.0, len(X))
+    for model in (embedder, restored):
+        np.testing.assert_array_equal(model.transform(moved), embedder.transform(X))
+
+
 def test_images_and_feature_names_round_trip(fast, tmp_path):
     pd = pytest.importorskip("pandas")
     images = np.random.default_rng(0).integers(0, 256, (40, 1, 8, 8)).astype(np.uint8)
