@@ -518,7 +518,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Parameters
         ----------
         X : array-like of shape (n_samples, n_components)
-            Embeddings in the prior's space (the output of :meth:`transform`).
+            Embeddings in the prior's space (the output of :meth:`transform`);
+            values outside the prior's support are refused.
 
         Returns
         -------
@@ -532,6 +533,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             raise ValueError(
                 f"X has {Z.shape[1]} columns; embeddings of this model have {self.n_components_}."
             )
+        self.prior_.check_support(Z)
         return decoded_rows(self, self.prior_.to_gaussian(Z).astype(Z.dtype, copy=False))
 
     def sample(self, n_samples=1, random_state=None):

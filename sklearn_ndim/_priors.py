@@ -153,6 +153,24 @@ class Prior:
         """The one-dimensional marginal shared by every dimension (frozen scipy.stats)."""
         return stats.norm()
 
+    def check_support(self, x, name="X"):
+        """Refuse values of ``x`` outside the prior's support (the marginal's closed interval).
+
+        ``to_gaussian`` saturates such values, so a caller that maps them
+        back (``inverse_transform``) would return rows for embeddings the
+        prior cannot produce.
+        """
+        low, high = self.marginal.support()
+        outside = (x < low) | (x > high)
+        if outside.any():
+            row, column = np.argwhere(outside)[0]
+            raise ValueError(
+                f"{name} has {int(outside.sum())} values outside the support [{low:g}, "
+                f"{high:g}] of the prior {self!r} (the first, {x[row, column]!r}, in row {row}, "
+                f"column {column}); pass embeddings in the prior's space, as transform returns "
+                "them."
+            )
+
     def logpdf(self, x):
         """Log-density of each row under the product prior, shape ``(n,)``."""
         return self.marginal.logpdf(np.asarray(x, dtype=np.float64)).sum(axis=1)

@@ -420,6 +420,16 @@ def test_images_come_back_in_the_layout_they_came_in(fast):
         embedder.inverse_transform(np.zeros((2, 3)))
 
 
+def test_inverse_transform_refuses_embeddings_outside_the_prior(blobs, fast):
+    X = blobs[0]
+    uniform = NoisyInfoMaxEmbedder(
+        n_components=2, prior="uniform", noise_scale=0.1, fit_inverse_transform=True, **fast
+    ).fit(X)
+    assert uniform.inverse_transform(uniform.transform(X[:5])).shape == (5, X.shape[1])
+    with pytest.raises(ValueError, match=r"outside the support \[0, 1\]"):
+        uniform.inverse_transform([[1.5, -0.2]])
+
+
 def test_decoder_survives_clone_and_pickle(with_decoder, blobs):
     restored = pickle.loads(pickle.dumps(with_decoder))
     Z = with_decoder.transform(blobs[0][:10])

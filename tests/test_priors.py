@@ -106,6 +106,17 @@ def test_prior_samples_map_to_standard_normal():
     assert stats.kstest(g.ravel(), "norm").pvalue > 0.01
 
 
+def test_values_outside_the_support_are_refused_and_the_boundary_is_not():
+    uniform = resolve_prior("uniform")
+    uniform.check_support(np.array([[0.0, 1.0], [0.5, 0.25]]))
+    with pytest.raises(ValueError, match=r"2 values outside the support \[0, 1\].*1.5.*row 1"):
+        uniform.check_support(np.array([[0.0, 1.0], [1.5, -0.2]]))
+    resolve_prior("gaussian").check_support(np.array([[-1e300, 1e300]]))
+    positive = resolve_prior(stats.expon())
+    with pytest.raises(ValueError, match="outside the support"):
+        positive.check_support(np.array([[1.0, -0.5]]))
+
+
 def test_logpdf_sums_over_dimensions():
     assert GaussianPrior().logpdf(np.zeros((1, 3)))[0] == pytest.approx(3 * stats.norm.logpdf(0))
 
