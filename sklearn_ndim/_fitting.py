@@ -42,7 +42,9 @@ from ._training import (
 from ._validation import (
     caller_stacklevel,
     check_callbacks,
+    check_model_params_unchanged,
     check_not_bool,
+    model_params,
     resolve_device,
     validate_fitted_input,
     validate_training_input,
@@ -176,6 +178,7 @@ def _fit_state(estimator, X, group):
         "_input_range": column_range(X) if decoder is not None else None,
         "_n_features_out": int(estimator.n_components),
         "_reservoir": None,
+        "_model_params": model_params(estimator),
     }
 
 
@@ -191,6 +194,7 @@ def partial_fit_state(estimator, X):
     """
     if not hasattr(estimator, "net_"):
         return _first_partial_fit(estimator, X)
+    check_model_params_unchanged(estimator)
     X = validate_fitted_input(estimator, X)
     # The copy carries a CPU copy of Adam's moments and step count instead of
     # an optimiser (as a pickle does): Adam goes on from them, and a failed
@@ -253,6 +257,7 @@ def _first_partial_fit(estimator, X):
         "_decoder": None,
         "_input_range": None,
         "_n_features_out": int(estimator.n_components),
+        "_model_params": model_params(estimator),
     }
     reservoir = Reservoir(RESERVOIR_ROWS, seed)
     return _stream_pass(estimator, X, net, reservoir, scaler, view_spec, state, batch_size, seed)

@@ -13,7 +13,7 @@ from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
 from ._data import split_image_shape
-from ._priors import Prior
+from ._priors import Prior, resolve_prior
 
 __all__ = [
     "EMBEDDER_PARAMETER_CONSTRAINTS",
@@ -115,6 +115,59 @@ def validate_fitted_input(estimator, X):
             f"{estimator._sample_shape}."
         )
     return validate_numeric(estimator, X, reset=False)
+
+
+#: Parameters a later ``partial_fit`` call may change: they steer training, not the model.
+TRAINING_CONTROLS = frozenset(
+    {"learning_rate", "weight_decay", "callbacks", "verbose", "max_epochs", "fit_inverse_transform"}
+)
+
+
+def model_params(estimator):
+    """The parameters that define a fitted model (all but the training controls)."""
+    params = estimator.get_params(deep=False)
+    return {name: value for name, value in params.items() if name not in TRAINING_CONTROLS}
+
+
+def _same_param(name, fixed, current):
+    if fixed is current:
+        return True
+    if name == "prior":
+        try:
+            return resolve_prior(fixed) == resolve_prior(current)
+        except (TypeError, ValueError):
+            return False
+    for kind in ((tuple, list), (Real,), (str,), (type(None),)):
+        if isinstance(fixed, kind) and isinstance(current, kind):
+            if kind == (tuple, list):
+                return tuple(fixed) == tuple(current)
+            return bool(fixed == current)
+    return False  # objects (encoders, generators) count as the same only if identical
+
+
+def check_model_params_unchanged(estimator):
+    """Refuse a ``partial_fit`` whose model parameters differ from the model's.
+
+    The first call (or ``fit``) fixed the model: a changed ``n_components``
+    or ``prior`` cannot apply to it, and ignoring the change would be silent.
+    """
+    fixed = getattr(estimator, "_model_params", None)
+    if fixed is None:  # a model loaded from a file, or pickled by an older version
+        return
+    current = model_params(estimator)
+    changed = [
+        f"{name} ({fixed[name]!r} -> {current[name]!r})"
+        for name in fixed
+        if name in current and not _same_param(name, fixed[name], current[name])
+    ]
+    if changed:
+        raise ValueError(
+            "partial_fit goes on with the model of the first call (or of fit), but these "
+            f"parameters changed since: {', '.join(changed)}. Set them back, or start a new "
+            "stream on a fresh estimator (sklearn.base.clone) or with fit. Only "
+            f"{', '.join(sorted(TRAINING_CONTROLS - {'max_epochs', 'fit_inverse_transform'}))} "
+            "may change between calls."
+        )
 
 
 def caller_stacklevel():

@@ -27,6 +27,38 @@ def test_partial_fit_goes_on_with_the_optimiser_state(blobs, fast):
     assert model.net_.optimizer_ is not first.optimizer_ and _adam_steps(first) == {4}
 
 
+@pytest.mark.parametrize("first", ["fit", "partial_fit"])
+def test_partial_fit_refuses_changed_model_parameters(blobs, fast, first):
+    X = blobs[0]
+    encoder = torch.nn.Linear(X.shape[1], 2)
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, encoder=encoder, **fast)
+    getattr(model, first)(X[:200])
+    before = model.transform(X[:5])
+    for change in (
+        {"n_components": 3},
+        {"prior": "uniform"},
+        {"noise_scale": 0.5},
+        {"hidden_layer_sizes": (8,)},
+        {"encoder": torch.nn.Linear(X.shape[1], 2)},
+    ):
+        fixed = {name: model.get_params()[name] for name in change}
+        model.set_params(**change)
+        name = next(iter(change))
+        with pytest.raises(ValueError, match=f"changed since: {name} "):
+            model.partial_fit(X[200:])
+        np.testing.assert_array_equal(model.transform(X[:5]), before)  # left as it was
+        model.set_params(**fixed)
+    # Equal values, other objects, and the training controls may change.
+    model.set_params(
+        hidden_layer_sizes=list(model.hidden_layer_sizes),
+        prior="gaussian",
+        learning_rate=1e-4,
+        weight_decay=1e-5,
+        verbose=0,
+    )
+    model.partial_fit(X[200:])
+
+
 def test_a_failed_partial_fit_leaves_the_optimiser_as_it_was(blobs, fast):
     X = blobs[0]
     model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
