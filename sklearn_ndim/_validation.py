@@ -6,6 +6,7 @@ import sys
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 import sklearn
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
@@ -78,17 +79,35 @@ EMBEDDER_PARAMETER_CONSTRAINTS = {
 }
 
 
+_ENCODE_FIRST = (
+    "Encode text and categories first, e.g. with OneHotEncoder or OrdinalEncoder in a "
+    "ColumnTransformer placed before the embedder."
+)
+
+
 def validate_numeric(estimator, X, **kwargs):
     """scikit-learn's ``validate_data`` for numeric input, naming the fix when X holds text."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):
+        # A DataFrame: name every column of categories, dates or text, which
+        # numpy's error would not. Plain object columns may hold numbers: numpy
+        # converts those, and its error names the first value that fails.
+        other = [
+            f"{name!r} ({dtype})"
+            for name, dtype in dtypes.items()
+            if getattr(dtype, "kind", "O") not in "biuf"
+            and not (isinstance(dtype, np.dtype) and dtype.kind == "O")
+        ]
+        if other:
+            raise ValueError(
+                f"X must be numeric, but has columns {', '.join(other)}. {_ENCODE_FIRST}"
+            )
     try:
         return validate_data(estimator, X, dtype="numeric", **kwargs)
     except ValueError as exc:
         if "could not convert" not in str(exc):
             raise
-        raise ValueError(
-            f"X must be numeric, but {exc}. Encode text columns first, e.g. with OneHotEncoder "
-            "or OrdinalEncoder in a ColumnTransformer placed before the embedder."
-        ) from exc
+        raise ValueError(f"X must be numeric, but {exc}. {_ENCODE_FIRST}") from exc
 
 
 def validate_training_input(estimator, X, whole_data=True):
@@ -109,6 +128,11 @@ def validate_training_input(estimator, X, whole_data=True):
 def validate_fitted_input(estimator, X):
     """Validate ``X`` for a fitted model: same layout and features as in fit."""
     X, sample_shape = split_image_shape(X, None)
+    if sample_shape is not None and estimator._sample_shape is None:
+        raise ValueError(
+            f"X holds images of shape {sample_shape}; the embedder was fitted on rows of "
+            f"{estimator.n_features_in_} features. Pass rows, e.g. X.reshape(len(X), -1)."
+        )
     if sample_shape is not None and sample_shape != estimator._sample_shape:
         raise ValueError(
             f"X holds images of shape {sample_shape}; the embedder was fitted on "

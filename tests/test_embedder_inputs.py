@@ -223,11 +223,37 @@ def test_text_in_X_names_the_encoders(fast):
     import pandas as pd
 
     frame = pd.DataFrame({"a": np.arange(20.0), "colour": ["red", "blue"] * 10})
-    with pytest.raises(ValueError, match="could not convert string to float: 'red'.*OneHotEncoder"):
+    # pandas 3 stores text as its "str" dtype, older versions as objects.
+    with pytest.raises(ValueError, match="X must be numeric.*'(colour|red)'.*OneHotEncoder"):
         NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame)
     fitted = NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame[["a"]].to_numpy())
     with pytest.raises(ValueError, match="X must be numeric.*ColumnTransformer"):
         fitted.transform(np.array([["x"]] * 3, dtype=object))
+
+
+def test_category_and_date_columns_are_named(fast):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "a": np.arange(20.0),
+            "size": pd.Categorical(["lo", "hi"] * 10),
+            "day": pd.date_range("2026-01-01", periods=20),
+            "count": pd.array(range(20), dtype="Int64"),
+            "as_object": np.arange(20.0).astype(object),
+        }
+    )
+    with pytest.raises(ValueError, match=r"columns 'size' \(category\), 'day' \(datetime64"):
+        NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame)
+    # Numbers, nullable integers and object columns of numbers are accepted.
+    NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame[["a", "count", "as_object"]])
+
+
+def test_images_given_to_a_model_of_rows_are_refused_clearly(fast):
+    X = np.random.default_rng(0).standard_normal((30, 64))
+    fitted = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    with pytest.raises(ValueError, match=r"fitted on rows of 64 features.*reshape"):
+        fitted.transform(X.reshape(30, 8, 8))
 
 
 def test_too_few_rows_to_whiten_says_what_would_help(fast):
