@@ -125,6 +125,36 @@ def test_dropping_missing_rows_is_explicit(tmp_path, capsys):
     assert "Dropping 1 rows with missing values" in capsys.readouterr().err
 
 
+def test_rows_dropped_for_missing_values_stay_in_the_output_with_empty_cells(tmp_path, capsys):
+    rows = [line.split(",") for line in open(_good_csv(tmp_path)).read().splitlines()]
+    rows[1 + 5][2] = ""  # b is missing in row 5
+    rows[1 + 17][4] = ""  # the label is missing in row 17
+    lines = [",".join(row) for row in rows]
+    path = _table(tmp_path / "gaps.csv", "\n".join(lines) + "\n")
+    output = tmp_path / "out.csv"
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label", "--drop-missing"]
+    assert _cli.main([*argv, "--output", str(output), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "Dropping 2 rows with missing values (neither fitted, reported nor embedded); --output "
+        "keeps their rows, in input order, with empty embedding cells.\n"
+    )
+    assert "on 26 training rows, 12 held out for the report" in captured.out  # 38 rows
+    assert "Wrote 40 rows to" in captured.out and "the embedding of 38, and 2 rows" in captured.out
+    written = output.read_text().splitlines()
+    assert len(written) == 41
+    assert [line.split(",")[0] for line in written[1:]] == [f"r{i}" for i in range(40)]
+    empty = [i for i, line in enumerate(written[1:]) if line.endswith(",,")]
+    assert empty == [5, 17] and written[1 + 5] == "r5,,"
+    assert all(len(line.split(",")) == 3 for line in written)
+
+
+def test_a_text_cell_after_a_dropped_row_is_reported_at_its_own_line(tmp_path, capsys):
+    path = _table(tmp_path / "data.csv", "a,b,name\n1,,x\n3,4,y\n")
+    assert _cli.main(["--csv", path, "--drop-missing"]) == 2
+    assert "column 'name' is not numeric (line 3 holds 'y')" in capsys.readouterr().err
+
+
 def test_version_help_and_bad_options(capsys):
     with pytest.raises(SystemExit) as stop:
         _cli.main(["--version"])
