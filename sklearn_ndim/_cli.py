@@ -251,17 +251,29 @@ def _load_csv(args):
             file=sys.stderr,
         )
         features = features[complete]
-    for name in features.columns:
-        values = features[name]
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            continue
-        coerced = pd.to_numeric(values, errors="coerce")
-        row = int(np.flatnonzero(coerced.isna().to_numpy())[0])
+    text = [
+        name
+        for name in features.columns
+        if not (
+            pd.api.types.is_bool_dtype(features[name])
+            or pd.api.types.is_numeric_dtype(features[name])
+        )
+    ]
+    if text:
+        # Every text column is named, so that one run finds them all; the first
+        # offending cell of the first one shows what was read.
+        values = features[text[0]]
+        row = int(np.flatnonzero(pd.to_numeric(values, errors="coerce").isna().to_numpy())[0])
+        # The index, not the position: dropped rows must not shift the line.
+        where = f"line {values.index[row] + first_line}"
+        if len(text) == 1:
+            problem, them = f"column {text[0]!r} is not numeric ({where}", "it"
+        else:
+            listed = ", ".join(map(repr, text))
+            problem, them = f"columns {listed} are not numeric ({where} of {text[0]!r}", "them"
         raise InputError(
-            # The index, not the position: dropped rows must not shift the line.
-            f"{path}: column {name!r} is not numeric (line {values.index[row] + first_line} holds "
-            f"{values.iloc[row]!r}); encode it, name it in --keep-columns or --label-column, "
-            "or pass --na-values if that cell means missing"
+            f"{path}: {problem} holds {values.iloc[row]!r}); encode {them}, name {them} in "
+            "--keep-columns or --label-column, or pass --na-values if such cells mean missing"
         )
     X = features.to_numpy(dtype=np.float64)
     if X.shape[1] == 0:
@@ -362,6 +374,7 @@ def _fit(args, X, y):
     from sklearn.model_selection import train_test_split
 
     from . import NoisyInfoMaxEmbedder
+    from ._validation import resolve_device
 
     embedder = NoisyInfoMaxEmbedder(
         n_components=args.n_components,
@@ -375,7 +388,9 @@ def _fit(args, X, y):
         random_state=args.seed,
         verbose=args.verbose,
     )
-    embedder._validate_params()  # a bad option is reported before the banner and the fit
+    # A bad option, or a device this machine lacks, is reported before the banner and the fit.
+    embedder._validate_params()
+    resolve_device(args.device)
     stratify = y if y is not None and len(np.unique(y)) < len(y) // 5 else None
     if args.holdout == 0:
         X_train, X_test, y_train, y_test = X, None, y, None

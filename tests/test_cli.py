@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from sklearn_ndim import __version__, _cli
 from sklearn_ndim.io import load
@@ -46,6 +47,12 @@ def _error(capsys, argv):
     "text, extra, message",
     [
         ("a,b,name\n1,2,x\n3,4,y\n", [], r"column 'name' is not numeric \(line 2 holds 'x'\)"),
+        (
+            "a,name,b,city\n1,2,3,x\n4,p,5,y\n",
+            [],
+            r"error: \S+: columns 'name', 'city' are not numeric \(line 3 of 'name' holds 'p'\); "
+            "encode them, name them in --keep-columns",
+        ),
         ("a;b\n1;2\n3;?\n", [], r"column 'b' is not numeric \(line 3 holds '\?'\).*--na-values"),
         (
             "a;b\n1;2\n3;?\n",
@@ -203,6 +210,17 @@ def test_parameter_errors_come_before_the_fit(capsys, argv, message):
     assert _cli.main(argv) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Fitting" not in captured.out
+
+
+def test_an_absent_cuda_device_is_reported_before_the_banner(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert _cli.main(["--device", "cuda", *FAST]) == 2
+    captured = capsys.readouterr()
+    assert "Fitting" not in captured.out
+    assert captured.err.startswith(
+        "sklearn-ndim: error: device='cuda' was requested but CUDA is not available"
+    )
 
 
 def test_bad_option_values_are_one_line_too(capsys):
