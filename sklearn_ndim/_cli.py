@@ -480,6 +480,7 @@ def _write(path, Z, embedder, kept, complete):
     """One row per input row, in input order; rows dropped for missing values are left empty."""
     import pandas as pd
 
+    Z = np.asarray(Z)  # a DataFrame from a --model saved after set_output(transform="pandas")
     full = np.full((len(complete), Z.shape[1]), np.nan, dtype=Z.dtype)
     full[complete] = Z
     frame = pd.DataFrame(full, columns=embedder.get_feature_names_out())

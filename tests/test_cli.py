@@ -125,6 +125,21 @@ def test_fit_once_then_embed_other_files_with_the_saved_model(tmp_path, capsys):
     assert "fitted on 3 features" in _error(capsys, ["--csv", wrong, "--model", str(model)])
 
 
+def test_a_model_saved_with_dataframe_output_embeds_a_file(tmp_path, capsys):
+    from sklearn_ndim.io import save
+
+    path = _good_csv(tmp_path)
+    model = tmp_path / "model.safetensors"
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label"]
+    assert _cli.main([*argv, "--save-model", str(model), *FAST]) == 0
+    save(load(model).set_output(transform="pandas"), model)
+    plain, framed = tmp_path / "plain.csv", tmp_path / "framed.csv"
+    assert _cli.main([*argv, "--model", str(model), "--output", str(framed)]) == 0
+    save(load(model).set_output(transform="default"), model)
+    assert _cli.main([*argv, "--model", str(model), "--output", str(plain)]) == 0
+    assert framed.read_text() == plain.read_text()
+
+
 def test_dropping_missing_rows_is_explicit(tmp_path, capsys):
     text = "a,b,c\n" + "".join(f"{i},{i % 3},{i % 5}\n" for i in range(30)) + "1,,2\n"
     path = _table(tmp_path / "gaps.csv", text)
