@@ -194,7 +194,11 @@ def _column(frame, name):
 
 
 def _load_csv(args):
-    """Features, labels and kept columns of the CSV file, all checked."""
+    """Features, labels and kept columns of the CSV file, all checked.
+
+    The features and labels hold the complete rows only; the kept columns hold
+    every row, and ``complete`` marks which of them the features are.
+    """
     try:
         import pandas as pd
     except ImportError:
@@ -226,6 +230,7 @@ def _load_csv(args):
     kept = [_column(frame, c) for c in args.keep_columns]
     features = frame.drop(columns=list({*kept, *([label] if label is not None else [])}))
     missing = features.isna().any(axis=1) | (frame[label].isna() if label is not None else False)
+    complete = ~missing.to_numpy()
     if missing.any():
         if not args.drop_missing:
             row = int(np.flatnonzero(missing.to_numpy())[0])
@@ -235,24 +240,47 @@ def _load_csv(args):
                 f"{row + first_line}, column {columns[0] if columns else label!r}); fill them, "
                 "or pass --drop-missing"
             )
-        print(f"Dropping {int(missing.sum())} rows with missing values.", file=sys.stderr)
-        frame, features = frame[~missing.to_numpy()], features[~missing.to_numpy()]
-    for name in features.columns:
-        values = features[name]
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            continue
-        coerced = pd.to_numeric(values, errors="coerce")
-        row = int(np.flatnonzero(coerced.isna().to_numpy())[0])
+        kept_in_output = (
+            "; --output keeps their rows, in input order, with empty embedding cells"
+            if args.output
+            else ""
+        )
+        print(
+            f"Dropping {int(missing.sum())} rows with missing values (neither fitted, reported "
+            f"nor embedded){kept_in_output}.",
+            file=sys.stderr,
+        )
+        features = features[complete]
+    text = [
+        name
+        for name in features.columns
+        if not (
+            pd.api.types.is_bool_dtype(features[name])
+            or pd.api.types.is_numeric_dtype(features[name])
+        )
+    ]
+    if text:
+        # Every text column is named, so that one run finds them all; the first
+        # offending cell of the first one shows what was read.
+        values = features[text[0]]
+        row = int(np.flatnonzero(pd.to_numeric(values, errors="coerce").isna().to_numpy())[0])
+        # The index, not the position: dropped rows must not shift the line.
+        where = f"line {values.index[row] + first_line}"
+        if len(text) == 1:
+            problem, them = f"column {text[0]!r} is not numeric ({where}", "it"
+        else:
+            listed = ", ".join(map(repr, text))
+            problem, them = f"columns {listed} are not numeric ({where} of {text[0]!r}", "them"
         raise InputError(
-            f"{path}: column {name!r} is not numeric (line {row + first_line} holds "
-            f"{values.iloc[row]!r}); encode it, name it in --keep-columns or --label-column, "
-            "or pass --na-values if that cell means missing"
+            f"{path}: {problem} holds {values.iloc[row]!r}); encode {them}, name {them} in "
+            "--keep-columns or --label-column, or pass --na-values if such cells mean missing"
         )
     X = features.to_numpy(dtype=np.float64)
     if X.shape[1] == 0:
         raise InputError(f"{path} has no numeric feature columns")
-    labels = frame[label].to_numpy() if label is not None else None
-    return X, labels, frame[kept], list(features.columns)
+    labels = frame[label].to_numpy()[complete] if label is not None else None
+    # The kept columns hold every row, so that --output keeps one row per input row.
+    return X, labels, frame[kept], list(features.columns), complete
 
 
 def _is_number(text):
@@ -346,6 +374,7 @@ def _fit(args, X, y):
     from sklearn.model_selection import train_test_split
 
     from . import NoisyInfoMaxEmbedder
+    from ._validation import resolve_device
 
     embedder = NoisyInfoMaxEmbedder(
         n_components=args.n_components,
@@ -359,7 +388,9 @@ def _fit(args, X, y):
         random_state=args.seed,
         verbose=args.verbose,
     )
-    embedder._validate_params()  # a bad option is reported before the banner and the fit
+    # A bad option, or a device this machine lacks, is reported before the banner and the fit.
+    embedder._validate_params()
+    resolve_device(args.device)
     stratify = y if y is not None and len(np.unique(y)) < len(y) // 5 else None
     if args.holdout == 0:
         X_train, X_test, y_train, y_test = X, None, y, None
@@ -390,9 +421,9 @@ def _run(args):
     output = _check_output(args.output, args.csv) if args.output else None
     if args.save_model:
         _check_output(args.save_model, args.csv or "")
-    kept = None
+    kept = complete = None
     if args.csv:
-        X, y, kept, names = _load_csv(args)
+        X, y, kept, names, complete = _load_csv(args)
         if not args.no_header:
             import pandas as pd
 
@@ -419,8 +450,15 @@ def _run(args):
         save(embedder, args.save_model)
         print(f"Saved the model to {args.save_model}")
     if output is not None:
-        _write(output, embedder.transform(X), embedder, kept)
-        print(f"Wrote the embedding of all {len(X)} rows to {output}")
+        _write(output, embedder.transform(X), embedder, kept, complete)
+        dropped = len(complete) - len(X)
+        if dropped:
+            print(
+                f"Wrote {len(complete)} rows to {output}: the embedding of {len(X)}, and {dropped} "
+                "rows with missing values left empty"
+            )
+        else:
+            print(f"Wrote the embedding of all {len(X)} rows to {output}")
     return 0
 
 
@@ -438,10 +476,14 @@ def _check_column_names(embedder, X, path):
             )
 
 
-def _write(path, Z, embedder, kept):
+def _write(path, Z, embedder, kept, complete):
+    """One row per input row, in input order; rows dropped for missing values are left empty."""
     import pandas as pd
 
-    frame = pd.DataFrame(Z, columns=embedder.get_feature_names_out())
+    Z = np.asarray(Z)  # a DataFrame from a --model saved after set_output(transform="pandas")
+    full = np.full((len(complete), Z.shape[1]), np.nan, dtype=Z.dtype)
+    full[complete] = Z
+    frame = pd.DataFrame(full, columns=embedder.get_feature_names_out())
     if kept is not None and len(kept.columns):
         frame = pd.concat([kept.reset_index(drop=True), frame], axis=1)
     frame.to_csv(path, index=False)

@@ -88,6 +88,19 @@ def _parameters(embedder):
     }
 
 
+def _output_config(embedder):
+    """The ``set_output`` configuration as data, e.g. ``{"transform": "pandas"}``."""
+    transform = getattr(embedder, "_sklearn_output_config", {}).get("transform")
+    if transform is None:
+        return {}
+    if not isinstance(transform, str):
+        raise ValueError(
+            f"the embedder's set_output(transform={transform!r}) is not one of 'default', "
+            "'pandas' or 'polars' and cannot be saved; call set_output with one of them."
+        )
+    return {"transform": transform}
+
+
 def _checksum(header, tensors):
     digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
     for name in sorted(tensors):
@@ -106,7 +119,8 @@ def save(embedder, path):
         A fitted embedder. Callbacks and a ``random_state`` that is a
         RandomState instance are training-only and not saved (they load as
         None). A custom encoder is saved by its weights; :func:`load` then
-        needs the encoder passed again.
+        needs the encoder passed again. The ``set_output`` configuration
+        is saved and restored.
     path : str or path-like
         Destination; by convention with the suffix ``.safetensors``.
 
@@ -114,6 +128,8 @@ def save(embedder, path):
     ------
     sklearn.exceptions.NotFittedError
         If ``embedder`` is not fitted.
+    ValueError
+        If ``set_output`` was given a ``transform`` that is not a string.
     """
     from safetensors.torch import save as safetensors_bytes
 
@@ -143,6 +159,7 @@ def save(embedder, path):
             "python": platform.python_version(),
         },
         "parameters": _parameters(embedder),
+        "output_config": _output_config(embedder),
         "fitted": {
             "prior": embedder.prior_.get_config(),
             "noise_scale": float(embedder.noise_scale_),
@@ -225,7 +242,8 @@ def load(path, *, encoder=None, device=None):
     Returns
     -------
     embedder : NoisyInfoMaxEmbedder
-        A fitted embedder whose ``transform`` equals the saved one's.
+        A fitted embedder whose ``transform`` equals the saved one's, with
+        the saved ``set_output`` configuration (DataFrame output, say).
 
     Raises
     ------
@@ -321,6 +339,10 @@ def load(path, *, encoder=None, device=None):
     if fitted["feature_names_in"] is not None:
         state["feature_names_in_"] = np.asarray(fitted["feature_names_in"], dtype=object)
     embedder.__dict__.update(state)
+    # Files written before the output configuration was saved have none.
+    output_config = header.get("output_config", {})
+    if output_config:
+        embedder.set_output(**output_config)
     return embedder
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from sklearn_ndim import __version__, _cli
 from sklearn_ndim.io import load
@@ -46,6 +47,12 @@ def _error(capsys, argv):
     "text, extra, message",
     [
         ("a,b,name\n1,2,x\n3,4,y\n", [], r"column 'name' is not numeric \(line 2 holds 'x'\)"),
+        (
+            "a,name,b,city\n1,2,3,x\n4,p,5,y\n",
+            [],
+            r"error: \S+: columns 'name', 'city' are not numeric \(line 3 of 'name' holds 'p'\); "
+            "encode them, name them in --keep-columns",
+        ),
         ("a;b\n1;2\n3;?\n", [], r"column 'b' is not numeric \(line 3 holds '\?'\).*--na-values"),
         (
             "a;b\n1;2\n3;?\n",
@@ -118,11 +125,56 @@ def test_fit_once_then_embed_other_files_with_the_saved_model(tmp_path, capsys):
     assert "fitted on 3 features" in _error(capsys, ["--csv", wrong, "--model", str(model)])
 
 
+def test_a_model_saved_with_dataframe_output_embeds_a_file(tmp_path, capsys):
+    from sklearn_ndim.io import save
+
+    path = _good_csv(tmp_path)
+    model = tmp_path / "model.safetensors"
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label"]
+    assert _cli.main([*argv, "--save-model", str(model), *FAST]) == 0
+    save(load(model).set_output(transform="pandas"), model)
+    plain, framed = tmp_path / "plain.csv", tmp_path / "framed.csv"
+    assert _cli.main([*argv, "--model", str(model), "--output", str(framed)]) == 0
+    save(load(model).set_output(transform="default"), model)
+    assert _cli.main([*argv, "--model", str(model), "--output", str(plain)]) == 0
+    assert framed.read_text() == plain.read_text()
+
+
 def test_dropping_missing_rows_is_explicit(tmp_path, capsys):
     text = "a,b,c\n" + "".join(f"{i},{i % 3},{i % 5}\n" for i in range(30)) + "1,,2\n"
     path = _table(tmp_path / "gaps.csv", text)
     assert _cli.main(["--csv", path, "--drop-missing", *FAST]) == 0
     assert "Dropping 1 rows with missing values" in capsys.readouterr().err
+
+
+def test_rows_dropped_for_missing_values_stay_in_the_output_with_empty_cells(tmp_path, capsys):
+    rows = [line.split(",") for line in open(_good_csv(tmp_path)).read().splitlines()]
+    rows[1 + 5][2] = ""  # b is missing in row 5
+    rows[1 + 17][4] = ""  # the label is missing in row 17
+    lines = [",".join(row) for row in rows]
+    path = _table(tmp_path / "gaps.csv", "\n".join(lines) + "\n")
+    output = tmp_path / "out.csv"
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label", "--drop-missing"]
+    assert _cli.main([*argv, "--output", str(output), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "Dropping 2 rows with missing values (neither fitted, reported nor embedded); --output "
+        "keeps their rows, in input order, with empty embedding cells.\n"
+    )
+    assert "on 26 training rows, 12 held out for the report" in captured.out  # 38 rows
+    assert "Wrote 40 rows to" in captured.out and "the embedding of 38, and 2 rows" in captured.out
+    written = output.read_text().splitlines()
+    assert len(written) == 41
+    assert [line.split(",")[0] for line in written[1:]] == [f"r{i}" for i in range(40)]
+    empty = [i for i, line in enumerate(written[1:]) if line.endswith(",,")]
+    assert empty == [5, 17] and written[1 + 5] == "r5,,"
+    assert all(len(line.split(",")) == 3 for line in written)
+
+
+def test_a_text_cell_after_a_dropped_row_is_reported_at_its_own_line(tmp_path, capsys):
+    path = _table(tmp_path / "data.csv", "a,b,name\n1,,x\n3,4,y\n")
+    assert _cli.main(["--csv", path, "--drop-missing"]) == 2
+    assert "column 'name' is not numeric (line 3 holds 'y')" in capsys.readouterr().err
 
 
 def test_version_help_and_bad_options(capsys):
@@ -173,6 +225,17 @@ def test_parameter_errors_come_before_the_fit(capsys, argv, message):
     assert _cli.main(argv) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Fitting" not in captured.out
+
+
+def test_an_absent_cuda_device_is_reported_before_the_banner(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert _cli.main(["--device", "cuda", *FAST]) == 2
+    captured = capsys.readouterr()
+    assert "Fitting" not in captured.out
+    assert captured.err.startswith(
+        "sklearn-ndim: error: device='cuda' was requested but CUDA is not available"
+    )
 
 
 def test_bad_option_values_are_one_line_too(capsys):

@@ -72,6 +72,32 @@ def test_images_and_feature_names_round_trip(fast, tmp_path):
     np.testing.assert_array_equal(restored.transform(frame), named.transform(frame))
 
 
+def test_the_output_configuration_round_trips(blobs, fast, tmp_path):
+    from safetensors import safe_open
+
+    pd = pytest.importorskip("pandas")
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X).set_output(transform="pandas")
+    restored, path = _round_trip(embedder, tmp_path)
+    Z = restored.transform(X)
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == ["noisyinfomaxembedder0", "noisyinfomaxembedder1"]
+    pd.testing.assert_frame_equal(Z, embedder.transform(X))
+    # A file written before the configuration was saved loads with the default output.
+    with safe_open(str(path), framework="pt") as handle:
+        header = json.loads(handle.metadata()["sklearn_ndim"])
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    assert header["output_config"] == {"transform": "pandas"}
+    del header["output_config"], header["checksum"]
+    header["checksum"] = model_io._checksum(header, tensors)
+    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    old = model_io.load(path)
+    assert type(old.transform(X)) is np.ndarray
+    np.testing.assert_array_equal(old.transform(X), Z.to_numpy())
+    with pytest.raises(ValueError, match=r"set_output\(transform=\['pandas'\]\) is not one of"):
+        model_io.save(embedder.set_output(transform=["pandas"]), path)
+
+
 def test_decoders_and_image_layouts_round_trip(fast, tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (40, 8, 8)).astype(np.uint8)
     embedder = NoisyInfoMaxEmbedder(n_components=2, fit_inverse_transform=True, **fast)
