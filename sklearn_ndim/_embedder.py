@@ -367,8 +367,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or image array
-            One chunk, at least ``batch_size_`` rows (``batch_size`` on the
-            first call).
+            One chunk. The first call sets ``batch_size_`` to ``min(batch_size,
+            len(X))``; later chunks need at least ``batch_size_`` rows.
         y : None
             Ignored.
 
