@@ -160,20 +160,39 @@ def _speed(rows):
     for part, key in (("processes", "processes"), ("stream", "mode")):
         chosen = [r for r in rows if r["part"] == part]
         if chosen:
+            # Runs from before the stream had seeds show none (one seed, 0).
+            seed = [("seed", "seed")] if part == "stream" else []
             parts.append(
                 f"## {part}\n\n"
                 + table(
                     chosen,
-                    [
-                        ("data", "dataset"),
-                        (key, key),
-                        ("probe", "probe"),
-                        ("W2 ratio", "w2_ratio"),
-                        ("fit s", "fit_s"),
-                    ],
+                    [("data", "dataset"), *seed, (key, key)]
+                    + [("probe", "probe"), ("W2 ratio", "w2_ratio"), ("fit s", "fit_s")],
                 )
             )
+    parts += _stream_means([r for r in rows if r["part"] == "stream"])
     return "\n\n".join(parts)
+
+
+def _stream_means(stream):
+    """One line per data set: mean probe and W2 ratio of fit and stream over the seeds."""
+    lines = []
+    for name in sorted({r["dataset"] for r in stream}):
+        means = {}
+        for mode in ("fit", "partial_fit x4 chunks"):
+            chosen = [r for r in stream if r["dataset"] == name and r["mode"] == mode]
+            means[mode] = (
+                np.mean([r["probe"] for r in chosen]),
+                np.mean([r["w2_ratio"] for r in chosen]),
+                len(chosen),
+            )
+        (fit_probe, fit_w2, n), (probe, w2, _) = means.values()
+        lines.append(
+            f"- stream {name}, mean of {n} seeds: fit {fit_probe:.3f} / {fit_w2:.2f}, "
+            f"partial_fit {probe:.3f} / {w2:.2f} (probe {probe - fit_probe:+.3f}, "
+            f"W2 ratio {w2 - fit_w2:+.2f})"
+        )
+    return ["\n".join(lines)] if lines else []
 
 
 _SCALING_TITLES = {

@@ -37,6 +37,7 @@ FULL = {
     "scaling_sizes": [1_000, 10_000, 100_000, 1_000_000],
     "scaling_images": [6_000, 60_000],
     "speed_repeats": 3,
+    "stream_seeds": [0, 1, 2],
 }
 QUICK = {
     "seeds": [0],
@@ -46,6 +47,7 @@ QUICK = {
     "scaling_sizes": [1_000, 4_000],
     "scaling_images": [1_000, 2_000],
     "speed_repeats": 1,
+    "stream_seeds": [0],
 }
 
 

@@ -80,3 +80,20 @@ def test_distance_correlation_is_zero_for_independent_and_one_for_copied_columns
     x = rng.normal(size=(1000, 1))
     copied = measures.mean_distance_correlation(np.hstack([x, 2 * x + 1]))
     assert independent < 0.1 and copied == pytest.approx(1.0)
+
+
+def test_stream_means_average_each_mode_over_the_seeds():
+    rows = [
+        {"dataset": "digits", "mode": mode, "seed": seed, "probe": probe, "w2_ratio": w2}
+        for mode, seed, probe, w2 in [
+            ("fit", 0, 0.90, 1.20),
+            ("fit", 1, 0.94, 1.40),
+            ("partial_fit x4 chunks", 0, 0.91, 1.40),
+            ("partial_fit x4 chunks", 1, 0.91, 1.50),
+        ]
+    ]
+    (line,) = report._stream_means(rows)
+    assert line == (
+        "- stream digits, mean of 2 seeds: fit 0.920 / 1.30, partial_fit 0.910 / 1.45 "
+        "(probe -0.010, W2 ratio +0.15)"
+    )
