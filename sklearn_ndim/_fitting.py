@@ -229,7 +229,7 @@ def _first_partial_fit(estimator, X):
     noise_scale = resolve_noise_scale(estimator, prior, batch_size)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
-    scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
+    scaler = InputScaler.fit(X, sample_shape, estimator.standardize, all_rows=False)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)

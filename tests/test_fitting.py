@@ -59,6 +59,14 @@ def test_partial_fit_refuses_changed_model_parameters(blobs, fast, first):
     model.partial_fit(X[200:])
 
 
+def test_a_feature_constant_in_the_first_chunk_still_counts_later(blobs, fast):
+    X = np.column_stack([blobs[0], np.zeros(len(blobs[0]))])
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
+    moved = X[:5].copy()
+    moved[:, -1] = 10.0
+    assert not np.array_equal(model.transform(moved), model.transform(X[:5]))
+
+
 def test_a_failed_partial_fit_leaves_the_optimiser_as_it_was(blobs, fast):
     X = blobs[0]
     model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
