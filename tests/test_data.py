@@ -95,14 +95,6 @@ def test_constant_features_are_zero_whatever_value_they_take_later():
     assert np.all(per_channel.transform(flat + 1.0)[:, :4] == 0)
 
 
-def test_a_first_chunk_marks_no_feature_constant():
-    first_chunk = np.column_stack([np.zeros(10), np.arange(10.0)])
-    scaler = InputScaler.fit(first_chunk, all_rows=False)
-    assert not scaler.constant.any() and scaler.scale[0] == 1.0
-    later = first_chunk + [3.0, 0.0]
-    np.testing.assert_array_equal(scaler.transform(later, np.float64)[:, 0], 3.0)
-
-
 def test_a_constant_feature_with_round_off_variance_counts_as_constant():
     from sklearn.datasets import load_digits
     from sklearn.preprocessing import StandardScaler
