@@ -250,7 +250,8 @@ def _load_csv(args):
             f"nor embedded){kept_in_output}.",
             file=sys.stderr,
         )
-        features = features[complete]
+        # A column of True/False with an empty cell was read as objects.
+        features = features[complete].infer_objects()
     text = [
         name
         for name in features.columns

@@ -111,6 +111,11 @@ class InputScaler:
             else np.asarray(constant, dtype=bool)
         )
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "constant" not in state:  # pickled before the mask: none marked
+            self.constant = np.zeros(self.mean.shape, dtype=bool)
+
     @classmethod
     def fit(cls, X, sample_shape=None, standardize=True):
         """Statistics of the flat rows ``X`` in two exact float64 passes over chunks.
@@ -158,8 +163,7 @@ class InputScaler:
     def transform(self, X, dtype=np.float32):
         """Standardised ``X`` computed in float64, returned in ``dtype``."""
         out = np.empty(X.shape, dtype=dtype)
-        # Pickles from before the mask have no constant features marked.
-        constant = np.flatnonzero(getattr(self, "constant", ()))
+        constant = np.flatnonzero(self.constant)
         for rows in _chunks(X.shape[0]):
             out[rows] = (X[rows].astype(np.float64) - self.mean) / self.scale
             out[rows, constant] = 0

@@ -361,8 +361,12 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         reservoir sample of the rows seen so far (copies of a row, from a
         stream passed over several times, count once as neighbours), and
         recalibrates the output normaliser on that sample. Like :meth:`fit`,
-        a failed call leaves the estimator as it was. ``fit_inverse_transform`` is not supported in
-        streaming.
+        a failed call leaves the estimator as it was. Parameters that define
+        the model (``n_components``, ``prior``, the encoder, the views...)
+        cannot change between calls, and a call refuses them; the current
+        ``learning_rate``, ``weight_decay``, ``callbacks`` and ``verbose``
+        apply. ``fit_inverse_transform`` is not supported in streaming, and
+        a decoder from an earlier ``fit`` is dropped by the first pass.
 
         Parameters
         ----------

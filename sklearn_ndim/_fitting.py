@@ -205,6 +205,13 @@ def partial_fit_state(estimator, X):
     net.initialize_optimizer()
     if optimizer_state is not None:
         net.optimizer_.load_state_dict(optimizer_state)
+    # The loaded state carries the old settings: the current parameters apply.
+    net.lr = estimator.learning_rate
+    for group in net.optimizer_.param_groups:
+        group["lr"] = estimator.learning_rate
+        group["weight_decay"] = estimator.weight_decay
+    # A decoder from fit was trained for the encoder before this pass.
+    state.update(_decoder=None, _input_range=None)
     # Training controls follow the current parameters; the model does not.
     recorder = MutualInfoRecorder(estimator.capacity_)
     net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)

@@ -62,6 +62,14 @@ def _finite_in(values, dtype):
     return np.clip(values, -limit, limit).astype(dtype, copy=False)
 
 
+def _outward(bound, dtype, direction):
+    """``bound`` in ``dtype``, rounded away from the support's inside."""
+    rounded = np.asarray(bound, dtype=dtype)
+    if np.isfinite(rounded) and (rounded - bound) * direction < 0:
+        rounded = np.nextafter(rounded, np.asarray(direction, dtype=dtype))
+    return rounded
+
+
 class Prior:
     """A product prior on ``R^d`` and the additive-noise channel that targets it.
 
@@ -160,7 +168,12 @@ class Prior:
         back (``inverse_transform``) would return rows for embeddings the
         prior cannot produce.
         """
+        x = np.asarray(x)
         low, high = self.marginal.support()
+        if np.issubdtype(x.dtype, np.floating):
+            # A bound rounded to x's precision (0.3 in float32 is 0.30000001),
+            # outwards, so that the model's own output is never refused.
+            low, high = _outward(low, x.dtype, -np.inf), _outward(high, x.dtype, np.inf)
         outside = (x < low) | (x > high)
         if outside.any():
             row, column = np.argwhere(outside)[0]

@@ -85,19 +85,21 @@ _ENCODE_FIRST = (
 )
 
 
+def _not_numbers(dtype):
+    """Categories, dates, durations, periods and intervals: never numbers to a model."""
+    if getattr(dtype, "kind", None) in ("M", "m"):
+        return True
+    return str(dtype).split("[")[0] in {"category", "period", "interval", "datetime64"}
+
+
 def validate_numeric(estimator, X, **kwargs):
     """scikit-learn's ``validate_data`` for numeric input, naming the fix when X holds text."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is not None and hasattr(dtypes, "items"):
-        # A DataFrame: name every column of categories, dates or text, which
-        # numpy's error would not. Plain object columns may hold numbers: numpy
-        # converts those, and its error names the first value that fails.
-        other = [
-            f"{name!r} ({dtype})"
-            for name, dtype in dtypes.items()
-            if getattr(dtype, "kind", "O") not in "biuf"
-            and not (isinstance(dtype, np.dtype) and dtype.kind == "O")
-        ]
+        # A DataFrame: name every column of categories or dates, which numpy's
+        # error would not. Text columns (object or string dtypes) may hold
+        # numbers: numpy converts those, and its error names the first that fails.
+        other = [f"{name!r} ({dtype})" for name, dtype in dtypes.items() if _not_numbers(dtype)]
         if other:
             raise ValueError(
                 f"X must be numeric, but has columns {', '.join(other)}. {_ENCODE_FIRST}"
@@ -142,8 +144,17 @@ def validate_fitted_input(estimator, X):
 
 
 #: Parameters a later ``partial_fit`` call may change: they steer training, not the model.
+#: ``random_state`` is read once, by the first call.
 TRAINING_CONTROLS = frozenset(
-    {"learning_rate", "weight_decay", "callbacks", "verbose", "max_epochs", "fit_inverse_transform"}
+    {
+        "learning_rate",
+        "weight_decay",
+        "callbacks",
+        "verbose",
+        "max_epochs",
+        "fit_inverse_transform",
+        "random_state",
+    }
 )
 
 
@@ -156,17 +167,20 @@ def model_params(estimator):
 def _same_param(name, fixed, current):
     if fixed is current:
         return True
-    if name == "prior":
-        try:
+    try:
+        if name == "prior":
             return resolve_prior(fixed) == resolve_prior(current)
-        except (TypeError, ValueError):
-            return False
-    for kind in ((tuple, list), (Real,), (str,), (type(None),)):
+        if name == "device":
+            return resolve_device(fixed) == resolve_device(current)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    sequence = (tuple, list, np.ndarray)
+    if isinstance(fixed, sequence) and isinstance(current, sequence):
+        return np.array_equal(np.asarray(fixed, dtype=object), np.asarray(current, dtype=object))
+    for kind in ((Real,), (str,), (type(None),)):
         if isinstance(fixed, kind) and isinstance(current, kind):
-            if kind == (tuple, list):
-                return tuple(fixed) == tuple(current)
             return bool(fixed == current)
-    return False  # objects (encoders, generators) count as the same only if identical
+    return False  # objects (encoders) count as the same only if identical
 
 
 def check_model_params_unchanged(estimator):
@@ -189,8 +203,7 @@ def check_model_params_unchanged(estimator):
             "partial_fit goes on with the model of the first call (or of fit), but these "
             f"parameters changed since: {', '.join(changed)}. Set them back, or start a new "
             "stream on a fresh estimator (sklearn.base.clone) or with fit. Only "
-            f"{', '.join(sorted(TRAINING_CONTROLS - {'max_epochs', 'fit_inverse_transform'}))} "
-            "may change between calls."
+            "learning_rate, weight_decay, callbacks and verbose apply to later calls."
         )
 
 

@@ -43,15 +43,17 @@ from ._data import InputScaler
 from ._fitting import build_module, make_net
 from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
-from ._validation import resolve_device
+from ._validation import model_params, resolve_device
 from ._views import ViewSpec
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 
 #: Marker of sklearn-ndim model files in the safetensors header.
 FORMAT = "sklearn-ndim"
-#: Version of the file layout; files of a newer layout are refused.
-FORMAT_VERSION = 1
+#: Version of the file layout; files of a newer layout are refused. Layout 2
+#: added the mask of constant features (an older reader would ignore it and
+#: transform differently) and the ``set_output`` configuration.
+FORMAT_VERSION = 2
 
 _BUILTIN_ENCODERS = ("auto", "mlp", "conv")
 
@@ -339,6 +341,8 @@ def load(path, *, encoder=None, device=None):
     if fitted["feature_names_in"] is not None:
         state["feature_names_in_"] = np.asarray(fitted["feature_names_in"], dtype=object)
     embedder.__dict__.update(state)
+    # A later partial_fit refuses model parameters changed after loading.
+    embedder._model_params = model_params(embedder)
     # Files written before the output configuration was saved have none.
     output_config = header.get("output_config", {})
     if output_config:

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._embedder import NoisyInfoMaxEmbedder
 from ._inference import decoded_rows, gaussian_embedding, output_dtype
 from ._priors import typicality_logp
-from ._validation import validate_fitted_input
+from ._validation import caller_stacklevel, validate_fitted_input
 
 __all__ = ["OutlierDetector"]
 
@@ -287,7 +287,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
                 f"calibration_fraction (at least {needed} calibration rows are needed), raise "
                 "alpha, or use statistic='typicality', which holds out no rows.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
 
     def _pvalues_of(self, statistic):

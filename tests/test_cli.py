@@ -314,3 +314,14 @@ def test_a_model_without_column_names_embeds_a_file_with_a_header(tmp_path, caps
         warnings.simplefilter("error")
         argv = ["--csv", named, "--keep-columns", "id", "--label-column", "label"]
         assert _cli.main([*argv, "--model", str(model)]) == 0
+
+
+def test_a_boolean_column_with_a_dropped_gap_is_numeric(tmp_path, capsys):
+    rows = [line.split(",") for line in open(_good_csv(tmp_path)).read().splitlines()]
+    rows[0].append("flag")
+    for i, row in enumerate(rows[1:]):
+        row.append("" if i == 3 else ("True" if i % 3 else "False"))
+    path = _table(tmp_path / "flags.csv", "\n".join(",".join(row) for row in rows) + "\n")
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label", "--drop-missing"]
+    assert _cli.main([*argv, "--output", str(tmp_path / "out.csv"), *FAST]) == 0
+    assert "Dropping 1 rows" in capsys.readouterr().err

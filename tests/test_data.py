@@ -95,6 +95,15 @@ def test_constant_features_are_zero_whatever_value_they_take_later():
     assert np.all(per_channel.transform(flat + 1.0)[:, :4] == 0)
 
 
+def test_a_scaler_pickled_before_the_mask_marks_no_feature_constant():
+    import pickle
+
+    scaler = InputScaler.fit(np.column_stack([np.zeros(5), np.arange(5.0)]))
+    del scaler.constant  # as pickled by a version without the mask
+    restored = pickle.loads(pickle.dumps(scaler))
+    np.testing.assert_array_equal(restored.constant, [False, False])
+
+
 def test_a_constant_feature_with_round_off_variance_counts_as_constant():
     from sklearn.datasets import load_digits
     from sklearn.preprocessing import StandardScaler

@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim._fitting import _seeded, resolve_max_epochs
@@ -48,15 +49,39 @@ def test_partial_fit_refuses_changed_model_parameters(blobs, fast, first):
             model.partial_fit(X[200:])
         np.testing.assert_array_equal(model.transform(X[:5]), before)  # left as it was
         model.set_params(**fixed)
-    # Equal values, other objects, and the training controls may change.
+    # Equal values in other objects, and the training controls, may change.
     model.set_params(
-        hidden_layer_sizes=list(model.hidden_layer_sizes),
+        hidden_layer_sizes=np.array(model.hidden_layer_sizes),
         prior="gaussian",
+        device=torch.device("cpu"),
+        random_state=np.random.RandomState(3),
         learning_rate=1e-4,
         weight_decay=1e-5,
         verbose=0,
     )
     model.partial_fit(X[200:])
+    # ... and apply: Adam goes on from its state with the new settings.
+    for group in model.net_.optimizer_.param_groups:
+        assert group["lr"] == 1e-4 and group["weight_decay"] == 1e-5
+
+
+def test_partial_fit_after_fit_drops_the_decoder(blobs, fast):
+    X = blobs[0]
+    model = NoisyInfoMaxEmbedder(2, fit_inverse_transform=True, **fast).fit(X)
+    model.set_params(fit_inverse_transform=False).partial_fit(X)
+    with pytest.raises(NotFittedError, match="fit_inverse_transform=True"):
+        model.inverse_transform(model.transform(X[:3]))
+
+
+def test_a_loaded_model_refuses_changed_parameters_in_partial_fit(blobs, fast, tmp_path):
+    from sklearn_ndim import io
+
+    X = blobs[0]
+    io.save(NoisyInfoMaxEmbedder(2, batch_size=50, **fast).fit(X), tmp_path / "m.safetensors")
+    loaded = io.load(tmp_path / "m.safetensors")
+    loaded.partial_fit(X[:100])
+    with pytest.raises(ValueError, match="changed since: n_components"):
+        loaded.set_params(n_components=5).partial_fit(X[:100])
 
 
 def test_features_constant_in_the_first_chunk_are_ignored_with_a_warning(blobs, fast):

@@ -132,7 +132,7 @@ def test_files_carry_the_versions_that_wrote_them(table_fit, tmp_path):
     _, path = _round_trip(table_fit[0], tmp_path)
     with safe_open(str(path), framework="pt") as handle:
         header = json.loads(handle.metadata()["sklearn_ndim"])
-    assert header["format"] == "sklearn-ndim" and header["format_version"] == 1
+    assert header["format"] == "sklearn-ndim" and header["format_version"] == 2
     assert header["versions"]["torch"] == torch.__version__
     assert set(header["versions"]) >= {"sklearn_ndim", "scikit-learn", "numpy", "python"}
 
