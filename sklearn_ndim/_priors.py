@@ -63,9 +63,11 @@ def _finite_in(values, dtype):
 
 
 def _outward(bound, dtype, direction):
-    """``bound`` in ``dtype``, rounded away from the support's inside."""
+    """``bound`` in ``dtype``, rounded away from the support's inside (``direction`` is +-inf)."""
+    bound = float(bound)
     rounded = np.asarray(bound, dtype=dtype)
-    if np.isfinite(rounded) and (rounded - bound) * direction < 0:
+    inward = float(rounded) > bound if direction < 0 else float(rounded) < bound
+    if inward:
         rounded = np.nextafter(rounded, np.asarray(direction, dtype=dtype))
     return rounded
 

@@ -106,6 +106,13 @@ def validate_numeric(estimator, X, **kwargs):
             )
     try:
         return validate_data(estimator, X, dtype="numeric", **kwargs)
+    except TypeError as exc:
+        if "NAType" not in str(exc):
+            raise
+        raise ValueError(
+            "X has missing values (pandas' NA), which the embedder cannot use; fill them (e.g. "
+            "SimpleImputer before the embedder) or drop those rows."
+        ) from exc
     except ValueError as exc:
         if "could not convert" not in str(exc):
             raise
@@ -171,7 +178,7 @@ def _same_param(name, fixed, current):
         if name == "prior":
             return resolve_prior(fixed) == resolve_prior(current)
         if name == "device":
-            return resolve_device(fixed) == resolve_device(current)
+            return fixed == current or _device_key(fixed) == _device_key(current)
     except (TypeError, ValueError, RuntimeError):
         return False
     sequence = (tuple, list, np.ndarray)
@@ -181,6 +188,14 @@ def _same_param(name, fixed, current):
         if isinstance(fixed, kind) and isinstance(current, kind):
             return bool(fixed == current)
     return False  # objects (encoders) count as the same only if identical
+
+
+def _device_key(device):
+    """The device ``device`` names, with a CUDA index filled in ("cuda" is "cuda:0")."""
+    resolved = resolve_device(device)
+    if resolved.type == "cuda" and resolved.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return resolved
 
 
 def check_model_params_unchanged(estimator):

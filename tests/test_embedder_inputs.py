@@ -249,6 +249,16 @@ def test_category_and_date_columns_are_named(fast):
     NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame[["a", "count", "as_object"]])
 
 
+def test_missing_values_in_a_pandas_text_column_are_named(fast):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"a": np.arange(20.0), "b": pd.Series(["1.0"] * 19 + [None], dtype="string")}
+    )
+    with pytest.raises(ValueError, match="missing values .*SimpleImputer"):
+        NoisyInfoMaxEmbedder(n_components=1, **fast).fit(frame)
+
+
 def test_images_given_to_a_model_of_rows_are_refused_clearly(fast):
     X = np.random.default_rng(0).standard_normal((30, 64))
     fitted = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)

@@ -2,6 +2,7 @@
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -108,7 +109,10 @@ def test_prior_samples_map_to_standard_normal():
 
 def test_values_outside_the_support_are_refused_and_the_boundary_is_not():
     uniform = resolve_prior("uniform")
-    uniform.check_support(np.array([[0.0, 1.0], [0.5, 0.25]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exact bounds: no 0 * inf on the way
+        uniform.check_support(np.array([[0.0, 1.0], [0.5, 0.25]]))
+        uniform.check_support(np.array([[0.0, 1.0]], dtype=np.float32))
     with pytest.raises(ValueError, match=r"2 values outside the support \[0, 1\].*1.5.*row 1"):
         uniform.check_support(np.array([[0.0, 1.0], [1.5, -0.2]]))
     resolve_prior("gaussian").check_support(np.array([[-1e300, 1e300]]))

@@ -68,3 +68,11 @@ def test_a_streams_first_chunk_is_not_taken_for_all_its_rows(fast):
         warnings.filterwarnings("error", message=".*rows of X")
         for start in range(0, 64, 8):
             model.partial_fit(X[start : start + 8])
+
+
+def test_equal_devices_count_as_unchanged_even_where_absent():
+    from sklearn_ndim._validation import _same_param
+
+    assert _same_param("device", "cpu", torch.device("cpu"))
+    assert _same_param("device", "cuda", "cuda")  # a GPU model unpickled on a CPU machine
+    assert not _same_param("device", "cpu", "meta")
