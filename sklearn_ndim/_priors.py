@@ -352,6 +352,23 @@ class ScipyPrior(Prior):
             "kwds": {key: float(value) for key, value in self._marginal.kwds.items()},
         }
 
+    def _named_parameters(self):
+        """The distribution and every parameter by name (``t(5)`` is ``t(df=5, loc=0)``)."""
+        dist = self._marginal.dist
+        names = [name.strip() for name in (dist.shapes or "").split(",") if name.strip()]
+        values = {"loc": 0.0, "scale": 1.0}
+        # Positional arguments fill the shapes, then loc and scale, as scipy reads them.
+        positional = self._marginal.args
+        values.update(zip(names + ["loc", "scale"], map(float, positional), strict=False))
+        values.update({key: float(value) for key, value in self._marginal.kwds.items()})
+        return dist.name, tuple(sorted(values.items()))
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._named_parameters() == self._named_parameters()
+
+    def __hash__(self):
+        return hash(self._named_parameters())
+
     def __repr__(self):
         config = self.get_config()
         arguments = [repr(a) for a in config["args"]]

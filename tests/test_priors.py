@@ -129,6 +129,15 @@ def test_values_outside_the_support_are_refused_and_the_boundary_is_not():
         positive.check_support(np.array([[1.0, -0.5]]))
 
 
+def test_scipy_priors_are_equal_however_their_parameters_are_passed():
+    t5 = resolve_prior(stats.t(5))
+    for same in (stats.t(df=5), stats.t(5, 0), stats.t(5, loc=0.0, scale=1.0)):
+        assert resolve_prior(same) == t5 and hash(resolve_prior(same)) == hash(t5)
+    assert resolve_prior(stats.t(6)) != t5
+    assert resolve_prior(stats.t(5, loc=1.0)) != t5
+    assert resolve_prior(stats.laplace()) != resolve_prior(stats.norm())
+
+
 def test_logpdf_sums_over_dimensions():
     assert GaussianPrior().logpdf(np.zeros((1, 3)))[0] == pytest.approx(3 * stats.norm.logpdf(0))
 
