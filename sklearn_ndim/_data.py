@@ -166,7 +166,8 @@ class InputScaler:
         constant = np.flatnonzero(self.constant)
         for rows in _chunks(X.shape[0]):
             out[rows] = (X[rows].astype(np.float64) - self.mean) / self.scale
-            out[rows, constant] = 0
+            if constant.size:
+                out[rows, constant] = 0
         return out
 
     def to_tensor(self, X, device, dtype=torch.float32):
