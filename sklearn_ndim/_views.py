@@ -157,6 +157,13 @@ _DISTANCE_BLOCK = 2**24
 
 # Rows of pynndescent's graph cleaned at once (bounds the temporaries).
 _POSTPROCESS_ROWS = 65_536
+# NN-descent's candidates per row and iteration (pynndescent's default is k + 1
+# = 11 here). Its two candidate arrays are its largest: 8 lowers the search's
+# peak at 10^6 rows x 50 features from 0.38 to 0.34 GiB and its time by a
+# seventh, while the neighbours found stay as close (mean distance 1.034 against
+# 1.028 times the exact neighbours' there; 1.0015 against 1.0011 on
+# Fashion-MNIST's 70,000 images, with the same label agreement).
+_NN_DESCENT_CANDIDATES = 8
 
 
 def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
@@ -237,7 +244,13 @@ def _approximate_neighbors(points, k, random_state, queries):
     from pynndescent import NNDescent
 
     data = points.cpu().numpy()
-    index = NNDescent(data, n_neighbors=k + 1, random_state=random_state, low_memory=True)
+    index = NNDescent(
+        data,
+        n_neighbors=k + 1,
+        max_candidates=min(_NN_DESCENT_CANDIDATES, k + 1),
+        random_state=random_state,
+        low_memory=True,
+    )
     graph, distances = index.neighbor_graph
     del index  # its search trees, before the temporaries below
     neighbors = np.empty((queries, k), dtype=graph.dtype)
