@@ -46,6 +46,7 @@ def markdown(payload):
         "uses": _uses,
         "tune": _tune,
         "penalty": _penalty,
+        "epochs": _epochs,
     }[payload["suite"]](payload["rows"])
     return _header(payload) + "\n" + body + "\n"
 
@@ -305,6 +306,38 @@ PENALTY_COLUMNS = [
 def _penalty(rows):
     return "\n\n".join(
         f"## {name}, d = {int(d)}\n\n" + table(group, PENALTY_COLUMNS)
+        for (name, d), group in _groups(rows)
+    )
+
+
+EPOCHS_COLUMNS = [
+    ("epochs", "epochs"),
+    ("InfoNCE, training rows", "mi_train"),
+    ("InfoNCE, held-out rows", "mi_held_out"),
+    ("score, held-out rows", "score_held_out"),
+    ("probe", "probe"),
+    ("W2 ratio (test)", "w2_ratio"),
+]
+
+
+def _epoch_optima(group):
+    """Where each measure is best: the held-out score, the probe and the match."""
+    best = {
+        "held-out score": max(group, key=lambda row: row["score_held_out"]),
+        "probe": max(group, key=lambda row: row["probe"]),
+        "W2 ratio": min(group, key=lambda row: row["w2_ratio"]),
+    }
+    return "- best at: " + ", ".join(
+        f"{measure} {row['epochs']} epochs" for measure, row in best.items()
+    )
+
+
+def _epochs(rows):
+    return "\n\n".join(
+        f"## {name}, d = {int(d)}\n\n"
+        + table(group, EPOCHS_COLUMNS)
+        + "\n\n"
+        + _epoch_optima(group)
         for (name, d), group in _groups(rows)
     )
 

@@ -7,7 +7,9 @@
 - ``scaling``: fit time and peak memory from 10^3 to 10^6 rows;
 - ``uses``: outliers, generation and independent factors (issue 12);
 - ``tune``: the one-off choice of the peers' penalty weights;
-- ``penalty``: the embedder's prior penalty over a grid of weights and noises.
+- ``penalty``: the embedder's prior penalty over a grid of weights and noises;
+- ``epochs`` (in ``training_length``): probe, match and label-free scores
+  against the number of epochs.
 """
 
 import json
@@ -28,6 +30,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.svm import OneClassSVM
+from training_length import epochs
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim.distributed import fit_distributed
@@ -569,4 +572,5 @@ SUITES = {
     "uses": uses,
     "tune": tune,
     "penalty": penalty,
+    "epochs": epochs,
 }

@@ -97,3 +97,17 @@ def test_stream_means_average_each_mode_over_the_seeds():
         "- stream digits, mean of 2 seeds: fit 0.920 / 1.30, partial_fit 0.910 / 1.45 "
         "(probe -0.010, W2 ratio +0.15)"
     )
+
+
+def test_epoch_optima_name_where_each_measure_is_best():
+    rows = [
+        {"epochs": epochs, "score_held_out": score, "probe": probe, "w2_ratio": w2}
+        for epochs, score, probe, w2 in [
+            (1, 0.5, 0.80, 2.0),
+            (8, 1.5, 0.85, 1.6),
+            (25, 1.2, 0.83, 1.4),
+        ]
+    ]
+    assert report._epoch_optima(rows) == (
+        "- best at: held-out score 8 epochs, probe 8 epochs, W2 ratio 25 epochs"
+    )
