@@ -86,7 +86,9 @@ def _parser():
     )
     model.add_argument("--n-components", type=int, default=16, help="embedding dimension")
     model.add_argument(
-        "--noise-scale", default="auto", help="channel noise: a number >= 0, or 'auto'"
+        "--noise-scale",
+        default="auto",
+        help="channel noise: 0, a number in [1e-3, 1e3], or 'auto'",
     )
     model.add_argument(
         "--prior-penalty",
@@ -115,6 +117,29 @@ def _parser():
     return parser
 
 
+#: Options that shape a fitted model; a saved one (--model) has its own.
+_MODEL_OPTIONS = (
+    "prior",
+    "n_components",
+    "noise_scale",
+    "prior_penalty",
+    "normalizer",
+    "max_epochs",
+    "batch_size",
+    "seed",
+    "holdout",
+)
+
+
+def _given_model_options(argv):
+    """The model options given on the command line (not left at their defaults)."""
+    # argparse leaves attributes the namespace already has unless the option is given.
+    unset = object()
+    start = argparse.Namespace(**dict.fromkeys(_MODEL_OPTIONS, unset))
+    parsed = vars(_parser().parse_args(argv, namespace=start))
+    return [f"--{name.replace('_', '-')}" for name in _MODEL_OPTIONS if parsed[name] is not unset]
+
+
 def _parse_args(argv):
     parser = _parser()
     args = parser.parse_args(argv)
@@ -137,6 +162,13 @@ def _parse_args(argv):
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.model and not args.csv:
         parser.error("--model embeds a file: give it with --csv")
+    if args.model:
+        given = _given_model_options(argv)
+        if given:
+            parser.error(
+                f"--model embeds with the saved model's settings; {', '.join(given)} cannot "
+                "apply to it: leave them out, or fit a new model without --model"
+            )
     if args.output and not args.csv:
         parser.error("--output needs --csv")
     args.na_values = [v for v in args.na_values.split(",") if v]
@@ -229,7 +261,8 @@ def _load_csv(args):
     label = _column(frame, args.label_column) if args.label_column else None
     kept = [_column(frame, c) for c in args.keep_columns]
     features = frame.drop(columns=list({*kept, *([label] if label is not None else [])}))
-    missing = features.isna().any(axis=1) | (frame[label].isna() if label is not None else False)
+    # A missing label only keeps a row out of the probe: its features are embedded.
+    missing = features.isna().any(axis=1)
     complete = ~missing.to_numpy()
     if missing.any():
         if not args.drop_missing:
@@ -237,8 +270,7 @@ def _load_csv(args):
             columns = [c for c in features.columns if features[c].isna().iloc[row]]
             raise InputError(
                 f"{path}: {int(missing.sum())} rows have missing values (first at line "
-                f"{row + first_line}, column {columns[0] if columns else label!r}); fill them, "
-                "or pass --drop-missing"
+                f"{row + first_line}, column {columns[0]!r}); fill them, or pass --drop-missing"
             )
         kept_in_output = (
             "; --output keeps their rows, in input order, with empty embedding cells"
@@ -280,8 +312,32 @@ def _load_csv(args):
     if X.shape[1] == 0:
         raise InputError(f"{path} has no numeric feature columns")
     labels = frame[label].to_numpy()[complete] if label is not None else None
+    if labels is not None:
+        _check_labels(labels, args.label_column, path)
     # The kept columns hold every row, so that --output keeps one row per input row.
     return X, labels, frame[kept], list(features.columns), complete
+
+
+def _check_labels(labels, name, path):
+    """Refuse labels the logistic probe cannot use: continuous values, or one class."""
+    import pandas as pd
+    from sklearn.utils.multiclass import type_of_target
+
+    known = labels[~pd.isna(labels)]
+    # A CSV column is read as all numbers or all text, never a mix of both.
+    kind = type_of_target(known) if len(known) else "unknown"
+    classes = len(pd.unique(known))
+    if kind in ("binary", "multiclass") and classes >= 2:
+        return
+    if kind == "continuous":
+        problem = f"holds continuous values ({known[0]}, ...)"
+    else:
+        problem = f"holds {classes} class{'es' if classes != 1 else ''}"
+    raise InputError(
+        f"{path}: --label-column {name!r} {problem}; the probe is a classifier and needs class "
+        "labels of two classes or more. Leave --label-column out (--keep-columns copies the "
+        "column to --output)"
+    )
 
 
 def _is_number(text):
@@ -360,13 +416,24 @@ def _report(embedder, X_train, X_test, y_train, y_test, prior):
     )
     if y_train is None:
         return
+    import pandas as pd
+
     pca = PCA(embedder.n_components_, whiten=True).fit(X_train)
+    train, test = ~pd.isna(y_train), ~pd.isna(y_test)
+    if not (train.all() and test.all()):
+        print(
+            f"{int((~train).sum() + (~test).sum())} rows have no label: fitted and embedded, "
+            "left out of the probe."
+        )
+    if len(pd.unique(y_train[train])) < 2 or not test.any():
+        print("Too few labelled rows on one side of the split for the probe.")
+        return
 
-    def probe(train, test):
-        model = LogisticRegression(max_iter=5000).fit(train, y_train)
-        return model.score(test, y_test)
+    def probe(Z_train, Z_test):
+        model = LogisticRegression(max_iter=5000).fit(Z_train[train], y_train[train])
+        return model.score(Z_test[test], y_test[test])
 
-    ours = probe(embedder.transform(X_train), Z_test)
+    ours = probe(embedder.transform(X_train), np.asarray(Z_test))
     theirs = probe(pca.transform(X_train), pca.transform(X_test))
     print(f"Logistic probe accuracy: embedding {ours:.3f}, PCA(whiten) {theirs:.3f}")
 
@@ -392,7 +459,7 @@ def _fit(args, X, y):
     # A bad option, or a device this machine lacks, is reported before the banner and the fit.
     embedder._validate_params()
     resolve_device(args.device)
-    stratify = y if y is not None and len(np.unique(y)) < len(y) // 5 else None
+    stratify = y if _can_stratify(y) else None
     if args.holdout == 0:
         X_train, X_test, y_train, y_test = X, None, y, None
     elif y is not None:
@@ -412,6 +479,18 @@ def _fit(args, X, y):
     else:
         _report(embedder, X_train, X_test, y_train, y_test, args.prior)
     return embedder
+
+
+def _can_stratify(y):
+    """Whether the hold-out split can keep the class shares: few classes, each twice or more."""
+    if y is None:
+        return False
+    import pandas as pd
+
+    if pd.isna(y).any():
+        return False
+    counts = pd.Series(y).value_counts()
+    return len(counts) < len(y) // 5 and counts.min() >= 2
 
 
 def _run(args):

@@ -33,7 +33,20 @@ def check_image_shape(image_shape):
             "image_shape must be (height, width) or (channels, height, width) with positive "
             f"integers; got {image_shape!r}."
         )
+    if len(tuple(image_shape)) == 3 and _looks_channels_last(shape):
+        height, width, channels = shape
+        raise ValueError(
+            f"image_shape={tuple(image_shape)!r} looks channels-last (height, width, "
+            "channels); the embedder reads rows as channels first: pass "
+            f"image_shape={(channels, height, width)!r}, with each row's values in that order "
+            "(np.moveaxis(images, -1, 1).reshape(len(images), -1))."
+        )
     return tuple(int(s) for s in shape)
+
+
+def _looks_channels_last(shape):
+    """Whether ``(a, b, c)`` looks like ``(H, W, C)``: a channel count last, after a long axis."""
+    return shape[2] in _CHANNEL_COUNTS and shape[0] > max(_CHANNEL_COUNTS)
 
 
 def split_image_shape(X, image_shape):
@@ -70,7 +83,7 @@ def split_image_shape(X, image_shape):
             f"X has {ndim} dimensions; expected (n_samples, n_features), (n_samples, H, W) "
             "or (n_samples, C, H, W)."
         )
-    if ndim == 4 and X.shape[3] in _CHANNEL_COUNTS and X.shape[1] > max(_CHANNEL_COUNTS):
+    if ndim == 4 and _looks_channels_last(X.shape[1:]):
         raise ValueError(
             f"X has shape {tuple(X.shape)}, which looks channels-last (n, H, W, C); the "
             "embedder expects channels first (n, C, H, W). Pass np.moveaxis(X, -1, 1)."

@@ -97,7 +97,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` of one image when images arrive as
-        flattened rows. Not needed for 3-D ``(n, H, W)`` or 4-D
+        flattened rows, channels first (a shape that looks like ``(H, W, C)``
+        is refused). Not needed for 3-D ``(n, H, W)`` or 4-D
         ``(n, C, H, W)`` input.
 
     critic : {"separable", "quadratic", "mlp"}, default="separable"
@@ -194,7 +195,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Seeds weights, batches, views and noise. The same value gives
         bitwise identical results on the CPU for a fixed number of torch
         threads (``GridSearchCV(n_jobs=2)`` runs fewer threads per fit than
-        ``n_jobs=1``); the caller's torch and numpy random states are untouched.
+        ``n_jobs=1``), also for fits running at once in Python threads; the
+        caller's torch and numpy random states are untouched.
 
     verbose : int, default=0
         0 silent, 1 a table per epoch (loss, MI estimate in nats, capacity,
@@ -382,8 +384,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         """
         if self.fit_inverse_transform:
             raise ValueError(
-                "partial_fit does not train a decoder; fit with fit_inverse_transform=True on "
-                "data in memory (or a memmap) instead."
+                "partial_fit does not train a decoder, and a model it updates loses the one fit "
+                "trained. Set fit_inverse_transform=False to stream (set_params), or fit on "
+                "data in memory (or a memmap) to get a decoder."
             )
         if not hasattr(self, "net_"):
             self._validate_params()
@@ -426,7 +429,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or image array
-            Held-out rows, at least ``n_components + 2``.
+            Held-out rows, at least ``n_components + 2`` and at least 5.
         y : None
             Ignored.
 

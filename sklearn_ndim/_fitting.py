@@ -7,6 +7,7 @@ succeeded, so a failed fit changes nothing.
 
 import copy
 import math
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -108,30 +109,31 @@ def _fit_state(estimator, X, group):
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
 
+    # Only the initial weights come from torch's global generator; everything
+    # after draws from the net's own generator, so fits in threads can overlap.
     with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
-        data = TrainingData(
-            rows, scaler, device, view_spec, module.input_shape, local_seed, chunk_rows=chunk_rows
-        )
-        if chunk_rows is None:
-            searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
-            with stage(verbose if view_spec.n_neighbors else 0, searching):
-                data.views(0, data.rows(0))
-        net = make_net(
-            estimator,
-            module,
-            device,
-            batch_size,
-            max_epochs=max_epochs,
-            callbacks=training_callbacks(estimator, data, batch_size, capacity, max_epochs)
-            + callbacks,
-            verbose=verbose,
-            generator=torch.Generator(device=device).manual_seed(local_seed),
-        )
-        steps = len(ChunkedBatchIterator(data, batch_size, None))
-        where = "" if group is None else f" on each of {processes} processes"
-        with stage(verbose, f"training: up to {max_epochs} epochs of {steps} batches{where}"):
-            net.fit(data)
+    data = TrainingData(
+        rows, scaler, device, view_spec, module.input_shape, local_seed, chunk_rows=chunk_rows
+    )
+    if chunk_rows is None:
+        searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
+        with stage(verbose if view_spec.n_neighbors else 0, searching):
+            data.views(0, data.rows(0))
+    net = make_net(
+        estimator,
+        module,
+        device,
+        batch_size,
+        max_epochs=max_epochs,
+        callbacks=training_callbacks(estimator, data, batch_size, capacity, max_epochs) + callbacks,
+        verbose=verbose,
+        generator=torch.Generator(device=device).manual_seed(local_seed),
+    )
+    steps = len(ChunkedBatchIterator(data, batch_size, None))
+    where = "" if group is None else f" on each of {processes} processes"
+    with stage(verbose, f"training: up to {max_epochs} epochs of {steps} batches{where}"):
+        net.fit(data)
     if net.interrupted_:
         raise KeyboardInterrupt(
             f"fit was interrupted after {len(net.history)} of {max_epochs} epochs; "
@@ -232,6 +234,16 @@ def _first_partial_fit(estimator, X):
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     batch_size = min(estimator.batch_size, X.shape[0])
+    if batch_size < estimator.batch_size:
+        warnings.warn(
+            f"The first partial_fit chunk has {X.shape[0]} rows, fewer than "
+            f"batch_size={estimator.batch_size}: the whole stream trains on batches of "
+            f"{batch_size} rows (InfoNCE's ceiling ln {batch_size} = {math.log(batch_size):.2f} "
+            "nats) and later chunks need as many. Start the stream with a chunk of at least "
+            "batch_size rows, or lower batch_size.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     _check_whitening(estimator, batch_size)
     noise_scale = resolve_noise_scale(estimator, prior, batch_size)
     capacity = prior.capacity(estimator.n_components, noise_scale)
@@ -342,18 +354,26 @@ def make_net(
     )
 
 
+#: Held while a fit seeds torch's global generators: fork_rng saves and restores
+#: them, so two threads inside it at once would swap each other's seeds.
+_GLOBAL_GENERATOR_LOCK = threading.RLock()
+
+
 @contextmanager
 def _seeded(seed, device):
     """Seed torch's generators for ``device`` inside, restoring them after.
 
     Only the generators that are restored are seeded: ``torch.manual_seed``
     would also reseed every GPU's generator, which the caller would then find
-    changed by a fit on the CPU.
+    changed by a fit on the CPU. One thread at a time: keep the block short.
     """
     cuda_index = None
     if device.type == "cuda":
         cuda_index = device.index if device.index is not None else torch.cuda.current_device()
-    with torch.random.fork_rng(devices=[] if cuda_index is None else [cuda_index]):
+    with (
+        _GLOBAL_GENERATOR_LOCK,
+        torch.random.fork_rng(devices=[] if cuda_index is None else [cuda_index]),
+    ):
         torch.random.default_generator.manual_seed(seed)
         if cuda_index is not None:
             with torch.cuda.device(cuda_index):

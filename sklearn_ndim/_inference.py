@@ -12,7 +12,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ._stats import excess_kl
+from ._stats import MIN_ENTROPY_ROWS, excess_kl
 from ._training import STREAM_CHUNK_ROWS, TrainingData, decode, embed, estimate_mutual_info
 
 __all__ = [
@@ -128,11 +128,12 @@ def mutual_info_on(estimator, X):
 
 def label_free_score(estimator, X):
     """``I_hat - KL_hat`` (nats) on validated rows: what ``score`` returns."""
-    n_components = estimator.n_components_
-    if X.shape[0] < n_components + 2:
+    # The Gaussian fit needs n_components + 2 rows, the marginal entropies 5.
+    needed = max(estimator.n_components_ + 2, MIN_ENTROPY_ROWS)
+    if X.shape[0] < needed:
         raise ValueError(
-            f"score needs at least n_components + 2 = {n_components + 2} rows to "
-            f"estimate the divergence from the prior; got {X.shape[0]}."
+            f"score needs at least max(n_components + 2, {MIN_ENTROPY_ROWS}) = {needed} rows "
+            f"to estimate the divergence from the prior; got {X.shape[0]}."
         )
     kl = excess_kl(gaussian_embedding(estimator, X))
     if not math.isfinite(kl):

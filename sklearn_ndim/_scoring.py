@@ -41,8 +41,8 @@ def prior_match_scorer(estimator, X, y=None):
     Parameters
     ----------
     estimator : NoisyInfoMaxEmbedder or Pipeline
-        Fitted embedder, or a Pipeline with an embedder step; its ``prior``
-        parameter is the target.
+        Fitted embedder, or a Pipeline with an embedder step; the prior it was
+        fitted with (``prior_``) is the target.
     X : array-like
         Rows to embed, ideally held out.
     y : None

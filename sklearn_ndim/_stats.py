@@ -258,6 +258,11 @@ def gaussian_fit_kl(z):
     return 0.5 * (np.trace(cov) + mean @ mean - n_components - logdet)
 
 
+#: Fewest rows scipy's spacing estimator of the entropy takes (its window must
+#: be shorter than half the rows).
+MIN_ENTROPY_ROWS = 5
+
+
 def marginal_negentropy(z):
     """Sum over dimensions of ``H(Gaussian with the same variance) - H(z_i)``.
 

@@ -198,21 +198,32 @@ def _device_key(device):
     return resolved
 
 
+def changed_model_params(estimator, ignore=()):
+    """``"name (fitted -> current)"`` for each model parameter set otherwise since the fit.
+
+    Empty for a model with no record of its parameters (a model pickled by an
+    older version).
+    """
+    fixed = getattr(estimator, "_model_params", None)
+    if fixed is None:
+        return []
+    current = model_params(estimator)
+    return [
+        f"{name} ({fixed[name]!r} -> {current[name]!r})"
+        for name in fixed
+        if name in current
+        and name not in ignore
+        and not _same_param(name, fixed[name], current[name])
+    ]
+
+
 def check_model_params_unchanged(estimator):
     """Refuse a ``partial_fit`` whose model parameters differ from the model's.
 
     The first call (or ``fit``) fixed the model: a changed ``n_components``
     or ``prior`` cannot apply to it, and ignoring the change would be silent.
     """
-    fixed = getattr(estimator, "_model_params", None)
-    if fixed is None:  # a model loaded from a file, or pickled by an older version
-        return
-    current = model_params(estimator)
-    changed = [
-        f"{name} ({fixed[name]!r} -> {current[name]!r})"
-        for name in fixed
-        if name in current and not _same_param(name, fixed[name], current[name])
-    ]
+    changed = changed_model_params(estimator)
     if changed:
         raise ValueError(
             "partial_fit goes on with the model of the first call (or of fit), but these "

@@ -43,7 +43,7 @@ from ._data import InputScaler
 from ._fitting import build_module, make_net
 from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
-from ._validation import model_params, resolve_device
+from ._validation import changed_model_params, model_params, resolve_device
 from ._views import ViewSpec
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
@@ -131,11 +131,22 @@ def save(embedder, path):
     sklearn.exceptions.NotFittedError
         If ``embedder`` is not fitted.
     ValueError
-        If ``set_output`` was given a ``transform`` that is not a string.
+        If ``set_output`` was given a ``transform`` that is not a string, or
+        if a parameter that shapes the model (all but the training controls
+        and ``device``) was changed after the fit.
     """
     from safetensors.torch import save as safetensors_bytes
 
     check_is_fitted(embedder)
+    # The file rebuilds the model from the parameters: they must be the fitted
+    # ones. The device only says where to load, so it may differ.
+    changed = changed_model_params(embedder, ignore={"device"})
+    if changed:
+        raise ValueError(
+            "These parameters were changed after the model was fitted: "
+            f"{', '.join(changed)}. A saved file rebuilds the model from its parameters, so "
+            "set them back with set_params before saving, or fit again with the new ones."
+        )
     module = embedder.net_.module_
     tensors = {
         f"module.{k}": v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()

@@ -1,5 +1,7 @@
 """The command line, tried with the files a new user has."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -157,18 +159,61 @@ def test_rows_dropped_for_missing_values_stay_in_the_output_with_empty_cells(tmp
     argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label", "--drop-missing"]
     assert _cli.main([*argv, "--output", str(output), *FAST]) == 0
     captured = capsys.readouterr()
+    # Row 17 lacks only its label: it is fitted and embedded, and left out of the probe.
     assert captured.err == (
-        "Dropping 2 rows with missing values (neither fitted, reported nor embedded); --output "
+        "Dropping 1 rows with missing values (neither fitted, reported nor embedded); --output "
         "keeps their rows, in input order, with empty embedding cells.\n"
     )
-    assert "on 26 training rows, 12 held out for the report" in captured.out  # 38 rows
-    assert "Wrote 40 rows to" in captured.out and "the embedding of 38, and 2 rows" in captured.out
+    assert "on 27 training rows, 12 held out for the report" in captured.out  # 39 rows
+    assert "1 rows have no label: fitted and embedded, left out of the probe." in captured.out
+    assert "Logistic probe accuracy" in captured.out
+    assert "Wrote 40 rows to" in captured.out and "the embedding of 39, and 1 rows" in captured.out
     written = output.read_text().splitlines()
     assert len(written) == 41
     assert [line.split(",")[0] for line in written[1:]] == [f"r{i}" for i in range(40)]
     empty = [i for i, line in enumerate(written[1:]) if line.endswith(",,")]
-    assert empty == [5, 17] and written[1 + 5] == "r5,,"
+    assert empty == [5] and written[1 + 5] == "r5,,"
     assert all(len(line.split(",")) == 3 for line in written)
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (lambda i: f"{i * 0.37:.2f}", r"holds continuous values \(0.37, ...\)"),
+        (lambda i: "7", "holds 1 class;"),
+        (lambda i: "", "holds 0 classes;"),
+    ],
+    ids=["continuous", "one class", "no label"],
+)
+def test_labels_the_probe_cannot_use_are_refused_before_training(
+    tmp_path, capsys, no_training, labels, message
+):
+    rows = ["a,b,c,y"] + [f"{i},{i % 3},{i % 5},{labels(i)}" for i in range(1, 31)]
+    path = _table(tmp_path / "labels.csv", "\n".join(rows) + "\n")
+    error = _error(capsys, ["--csv", path, "--label-column", "y"])
+    assert "--label-column 'y'" in error and "class labels of two classes or more" in error
+    assert re.search(message, error)
+
+
+def test_a_class_with_one_row_is_held_out_without_stratifying(tmp_path, capsys):
+    rows = ["a,b,c,y"] + [f"{i},{i % 3},{i % 5},{'rare' if i == 1 else i % 2}" for i in range(40)]
+    path = _table(tmp_path / "rare.csv", "\n".join(rows) + "\n")
+    assert _cli.main(["--csv", path, "--label-column", "y", *FAST]) == 0
+    assert "Logistic probe accuracy" in capsys.readouterr().out
+
+
+def test_model_options_beside_a_saved_model_are_refused(tmp_path, capsys):
+    path = _good_csv(tmp_path)
+    model = tmp_path / "model.safetensors"
+    save = ["--csv", path, "--keep-columns", "id,label", "--save-model", str(model), *FAST]
+    assert _cli.main(save) == 0
+    capsys.readouterr()
+    argv = ["--csv", path, "--keep-columns", "id,label", "--model", str(model)]
+    with pytest.raises(SystemExit) as stopped:
+        _cli.main([*argv, "--prior", "gaussian", "--n-components", "3"])
+    assert stopped.value.code == 2
+    assert "--prior, --n-components cannot apply to it" in capsys.readouterr().err
+    assert _cli.main([*argv, "--device", "cpu"]) == 0
 
 
 def test_a_text_cell_after_a_dropped_row_is_reported_at_its_own_line(tmp_path, capsys):

@@ -23,6 +23,9 @@ def test_image_arrays_are_flattened_with_their_shape():
         (np.zeros((2, 2, 2, 2, 2)), None, "5 dimensions"),
         (np.zeros((5, 28, 28, 3)), None, "channels-last"),
         (np.zeros((5, 28, 28, 1)), None, r"np.moveaxis\(X, -1, 1\)"),
+        (np.zeros((5, 64)), (8, 8, 1), r"pass image_shape=\(1, 8, 8\)"),
+        (np.zeros((5, 192)), (8, 8, 3), r"looks channels-last"),
+        (np.zeros((5, 1, 28, 28)), (28, 28, 1), r"pass image_shape=\(1, 28, 28\)"),
     ],
 )
 def test_image_shape_mismatches(X, image_shape, message):
@@ -32,6 +35,8 @@ def test_image_shape_mismatches(X, image_shape, message):
 
 def test_channels_first_with_few_channels_is_accepted():
     assert split_image_shape(np.zeros((5, 3, 32, 3)), None)[1] == (3, 32, 3)
+    assert split_image_shape(np.zeros((5, 288)), (3, 32, 3))[1] == (3, 32, 3)
+    assert split_image_shape(np.zeros((5, 64)), (8, 8))[1] == (1, 8, 8)
 
 
 def test_bad_image_shape():

@@ -181,9 +181,14 @@ def test_score_refuses_too_few_rows_and_discrete_data_clearly(fast):
     with pytest.raises(ValueError, match="16 distinct rows among 500"):
         embedder.score(binary)
     continuous = NoisyInfoMaxEmbedder(n_components=3, **fast).fit(rng.normal(size=(60, 4)))
-    with pytest.raises(ValueError, match="at least n_components \\+ 2 = 5 rows"):
+    with pytest.raises(ValueError, match=r"at least max\(n_components \+ 2, 5\) = 5 rows"):
         continuous.score(rng.normal(size=(4, 4)))
     assert np.isfinite(continuous.score(rng.normal(size=(60, 4))))
+    # One dimension: the Gaussian fit would take 3 rows, the marginal entropy needs 5.
+    line = NoisyInfoMaxEmbedder(n_components=1, **fast).fit(rng.normal(size=(60, 4)))
+    with pytest.raises(ValueError, match=r"= 5 rows .* got 4"):
+        line.score(rng.normal(size=(4, 4)))
+    assert np.isfinite(line.score(rng.normal(size=(5, 4))))
 
 
 def test_parameters_changed_after_fit_do_not_reinterpret_the_model(blobs, fast):

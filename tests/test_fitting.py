@@ -2,13 +2,15 @@
 
 import copy
 import pickle
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 
-from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim import NoisyInfoMaxEmbedder, _fitting
 from sklearn_ndim._fitting import _seeded, resolve_max_epochs
 
 
@@ -96,6 +98,13 @@ def test_features_constant_in_the_first_chunk_are_ignored_with_a_warning(blobs, 
     np.testing.assert_array_equal(model.transform(moved), model.transform(X[:5]))
 
 
+def test_a_first_chunk_smaller_than_a_batch_warns_that_it_fixes_the_batches(blobs, fast):
+    model = NoisyInfoMaxEmbedder(2, batch_size=64, **fast)
+    with pytest.warns(UserWarning, match=r"40 rows, fewer than batch_size=64: .* batches of 40"):
+        model.partial_fit(blobs[0][:40])
+    assert model.batch_size_ == 40
+
+
 def test_a_failed_partial_fit_leaves_the_optimiser_as_it_was(blobs, fast):
     X = blobs[0]
     model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
@@ -153,6 +162,41 @@ def test_a_cpu_fit_reseeds_no_gpu(blobs, fast, monkeypatch):
     monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: calls.append(seed))
     NoisyInfoMaxEmbedder(2, **fast).fit(blobs[0])
     assert calls == []
+
+
+def test_the_callers_global_seed_does_not_change_a_seeded_fit(blobs, fast):
+    # Training draws from the net's own generator only: the global one seeds
+    # the initial weights, inside a block that restores it.
+    embeddings = []
+    for caller_seed in (1, 2):
+        torch.manual_seed(caller_seed)
+        embeddings.append(NoisyInfoMaxEmbedder(2, **fast).fit(blobs[0]).transform(blobs[0]))
+    np.testing.assert_array_equal(*embeddings)
+
+
+def test_fits_in_threads_give_the_same_results_as_one_after_the_other(blobs, fast, monkeypatch):
+    def embed(seed):
+        model = NoisyInfoMaxEmbedder(2, **{**fast, "random_state": seed}).fit(blobs[0])
+        return model.transform(blobs[0])
+
+    one_by_one = [embed(0), embed(1)]
+    # Hold the first thread between seeding and building its weights until the
+    # second arrives (or a second has passed): the second must not reseed then.
+    meeting = threading.Barrier(2, timeout=1.0)
+    build = _fitting.build_module
+
+    def build_after_meeting(*args, **kwargs):
+        try:
+            meeting.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(_fitting, "build_module", build_after_meeting)
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(embed, [0, 1]))
+    for alone, in_thread in zip(one_by_one, threaded, strict=True):
+        np.testing.assert_array_equal(in_thread, alone)
 
 
 def test_auto_epochs_give_a_fixed_budget_of_row_presentations():

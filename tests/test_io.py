@@ -233,6 +233,30 @@ def test_an_unfitted_embedder_cannot_be_saved(tmp_path):
         model_io.save(NoisyInfoMaxEmbedder(), tmp_path / "x.safetensors")
 
 
+@pytest.mark.parametrize(
+    "changed", [{"n_components": 5}, {"critic": "mlp"}, {"hidden_layer_sizes": (8,)}], ids=str
+)
+def test_a_model_whose_parameters_changed_after_fit_is_not_saved(blobs, fast, tmp_path, changed):
+    # The file rebuilds the model from its parameters: a changed one would
+    # make a file that cannot be loaded.
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **fast).fit(blobs[0])
+    fitted_with = embedder.get_params()
+    embedder.set_params(**changed)
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ValueError, match=f"{next(iter(changed))} .* set them back"):
+        model_io.save(embedder, path)
+    assert not path.exists()
+    model_io.save(embedder.set_params(**fitted_with), path)
+
+
+def test_training_controls_and_the_device_may_change_before_saving(blobs, fast, tmp_path):
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **fast).fit(blobs[0])
+    embedder.set_params(learning_rate=0.1, max_epochs=7, device="cpu:0")
+    restored, _ = _round_trip(embedder, tmp_path)
+    assert restored.get_params()["max_epochs"] == 7
+    np.testing.assert_array_equal(restored.transform(blobs[0]), embedder.transform(blobs[0]))
+
+
 def test_model_files_get_the_permissions_of_the_umask(table_fit, tmp_path):
     import os
     import stat
