@@ -47,6 +47,7 @@ def markdown(payload):
         "tune": _tune,
         "penalty": _penalty,
         "epochs": _epochs,
+        "terms": _terms,
     }[payload["suite"]](payload["rows"])
     return _header(payload) + "\n" + body + "\n"
 
@@ -339,6 +340,41 @@ def _epochs(rows):
         + "\n\n"
         + _epoch_optima(group)
         for (name, d), group in _groups(rows)
+    )
+
+
+TERMS_COLUMNS = [
+    ("noise", "noise"),
+    ("rows", "rows"),
+    ("n", "n"),
+    ("C", "capacity"),
+    ("InfoNCE (B = 256)", "info_nce"),
+    ("I(f(X); Y)", "information"),
+    ("KL term", "kl"),
+    ("non-invariance + critic", "remainder"),
+    ("W2 ratio", "w2_ratio"),
+]
+
+
+def _span(low, high):
+    """``low`` to ``high`` with two decimals, as one figure when they agree."""
+    low, high = f"{low:.2f}", f"{high:.2f}"
+    return low if low == high else f"{low} to {high}"
+
+
+def _terms(rows):
+    shown = [
+        {
+            **row,
+            "information": _span(row["information_low"], row["information_high"]),
+            "kl": _span(row["kl_low"], row["kl_high"]),
+            "remainder": _span(row["remainder_low"], row["remainder_high"]),
+        }
+        for row in rows
+    ]
+    return "\n\n".join(
+        f"## {name}, d = {int(d)}\n\n" + table(group, TERMS_COLUMNS)
+        for (name, d), group in _groups(shown)
     )
 
 

@@ -9,7 +9,9 @@
 - ``tune``: the one-off choice of the peers' penalty weights;
 - ``penalty``: the embedder's prior penalty over a grid of weights and noises;
 - ``epochs`` (in ``training_length``): probe, match and label-free scores
-  against the number of epochs.
+  against the number of epochs;
+- ``terms`` (in ``identity_terms``): each term of the method's identity over
+  the noise, on training and test rows.
 """
 
 import json
@@ -23,6 +25,7 @@ from pathlib import Path
 import datasets
 import measures
 import numpy as np
+from identity_terms import terms
 from methods import PEERS, make
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
@@ -573,4 +576,5 @@ SUITES = {
     "tune": tune,
     "penalty": penalty,
     "epochs": epochs,
+    "terms": terms,
 }

@@ -111,3 +111,30 @@ def test_epoch_optima_name_where_each_measure_is_best():
     assert report._epoch_optima(rows) == (
         "- best at: held-out score 8 epochs, probe 8 epochs, W2 ratio 25 epochs"
     )
+
+
+identity_terms = pytest.importorskip("identity_terms")
+
+
+def test_a_constant_embedding_carries_no_information_through_the_channel():
+    lower, upper = identity_terms.channel_information_bounds(np.ones((50, 3)), 0.7)
+    assert lower == pytest.approx(0.0, abs=1e-12) and upper == pytest.approx(0.0, abs=1e-12)
+
+
+def test_rows_far_apart_under_small_noise_reach_the_ln_n_ceiling():
+    Z = 100.0 * np.arange(40, dtype=float)[:, None] * np.ones((1, 2))
+    lower, upper = identity_terms.channel_information_bounds(Z, 0.1)
+    assert lower == pytest.approx(np.log(40), abs=1e-9) and upper > 100
+
+
+def test_the_bounds_meet_at_the_capacity_of_a_gaussian_input():
+    # I(Z; Z + N(0, s^2 I)) = d/2 ln(1 + 1/s^2) for Z ~ N(0, I_d).
+    Z = np.random.default_rng(0).standard_normal((3000, 2))
+    lower, upper = identity_terms.channel_information_bounds(Z, 1.0)
+    # Bounds in expectation; the noise draws leave a Monte Carlo error of about 0.01.
+    assert lower <= upper and abs(lower - np.log(2)) < 0.03 and abs(upper - np.log(2)) < 0.03
+
+
+def test_terms_tables_show_each_bound_pair_as_a_span():
+    assert report._span(4.231, 4.379) == "4.23 to 4.38"
+    assert report._span(1.374, 1.371) == "1.37"

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 GENERATED = ROOT / "docs" / "_generated"
-SUITES = ("match", "images", "speed", "scaling", "uses", "tune", "penalty", "epochs")
+SUITES = ("match", "images", "speed", "scaling", "uses", "tune", "penalty", "epochs", "terms")
 _UNDERLINES = {1: "=", 2: "-", 3: "~"}
 
 
