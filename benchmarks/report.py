@@ -29,7 +29,14 @@ def _header(payload):
         f"Package code {p['package_commit'][:10]}"
         f"{' with uncommitted changes' if p['uncommitted_changes'] else ''}, "
         f"torch {p['versions']['torch']}, scikit-learn {p['versions']['scikit-learn']}, "
-        f"{p['machine']['cpus']} CPUs, started {p['started']}, {p['minutes']} min, "
+        f"{p['machine']['cpus']} CPUs"
+        # Runs from before the thread count was recorded show none.
+        + (
+            f" ({p['machine']['torch_threads']} torch threads)"
+            if "torch_threads" in p["machine"]
+            else ""
+        )
+        + f", started {p['started']}, {p['minutes']} min, "
         f"load average at the end {p['load_average_end']:.1f}."
         + (f" Note: {p['note']}." if p.get("note") else "")
         + "\n"

@@ -78,7 +78,11 @@ def provenance(started, code):
             "numpy": np.__version__,
             "python": platform.python_version(),
         },
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "platform": platform.platform(),
+        },
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
         "minutes": round((time.time() - started) / 60, 1),
         "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan,

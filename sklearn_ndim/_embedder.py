@@ -195,8 +195,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Seeds weights, batches, views and noise. The same value gives
         bitwise identical results on the CPU for a fixed number of torch
         threads (``GridSearchCV(n_jobs=2)`` runs fewer threads per fit than
-        ``n_jobs=1``), also for fits running at once in Python threads; the
-        caller's torch and numpy random states are untouched.
+        ``n_jobs=1``), also for fits running at once in Python threads (with
+        a custom encoder, which may draw random numbers while training, they
+        run one at a time); the caller's torch and numpy random states are
+        untouched.
 
     verbose : int, default=0
         0 silent, 1 a table per epoch (loss, MI estimate in nats, capacity,

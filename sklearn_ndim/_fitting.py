@@ -10,7 +10,7 @@ import math
 import threading
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import numpy as np
 import torch
@@ -109,31 +109,38 @@ def _fit_state(estimator, X, group):
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
 
-    # Only the initial weights come from torch's global generator; everything
-    # after draws from the net's own generator, so fits in threads can overlap.
-    with _seeded(seed, device):
+    seeded = ExitStack()
+    with seeded:
+        seeded.enter_context(_seeded(seed, device))
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
-    data = TrainingData(
-        rows, scaler, device, view_spec, module.input_shape, local_seed, chunk_rows=chunk_rows
-    )
-    if chunk_rows is None:
-        searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
-        with stage(verbose if view_spec.n_neighbors else 0, searching):
-            data.views(0, data.rows(0))
-    net = make_net(
-        estimator,
-        module,
-        device,
-        batch_size,
-        max_epochs=max_epochs,
-        callbacks=training_callbacks(estimator, data, batch_size, capacity, max_epochs) + callbacks,
-        verbose=verbose,
-        generator=torch.Generator(device=device).manual_seed(local_seed),
-    )
-    steps = len(ChunkedBatchIterator(data, batch_size, None))
-    where = "" if group is None else f" on each of {processes} processes"
-    with stage(verbose, f"training: up to {max_epochs} epochs of {steps} batches{where}"):
-        net.fit(data)
+        if not callable(estimator.encoder):
+            # The built-in encoders draw only their initial weights from torch's
+            # global generator, and training draws from the net's own: release
+            # it, so that fits in threads overlap. A custom encoder may draw from
+            # it while training (dropout), so its fit stays seeded throughout.
+            seeded.close()
+        data = TrainingData(
+            rows, scaler, device, view_spec, module.input_shape, local_seed, chunk_rows=chunk_rows
+        )
+        if chunk_rows is None:
+            searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
+            with stage(verbose if view_spec.n_neighbors else 0, searching):
+                data.views(0, data.rows(0))
+        net = make_net(
+            estimator,
+            module,
+            device,
+            batch_size,
+            max_epochs=max_epochs,
+            callbacks=training_callbacks(estimator, data, batch_size, capacity, max_epochs)
+            + callbacks,
+            verbose=verbose,
+            generator=torch.Generator(device=device).manual_seed(local_seed),
+        )
+        steps = len(ChunkedBatchIterator(data, batch_size, None))
+        where = "" if group is None else f" on each of {processes} processes"
+        with stage(verbose, f"training: up to {max_epochs} epochs of {steps} batches{where}"):
+            net.fit(data)
     if net.interrupted_:
         raise KeyboardInterrupt(
             f"fit was interrupted after {len(net.history)} of {max_epochs} epochs; "
@@ -354,9 +361,19 @@ def make_net(
     )
 
 
-#: Held while a fit seeds torch's global generators: fork_rng saves and restores
-#: them, so two threads inside it at once would swap each other's seeds.
+#: Held while torch's global generators are forked: fork_rng saves and restores
+#: them, so two threads inside it at once would swap each other's states.
 _GLOBAL_GENERATOR_LOCK = threading.RLock()
+
+
+@contextmanager
+def forked_global_generators(cuda_index=None):
+    """Fork torch's CPU generator (and one GPU's), one thread at a time; keep the block short."""
+    with (
+        _GLOBAL_GENERATOR_LOCK,
+        torch.random.fork_rng(devices=[] if cuda_index is None else [cuda_index]),
+    ):
+        yield
 
 
 @contextmanager
@@ -365,15 +382,12 @@ def _seeded(seed, device):
 
     Only the generators that are restored are seeded: ``torch.manual_seed``
     would also reseed every GPU's generator, which the caller would then find
-    changed by a fit on the CPU. One thread at a time: keep the block short.
+    changed by a fit on the CPU.
     """
     cuda_index = None
     if device.type == "cuda":
         cuda_index = device.index if device.index is not None else torch.cuda.current_device()
-    with (
-        _GLOBAL_GENERATOR_LOCK,
-        torch.random.fork_rng(devices=[] if cuda_index is None else [cuda_index]),
-    ):
+    with forked_global_generators(cuda_index):
         torch.random.default_generator.manual_seed(seed)
         if cuda_index is not None:
             with torch.cuda.device(cuda_index):

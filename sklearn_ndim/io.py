@@ -40,7 +40,7 @@ from skorch.history import History
 
 from . import __version__
 from ._data import InputScaler
-from ._fitting import build_module, make_net
+from ._fitting import build_module, forked_global_generators, make_net
 from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
 from ._validation import changed_model_params, model_params, resolve_device
@@ -144,8 +144,9 @@ def save(embedder, path):
     if changed:
         raise ValueError(
             "These parameters were changed after the model was fitted: "
-            f"{', '.join(changed)}. A saved file rebuilds the model from its parameters, so "
-            "set them back with set_params before saving, or fit again with the new ones."
+            f"{', '.join(changed)}. A saved file records the parameters the model was fitted "
+            "with, and load rebuilds it from them: set them back with set_params before saving, "
+            "or fit again with the new ones."
         )
     module = embedder.net_.module_
     tensors = {
@@ -292,7 +293,7 @@ def load(path, *, encoder=None, device=None):
     torch_device = resolve_device(params["device"])
     # The initial weights are overwritten: building them must not use up the
     # caller's random numbers.
-    with torch.random.fork_rng(devices=[]):
+    with forked_global_generators():
         module = build_module(
             embedder, sample_shape, fitted["n_features_in"], prior, noise_scale, torch.device("cpu")
         )
@@ -306,7 +307,7 @@ def load(path, *, encoder=None, device=None):
     module.to(torch_device).eval()
     decoder = input_range = None
     if fitted["decoder"]:
-        with torch.random.fork_rng(devices=[]):
+        with forked_global_generators():
             decoder = build_decoder(
                 sample_shape,
                 fitted["n_features_in"],

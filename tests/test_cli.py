@@ -1,4 +1,4 @@
-"""The command line, tried with the files a new user has."""
+"""The command line (``_cli`` and ``_cli_files``), tried with the files a new user has."""
 
 import re
 
@@ -188,11 +188,29 @@ def test_rows_dropped_for_missing_values_stay_in_the_output_with_empty_cells(tmp
 def test_labels_the_probe_cannot_use_are_refused_before_training(
     tmp_path, capsys, no_training, labels, message
 ):
-    rows = ["a,b,c,y"] + [f"{i},{i % 3},{i % 5},{labels(i)}" for i in range(1, 31)]
+    rows = ["a,b,c,y"] + [f"{i},{i % 3},{i % 5},{labels(i)}" for i in range(30)]
     path = _table(tmp_path / "labels.csv", "\n".join(rows) + "\n")
     error = _error(capsys, ["--csv", path, "--label-column", "y"])
     assert "--label-column 'y'" in error and "class labels of two classes or more" in error
     assert re.search(message, error)
+
+
+def test_labels_are_not_checked_where_no_probe_runs(tmp_path, capsys):
+    rows = ["a,b,c,y"] + [f"{i},{i % 3},{i % 5},{i * 0.37:.2f}" for i in range(30)]
+    path = _table(tmp_path / "prices.csv", "\n".join(rows) + "\n")
+    model = tmp_path / "model.safetensors"
+    argv = ["--csv", path, "--label-column", "y"]
+    assert _cli.main([*argv, "--holdout", "0", "--save-model", str(model), *FAST]) == 0
+    assert _cli.main([*argv, "--model", str(model)]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+def test_true_false_labels_with_an_empty_cell_are_probed_as_classes(tmp_path, capsys):
+    rows = ["a,b,c,y"] + [f"{i},{i % 3},{i % 5},{'' if i == 4 else i % 2 == 0}" for i in range(40)]
+    path = _table(tmp_path / "flags.csv", "\n".join(rows) + "\n")
+    assert _cli.main(["--csv", path, "--label-column", "y", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "1 rows have no label" in out and "Logistic probe accuracy" in out
 
 
 def test_a_class_with_one_row_is_held_out_without_stratifying(tmp_path, capsys):

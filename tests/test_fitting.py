@@ -174,6 +174,35 @@ def test_the_callers_global_seed_does_not_change_a_seeded_fit(blobs, fast):
     np.testing.assert_array_equal(*embeddings)
 
 
+class _DropoutEncoder(torch.nn.Module):
+    """A custom encoder that draws from torch's global generator while training."""
+
+    def __init__(self, input_shape, n_components):
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(input_shape[0], 16),
+            torch.nn.Dropout(0.3),
+            torch.nn.Linear(16, n_components),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def test_a_custom_encoder_with_dropout_trains_seeded_and_leaves_the_callers_state(blobs, fast):
+    embeddings = []
+    for caller_seed in (1, 2):
+        torch.manual_seed(caller_seed)
+        model = NoisyInfoMaxEmbedder(2, encoder=_DropoutEncoder, **fast).fit(blobs[0])
+        embeddings.append(model.transform(blobs[0]))
+        torch.manual_seed(caller_seed)
+        expected = torch.rand(1)
+        torch.manual_seed(caller_seed)
+        NoisyInfoMaxEmbedder(2, encoder=_DropoutEncoder, **fast).fit(blobs[0])
+        assert torch.rand(1) == expected
+    np.testing.assert_array_equal(*embeddings)
+
+
 def test_fits_in_threads_give_the_same_results_as_one_after_the_other(blobs, fast, monkeypatch):
     def embed(seed):
         model = NoisyInfoMaxEmbedder(2, **{**fast, "random_state": seed}).fit(blobs[0])

@@ -1,0 +1,262 @@
+"""The command line's files: reading and checking the CSV input, writing the output.
+
+Every problem with a file is an :class:`InputError`, reported by the command
+line in one line before any training.
+"""
+
+import csv
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["InputError"]
+
+
+class InputError(Exception):
+    """A problem with the user's files or options, reported as one line."""
+
+
+def local_file(path, option):
+    if "://" in path:
+        raise InputError(f"{option} must be a local file; got the URL {path!r}")
+    resolved = Path(path)
+    if not resolved.is_file():
+        raise InputError(f"{option} {path!r}: no such file")
+    return resolved
+
+
+def _scan(path, delimiter):
+    """Delimiter, and a check that every row has as many fields as the first."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        sample = handle.read(65536)
+        if not sample.strip():
+            raise InputError(f"{path} is empty")
+        if delimiter is None:
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+        handle.seek(0)
+        expected = None
+        for line_number, row in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+            if not row:
+                continue
+            if expected is None:
+                expected = len(row)
+            elif len(row) != expected:
+                raise InputError(
+                    f"{path}, line {line_number}: {len(row)} fields where the first row has "
+                    f"{expected} (delimiter {delimiter!r}); fix the row or pass --delimiter"
+                )
+    return delimiter
+
+
+def _column(frame, name):
+    """A column by name, or by 0-based position for files without a header."""
+    if name in frame.columns:
+        return name
+    if name.isdigit() and int(name) in frame.columns:
+        return int(name)
+    raise InputError(f"column {name!r} not found; the columns are {list(frame.columns)}")
+
+
+def load_csv(args):
+    """Features, labels and kept columns of the CSV file, all checked.
+
+    The features and labels hold the complete rows only; the kept columns hold
+    every row, and ``complete`` marks which of them the features are.
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise InputError(
+            "reading CSV files needs pandas: pip install 'sklearn-ndim[cli]'"
+        ) from None
+    path = local_file(args.csv, "--csv")
+    delimiter = _scan(path, args.delimiter)
+    frame = pd.read_csv(
+        path,
+        sep=delimiter,
+        header=None if args.no_header else 0,
+        index_col=False,
+        na_values=args.na_values,
+        skipinitialspace=True,
+        encoding="utf-8-sig",
+    )
+    first_line = 1 if args.no_header else 2
+    if not args.no_header and all(_is_number(name) for name in frame.columns):
+        print(
+            f"Warning: the header line of {path} holds only numbers "
+            f"({', '.join(map(str, frame.columns[:3]))}, ...); if it is a data row, pass "
+            "--no-header, or that row is not embedded.",
+            file=sys.stderr,
+        )
+    if frame.empty:
+        raise InputError(f"{path} has no data rows, too few to learn an embedding")
+    label = _column(frame, args.label_column) if args.label_column else None
+    kept = [_column(frame, c) for c in args.keep_columns]
+    features = frame.drop(columns=list({*kept, *([label] if label is not None else [])}))
+    # A missing label only keeps a row out of the probe: its features are embedded.
+    missing = features.isna().any(axis=1)
+    complete = ~missing.to_numpy()
+    if missing.any():
+        if not args.drop_missing:
+            row = int(np.flatnonzero(missing.to_numpy())[0])
+            columns = [c for c in features.columns if features[c].isna().iloc[row]]
+            raise InputError(
+                f"{path}: {int(missing.sum())} rows have missing values (first at line "
+                f"{row + first_line}, column {columns[0]!r}); fill them, or pass --drop-missing"
+            )
+        kept_in_output = (
+            "; --output keeps their rows, in input order, with empty embedding cells"
+            if args.output
+            else ""
+        )
+        print(
+            f"Dropping {int(missing.sum())} rows with missing values (neither fitted, reported "
+            f"nor embedded){kept_in_output}.",
+            file=sys.stderr,
+        )
+        # A column of True/False with an empty cell was read as objects.
+        features = features[complete].infer_objects()
+    text = [
+        name
+        for name in features.columns
+        if not (
+            pd.api.types.is_bool_dtype(features[name])
+            or pd.api.types.is_numeric_dtype(features[name])
+        )
+    ]
+    if text:
+        # Every text column is named, so that one run finds them all; the first
+        # offending cell of the first one shows what was read.
+        values = features[text[0]]
+        row = int(np.flatnonzero(pd.to_numeric(values, errors="coerce").isna().to_numpy())[0])
+        # The index, not the position: dropped rows must not shift the line.
+        where = f"line {values.index[row] + first_line}"
+        if len(text) == 1:
+            problem, them = f"column {text[0]!r} is not numeric ({where}", "it"
+        else:
+            listed = ", ".join(map(repr, text))
+            problem, them = f"columns {listed} are not numeric ({where} of {text[0]!r}", "them"
+        raise InputError(
+            f"{path}: {problem} holds {values.iloc[row]!r}); encode {them}, name {them} in "
+            "--keep-columns or --label-column, or pass --na-values if such cells mean missing"
+        )
+    X = features.to_numpy(dtype=np.float64)
+    if X.shape[1] == 0:
+        raise InputError(f"{path} has no numeric feature columns")
+    labels = None
+    if label is not None:
+        labels = frame[label].to_numpy()[complete]
+        if labels.dtype == object:
+            # True/False with an empty cell, say, are read as objects: as text
+            # they are classes to the probe.
+            labels = np.array([v if pd.isna(v) else str(v) for v in labels], dtype=object)
+        if not args.model and args.holdout > 0:  # only the report's probe uses them
+            _check_labels(labels, args.label_column, path)
+    # The kept columns hold every row, so that --output keeps one row per input row.
+    return X, labels, frame[kept], list(features.columns), complete
+
+
+def _check_labels(labels, name, path):
+    """Refuse labels the logistic probe cannot use: continuous values, or one class."""
+    import pandas as pd
+    from sklearn.utils.multiclass import type_of_target
+
+    known = labels[~pd.isna(labels)]
+    # A CSV column is read as all numbers or all text, never a mix of both.
+    kind = type_of_target(known) if len(known) else "unknown"
+    classes = len(pd.unique(known))
+    if kind in ("binary", "multiclass") and classes >= 2:
+        return
+    if kind == "continuous":
+        fractional = known[np.asarray(known, dtype=float) % 1 != 0]
+        problem = f"holds continuous values ({fractional[0]}, ...)"
+    else:
+        problem = f"holds {classes} class{'es' if classes != 1 else ''}"
+    raise InputError(
+        f"{path}: --label-column {name!r} {problem}; the probe is a classifier and needs class "
+        "labels of two classes or more. Leave --label-column out (--keep-columns copies the "
+        "column to --output)"
+    )
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def check_size(X, n_components, holdout=0.0):
+    n_rows, n_columns = X.shape
+    if n_columns < n_components:
+        raise InputError(
+            f"--n-components {n_components} is more than the {n_columns} numeric columns; "
+            f"choose at most {n_columns}"
+        )
+    if n_rows < max(10, 2 * n_components):
+        raise InputError(
+            f"{n_rows} rows are too few to learn a {n_components}-dimensional embedding; "
+            f"give at least {max(10, 2 * n_components)}"
+        )
+    held_out = math.ceil(holdout * n_rows)
+    if holdout and held_out < n_components + 2:
+        raise InputError(
+            f"--holdout {holdout} keeps {held_out} of the {n_rows} rows for the report, which "
+            f"needs at least n_components + 2 = {n_components + 2}; raise --holdout, or pass "
+            "--holdout 0 to fit on every row without a report"
+        )
+    if n_rows - held_out < max(10, 2 * n_components):
+        raise InputError(
+            f"--holdout {holdout} leaves {n_rows - held_out} rows to fit on; give at least "
+            f"{max(10, 2 * n_components)}, or lower --holdout"
+        )
+
+
+def check_output(path, source):
+    output = Path(path)
+    if output.resolve() == Path(source).resolve():
+        raise InputError(f"--output {path!r} would overwrite the input file")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"--output {path!r}: the folder {str(folder)!r} does not exist")
+    if not _writable(folder):
+        raise InputError(f"--output {path!r}: the folder {str(folder)!r} is not writable")
+    return output
+
+
+def _writable(folder):
+    return os.access(folder, os.W_OK)
+
+
+def check_column_names(embedder, X, path):
+    """Refuse a file whose feature columns differ from the training file's, in name or order."""
+    expected = getattr(embedder, "feature_names_in_", None)
+    given = list(X.columns) if hasattr(X, "columns") else None
+    if expected is None or given is None:
+        return  # a file without a header, or a model fitted on one: positions only
+    for position, (want, have) in enumerate(zip(expected, given, strict=True)):
+        if want != have:
+            raise InputError(
+                f"{path}: feature column {position + 1} is {have!r}, but the model was fitted "
+                f"with {want!r} there; give the columns the names and order of the training file"
+            )
+
+
+def write_output(path, Z, embedder, kept, complete):
+    """One row per input row, in input order; rows dropped for missing values are left empty."""
+    import pandas as pd
+
+    Z = np.asarray(Z)  # a DataFrame from a --model saved after set_output(transform="pandas")
+    full = np.full((len(complete), Z.shape[1]), np.nan, dtype=Z.dtype)
+    full[complete] = Z
+    frame = pd.DataFrame(full, columns=embedder.get_feature_names_out())
+    if kept is not None and len(kept.columns):
+        frame = pd.concat([kept.reset_index(drop=True), frame], axis=1)
+    frame.to_csv(path, index=False)
