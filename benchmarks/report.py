@@ -32,7 +32,8 @@ def _header(payload):
         f"{p['machine']['cpus']} CPUs"
         # Runs from before the thread count was recorded show none.
         + (
-            f" ({p['machine']['torch_threads']} torch threads)"
+            f" ({p['machine']['torch_threads']} torch thread"
+            f"{'s' if p['machine']['torch_threads'] != 1 else ''})"
             if "torch_threads" in p["machine"]
             else ""
         )
