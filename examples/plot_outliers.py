@@ -137,6 +137,6 @@ plt.show()
 # than ``alpha``: the held-out embedding has fewer rows at extreme norms than the prior), and the
 # reconstruction-based ones flagged somewhat more than ``alpha``. Part of that excess comes from
 # pixels that are blank in almost every training image: the reconstruction error is scaled per
-# pixel by its spread on the calibration rows, so a new image that inks such a pixel scores as
-# an extreme outlier. Note also the price of a strict ``alpha``: few outliers are flagged at
-# 1%; the ROC curves show what a looser threshold buys.
+# pixel by its spread on the training rows (with a floor), so a new image that inks such a pixel
+# scores as an extreme outlier. Note also the price of a strict ``alpha``: few outliers are
+# flagged at 1%; the ROC curves show what a looser threshold buys.

@@ -182,7 +182,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     device : str, default="cpu"
         Torch device to train and infer on: ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``, ``"mps"`` or ``"auto"``.
+        ``"cuda:1"``, ``"mps"`` or ``"auto"`` (CUDA when available, else the
+        CPU).
 
     callbacks : list of skorch callbacks, default=None
         Extra skorch callback instances (or ``(name, instance)`` tuples)
@@ -468,7 +469,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Returns
         -------
         log_pvalue : ndarray of shape (n_samples,)
-            In ``(-inf, 0]``; finite however far out a row lies.
+            In ``(-inf, 0]``; finite unless the embedding overflows the float range.
         """
         check_is_fitted(self)
         return typicality_logp(gaussian_embedding(self, validate_fitted_input(self, X)))

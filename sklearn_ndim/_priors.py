@@ -204,7 +204,7 @@ class Prior:
         return np.exp(self.log_pvalues(x))
 
     def log_pvalues(self, x):
-        """Natural log of :meth:`pvalues`, finite however far out a row lies."""
+        """Natural log of :meth:`pvalues`, finite for every finite embedding (no underflow to 0)."""
         return typicality_logp(self.to_gaussian(x))
 
     def sample(self, n_samples, n_components, random_state=None):

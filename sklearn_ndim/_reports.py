@@ -141,6 +141,10 @@ class PriorMatchReport:
             ``normality_pvalue`` is ``hz_pvalue`` unless that is ``nan``
             (high dimension), in which case it is ``energy_pvalue``.
         """
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"alpha is a test level in [0, 1]; got {alpha!r}.")
+        if not max_ratio > 0:
+            raise ValueError(f"max_ratio is a W2 ratio, > 0; got {max_ratio!r}.")
         return bool(self.sw2_ratio <= max_ratio and self.normality_pvalue > alpha)
 
     def to_dict(self):

@@ -296,8 +296,8 @@ def resolve_device(device):
         ) from exc
     if resolved.type not in _DEVICE_TYPES:
         raise ValueError(
-            f"device={device!r} cannot train or embed data; use 'cpu', 'cuda', 'cuda:1', "
-            "'mps' or 'auto'."
+            f"device={device!r} is a torch device type that sklearn-ndim does not support; "
+            "use 'cpu', 'cuda', 'cuda:1', 'mps' or 'auto'."
         )
     if resolved.type == "cuda":
         if not torch.cuda.is_available():

@@ -92,7 +92,9 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     -------
     fitted : NoisyInfoMaxEmbedder
         The fitted model of process 0, with ``estimator``'s parameters and on
-        its device.
+        its device. Parameters, the device and ``X`` are checked here before
+        any process starts; an error inside a process arrives as torch's
+        ``ProcessRaisedException`` with the process's traceback.
 
     Notes
     -----
@@ -111,6 +113,7 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         backend = "nccl" if on_cuda and torch.cuda.is_available() else "gloo"
     if backend == "nccl" and not torch.cuda.is_available():
         raise ValueError("backend='nccl' needs CUDA, which this torch build does not have.")
+    _check_before_spawning(estimator, X, n_processes)
     threads = max(1, (os.cpu_count() or 1) // n_processes)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rank0.safetensors"
@@ -125,5 +128,23 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         params = estimator.get_params()
         encoder = None if isinstance(params["encoder"], str) else params["encoder"]
         # On the estimator's own device, with its own parameters (process 0 ran
-        # with device="cuda:0" under NCCL).
-        return load(path, encoder=encoder, device=params["device"])
+        # with device="cuda:0" under NCCL); the file keeps neither the live
+        # callbacks nor a RandomState instance, which are the caller's.
+        fitted = load(path, encoder=encoder, device=params["device"])
+        return fitted.set_params(callbacks=params["callbacks"], random_state=params["random_state"])
+
+
+def _check_before_spawning(estimator, X, n_processes):
+    """Bad parameters, devices and rows fail here, in this process, not in each child."""
+    from ._validation import resolve_device, validate_training_input
+
+    probe = clone(estimator)
+    probe._validate_params()
+    resolve_device(probe.device)
+    n_rows = validate_training_input(probe, X)[0].shape[0]
+    if n_rows // n_processes < 2:
+        raise ValueError(
+            f"fit_distributed shares {n_rows} rows among {n_processes} processes, "
+            f"{n_rows // n_processes} each; every process needs at least 2. Use fewer processes "
+            "or more rows."
+        )

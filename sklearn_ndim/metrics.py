@@ -51,6 +51,25 @@ __all__ = [
 ]
 
 
+def _gaussian_space(Z, prior):
+    """``Z`` mapped to the Gaussian space, with a warning for values outside the prior's support.
+
+    ``to_gaussian`` saturates such values at the support's edge, so they read
+    as a poor match; most often the embedding came from another prior.
+    """
+    try:
+        prior.check_support(Z, name="Z")
+    except ValueError as exc:
+        warnings.warn(
+            f"{str(exc).split('; pass')[0]}. They count as the support's edge and the match "
+            "reads as poor: was Z embedded with another prior? Pass the embedder's prior_ as "
+            "prior.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return prior.to_gaussian(Z)
+
+
 def marginal_tests(Z, prior="gaussian"):
     """Test each dimension of ``Z`` against the prior's marginal (KS).
 
@@ -118,7 +137,7 @@ def sliced_wasserstein(Z, prior="gaussian", n_projections=128, random_state=0):
     """
     Z = check_embedding(Z)
     check_positive_int(n_projections, "n_projections")
-    base = resolve_prior(prior).to_gaussian(Z)
+    base = _gaussian_space(Z, resolve_prior(prior))
     return sliced_w2(base, unit_directions(Z.shape[1], n_projections, make_rng(random_state)))
 
 
@@ -247,7 +266,7 @@ def energy_test(Z, prior="gaussian", n_reference=99, max_samples=2000, random_st
     Z = check_embedding(Z)
     check_positive_int(n_reference, "n_reference")
     check_positive_int(max_samples, "max_samples", minimum=2)
-    base = resolve_prior(prior).to_gaussian(Z)
+    base = _gaussian_space(Z, resolve_prior(prior))
     statistic, pvalue, _, _ = energy_test_base(base, n_reference, max_samples, random_state)
     return statistic, pvalue
 
@@ -326,7 +345,7 @@ def prior_match_report(
     resolved = resolve_prior(prior)
     rng = make_rng(random_state)
     n_samples, n_components = Z.shape
-    base = resolved.to_gaussian(Z)
+    base = _gaussian_space(Z, resolved)
     # Directions first, so that ``sw2`` equals sliced_wasserstein(Z, ...) for the same seed.
     directions = unit_directions(n_components, n_projections, rng)
     hz_statistic, hz_pvalue = henze_zirkler(base, max_samples, rng.integers(2**31))
@@ -406,7 +425,12 @@ def information_report(embedder):
     --------
     suggest_noise_scale : Noise scale for a given capacity.
     """
-    check_is_fitted(embedder, ["capacity_", "mutual_info_", "noise_scale_"])
+    check_is_fitted(embedder)
+    if not all(hasattr(embedder, name) for name in ("capacity_", "mutual_info_", "noise_scale_")):
+        raise TypeError(
+            "information_report reads the capacity_, mutual_info_ and noise_scale_ of a fitted "
+            f"NoisyInfoMaxEmbedder; got a {type(embedder).__name__}."
+        )
     batch_size = int(getattr(embedder, "batch_size_", embedder.batch_size))
     capacity = float(embedder.capacity_)
     mutual_info = float(embedder.mutual_info_)

@@ -69,7 +69,12 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
     contamination : "auto" or float in (0, 0.5], default="auto"
         ``"auto"`` flags p-values below ``alpha``. A float sets the threshold
         so that this share of the training rows is flagged, as in
-        scikit-learn's detectors.
+        scikit-learn's detectors. For the reconstruction and combined scores
+        the rows the decoder was fitted on score as more normal than new rows
+        (the held-out calibration rows and new inliers score alike), so the
+        flagged training rows are mostly calibration rows and new inliers are
+        flagged more often than this share: prefer ``"auto"``, whose
+        p-values are exact for new rows.
     calibration_fraction : float in (0, 1), default=0.2
         Share of the training rows held out to calibrate the reconstruction
         and combined scores. Their smallest p-value is ``1 / (1 + n)`` for
@@ -164,6 +169,12 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
             rng = check_random_state(self.random_state)
             order = rng.permutation(len(X))
             n_calibration = max(1, int(round(self.calibration_fraction * len(X))))
+            if len(X) - n_calibration < 2:
+                raise ValueError(
+                    f"calibration_fraction={self.calibration_fraction} holds out {n_calibration} "
+                    f"of the {len(X)} rows, leaving {len(X) - n_calibration} to fit the embedder "
+                    "on (at least 2 are needed); lower calibration_fraction or fit on more rows."
+                )
             calibration, training = np.sort(order[:n_calibration]), np.sort(order[n_calibration:])
             self.embedder_ = embedder.fit(_rows(X, training))
             # The scale comes from the training rows, so that the calibration rows
@@ -294,9 +305,15 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         """Conformal p-values: (1 + #calibration rows scoring no higher) / (1 + n)."""
         if self.calibration_scores_ is None:
             return np.exp(statistic)
+        # A row far out (values near the float range) scores -inf or NaN: it
+        # scores no higher than any calibration row.
+        statistic = np.where(np.isnan(statistic), -np.inf, statistic)
         # A calibration row scored again may differ from its fit-time score
         # by round-off; it must still count as scoring no higher than itself.
-        tolerance = 1e-9 * np.maximum(1.0, np.abs(statistic))
+        finite = np.isfinite(statistic)
+        tolerance = np.where(
+            finite, 1e-9 * np.maximum(1.0, np.abs(np.where(finite, statistic, 0))), 0
+        )
         below = np.searchsorted(self.calibration_scores_, statistic + tolerance, side="right")
         return (1.0 + below) / (1.0 + len(self.calibration_scores_))
 

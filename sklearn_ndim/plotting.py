@@ -5,6 +5,7 @@ function is called. Every function returns the matplotlib Figure it drew on.
 """
 
 import math
+import numbers
 
 import numpy as np
 from scipy import stats
@@ -37,7 +38,12 @@ def _check_dims(dims, n_components, default):
     """Validated tuple of dimension indices; the first ``default`` when None."""
     if dims is None:
         return tuple(range(min(default, n_components)))
-    dims = tuple(int(d) for d in np.atleast_1d(dims))
+    values = np.atleast_1d(dims)
+    if values.ndim != 1 or not (
+        np.issubdtype(values.dtype, np.integer) and not np.issubdtype(values.dtype, np.bool_)
+    ):
+        raise ValueError(f"dims must be a list of integer indices; got {dims!r}.")
+    dims = tuple(int(d) for d in values)
     if not dims or any(d < 0 or d >= n_components for d in dims):
         raise ValueError(
             f"dims must be a non-empty list of indices in [0, {n_components}); got {dims}."
@@ -54,7 +60,9 @@ def _check_axes(ax, count):
 
 
 def _check_band(band):
-    if band is not None and not (isinstance(band, float | int) and 0 < band < 1):
+    if band is not None and not (
+        isinstance(band, numbers.Real) and not isinstance(band, bool) and 0 < band < 1
+    ):
         raise ValueError(f"band must be a coverage in (0, 1) or None; got {band!r}.")
 
 
@@ -172,6 +180,8 @@ def plot_chi2_qq(Z, prior="gaussian", ax=None, band=0.95):
     base = resolve_prior(prior).to_gaussian(Z)
     if ax is None:
         fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+    elif not hasattr(ax, "fill_between"):
+        raise TypeError(f"ax must be one matplotlib Axes; got {type(ax).__name__}.")
     n_components = Z.shape[1]
     levels = _plotting_positions(Z.shape[0])
     squared = np.quantile(np.sum(base**2, axis=1), levels, method="hazen")
@@ -250,6 +260,12 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0, 
                 f"labels must hold one value per row of Z ({Z.shape[0]}); got shape {labels.shape}."
             )
     rows = np.arange(Z.shape[0])
+    if (
+        not isinstance(max_points, numbers.Integral)
+        or isinstance(max_points, bool)
+        or max_points < 1
+    ):
+        raise ValueError(f"max_points must be a whole number >= 1; got {max_points!r}.")
     if Z.shape[0] > max_points:
         rows = np.sort(make_rng(random_state).choice(Z.shape[0], size=max_points, replace=False))
     shown = Z[rows]
@@ -351,7 +367,7 @@ def plot_training_history(embedder, ax=None):
     )
     loss_ax = ax.twinx()
     loss_ax.plot(epochs, history[:, "train_loss"], color="C2", linewidth=1, label="train loss")
-    loss_ax.set_ylabel("InfoNCE loss = ln B - MI", color="C2")
+    loss_ax.set_ylabel("loss = ln B - MI (+ prior penalty)", color="C2")
     loss_ax.tick_params(axis="y", colors="C2")
     ax.set_xlabel("epoch")
     ax.set_ylabel("nats")

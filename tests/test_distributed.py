@@ -166,6 +166,23 @@ def test_fit_distributed_checks_its_arguments():
         fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), 2, backend="mpi")
 
 
+def test_fit_distributed_refuses_bad_input_before_starting_processes(monkeypatch):
+    def no_processes(*args, **kwargs):
+        raise AssertionError("processes started although the input was bad")
+
+    monkeypatch.setattr(torch.multiprocessing, "start_processes", no_processes)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(ValueError, match="n_components"):
+        fit_distributed(NoisyInfoMaxEmbedder(n_components=0), X, 2)
+    with pytest.raises(ValueError, match="NaN"):
+        fit_distributed(NoisyInfoMaxEmbedder(2), np.where(X > 1, np.nan, X), 2)
+    with pytest.raises(ValueError, match="3 rows among 2 processes, 1 each"):
+        fit_distributed(NoisyInfoMaxEmbedder(2), X[:3], 2)
+    if not torch.cuda.is_available():
+        with pytest.raises((ValueError, RuntimeError), match="cuda|CUDA"):
+            fit_distributed(NoisyInfoMaxEmbedder(2, device="cuda"), X, 2)
+
+
 def test_grid_search_on_a_dask_cluster_equals_the_local_search(blobs, fast):
     distributed = pytest.importorskip("dask.distributed")
     import joblib

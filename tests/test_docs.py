@@ -41,7 +41,9 @@ def test_code_blocks_run(page, monkeypatch, tmp_path):
 
     monkeypatch.setattr(fitting, "resolve_max_epochs", lambda estimator, n_samples: 2)
     monkeypatch.chdir(tmp_path)
-    namespace = {"__name__": f"docs_{page.stem}"}
+    # As a script's main module: blocks that start processes are guarded by
+    # ``if __name__ == "__main__":``, as they must be in a script.
+    namespace = {"__name__": "__main__"}
     for block in python_blocks(page.read_text()):
         exec(compile(block, str(page), "exec"), namespace)
 

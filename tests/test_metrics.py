@@ -40,6 +40,11 @@ def test_standard_normal_passes():
     assert 0.7 < report.sw2_ratio < 1.3
     assert report.hz_pvalue > 0.01
     assert report.sw2_pvalue > 0.05
+    with pytest.raises(ValueError, match="test level"):
+        report.passes(alpha=2)
+    assert report.passes(alpha=0.0)  # the normality test off
+    with pytest.raises(ValueError, match="max_ratio"):
+        report.passes(max_ratio=0)
     assert report.ks_min_pvalue > 0.01
     assert report.kl < 3 * report.kl_floor
     assert report.max_correlation < 2 * report.max_correlation_floor
@@ -75,6 +80,18 @@ def test_correlation_is_seen_by_kl_and_correlation_not_by_hz():
     assert report.hz_pvalue > 0.01
 
 
+def test_an_embedding_outside_the_priors_support_warns_that_the_prior_may_be_wrong():
+    Z = _gaussian()
+    with pytest.warns(UserWarning, match=r"outside the support \[0, 1\].*another prior"):
+        report = prior_match_report(Z, prior="uniform")
+    assert report.sw2_ratio > 10
+    with pytest.warns(UserWarning, match="another prior"):
+        sliced_wasserstein(Z, prior="uniform")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prior_match_report(np.random.default_rng(2).uniform(size=(N, D)), prior="uniform")
+
+
 def test_uniform_prior_is_checked_in_the_right_space():
     Z = np.random.default_rng(2).uniform(size=(N, D))
     assert prior_match_report(Z, prior="uniform").passes()
@@ -99,7 +116,8 @@ def test_a_value_outside_the_support_is_flagged(prior, sample, outside):
     Z = sample(np.random.default_rng(4))
     assert prior_match_report(Z, prior=prior).passes()
     Z[0, 0] = outside
-    report = prior_match_report(Z, prior=prior)
+    with pytest.warns(UserWarning, match="1 values outside the support"):
+        report = prior_match_report(Z, prior=prior)
     assert np.isfinite(report.sw2) and np.isfinite(report.kl)
     assert not report.passes()
 
@@ -323,6 +341,13 @@ def test_bad_counts(name):
 
 
 # ------------------------------------------------------------- information
+
+
+def test_information_report_names_the_estimator_it_needs():
+    from sklearn.decomposition import PCA
+
+    with pytest.raises(TypeError, match="fitted NoisyInfoMaxEmbedder; got a PCA"):
+        information_report(PCA(2).fit(_gaussian()))
 
 
 def test_information_report(embedder):

@@ -132,3 +132,22 @@ def test_a_subclassed_embedder_is_scored_through_its_public_methods(fast):
     calls.clear()
     scores = detector.score_samples(X[:5])
     assert calls and scores.shape == (5,) and np.all(np.isfinite(scores))
+
+
+def test_rows_near_the_float_range_get_the_smallest_pvalue(detector, data):
+    far = data[1][:3].copy()
+    far[:, 2] = [1e200, -1e300, 1e155]  # squared errors overflow to inf
+    pvalues = detector.pvalues(far)
+    if detector.statistic != "typicality":
+        np.testing.assert_array_equal(pvalues, 1 / (1 + len(detector.calibration_scores_)))
+    assert np.all(pvalues < 0.05) and np.all(detector.predict(far) == -1)
+    if detector.statistic != "typicality":  # whose embedding of such rows overflows: -inf
+        assert np.all(np.isfinite(detector.score_samples(far)))
+
+
+def test_a_calibration_share_that_leaves_too_few_rows_to_fit_is_named(data, fast):
+    detector = OutlierDetector(
+        NoisyInfoMaxEmbedder(n_components=2, **fast), calibration_fraction=0.99
+    )
+    with pytest.raises(ValueError, match="calibration_fraction=0.99 holds out 50 of the 50 rows"):
+        detector.fit(data[0][:50])

@@ -155,11 +155,24 @@ def test_plot_pairs_colours_by_label(Z, tmp_path):
         (lambda: plot_qq(np.zeros((5, 2)), prior="cauchy"), "prior"),
         (lambda: plot_pairs(np.zeros((5, 2)), dims=(0, 2)), "dims"),
         (lambda: plot_chi2_qq(np.zeros((1, 2))), "minimum of 2"),
+        (lambda: plot_qq(np.zeros((5, 2)), dims=[1.7]), "integer indices"),
+        (lambda: plot_qq(np.zeros((5, 2)), dims="01"), "integer indices"),
+        (lambda: plot_pairs(np.zeros((5, 2)), max_points=0), "max_points"),
+        (lambda: plot_pairs(np.zeros((5, 2)), max_points=2.5), "max_points"),
+        (lambda: plot_qq(np.zeros((5, 2)), band=1.5), "coverage"),
     ],
 )
 def test_bad_inputs(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_numpy_scalars_are_accepted_and_one_axes_is_required(Z):
+    plot_qq(Z, dims=np.array([0, 1]), band=np.float32(0.9))
+    plot_pairs(Z, dims=(0, 1), max_points=np.int64(100))
+    _, axes = plt.subplots(1, 2)
+    with pytest.raises(TypeError, match="one matplotlib Axes"):
+        plot_chi2_qq(Z, ax=list(axes))
 
 
 def test_missing_matplotlib_explains_how_to_install(monkeypatch, Z):
