@@ -27,6 +27,9 @@ __all__ = ["OutlierDetector"]
 
 # Smallest residual variance of a feature, as a fraction of the mean over features.
 _RELATIVE_SCALE_FLOOR = 0.01
+# Rows scored at once: the decoder's float64 errors of all rows (and the
+# reconstructed rows) would otherwise be held together.
+_SCORE_ROWS = 4096
 
 
 class OutlierDetector(OutlierMixin, BaseEstimator):
@@ -181,7 +184,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
             # stay exchangeable with new ones. A feature the decoder reproduces
             # exactly (a constant pixel) gets a floor, or one grey level there
             # would make any row an extreme outlier.
-            variance = self._residual_and_typicality(_rows(X, training))[0].var(axis=0)
+            variance = self._residual_variance(_rows(X, training))
             floor = _RELATIVE_SCALE_FLOOR * variance.mean() + np.finfo(np.float64).tiny
             self.residual_scale_ = np.maximum(variance, floor)
             self.calibration_scores_ = np.sort(self._statistic(_rows(X, calibration)))
@@ -275,8 +278,34 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         residual = (np.asarray(X, dtype=np.float64) - reconstructed).reshape(len(g), -1)
         return residual, typicality_logp(g)
 
+    def _residual_variance(self, X):
+        """Per-feature variance of the decoder's error over the rows of ``X``, by blocks.
+
+        Blocks are merged with Chan et al.'s pairwise update, exact up to
+        round-off and stable when the error's mean is large.
+        """
+        count, mean, squares = 0, 0.0, 0.0
+        for start in range(0, len(X), _SCORE_ROWS):
+            residual = self._residual_and_typicality(_rows(X, slice(start, start + _SCORE_ROWS)))[0]
+            block_mean = residual.mean(axis=0)
+            block_squares = ((residual - block_mean) ** 2).sum(axis=0)
+            total = count + len(residual)
+            delta = block_mean - mean
+            mean = mean + delta * (len(residual) / total)
+            squares = squares + block_squares + delta**2 * (count * len(residual) / total)
+            count = total
+        return squares / count
+
     def _statistic(self, X):
         """Higher is more normal: the statistic calibrated by the held-out rows."""
+        return np.concatenate(
+            [
+                self._block_statistic(_rows(X, slice(start, start + _SCORE_ROWS)))
+                for start in range(0, len(X), _SCORE_ROWS)
+            ]
+        )
+
+    def _block_statistic(self, X):
         residual, typicality = self._residual_and_typicality(X)
         error = 0.5 * (residual**2 / self.residual_scale_).sum(axis=1)
         if self.statistic == "reconstruction":

@@ -151,3 +151,18 @@ def test_a_calibration_share_that_leaves_too_few_rows_to_fit_is_named(data, fast
     )
     with pytest.raises(ValueError, match="calibration_fraction=0.99 holds out 50 of the 50 rows"):
         detector.fit(data[0][:50])
+
+
+def test_scoring_by_blocks_equals_scoring_all_rows_at_once(detector, data, monkeypatch):
+    if detector.statistic == "typicality":
+        pytest.skip("no decoder")
+    import sklearn_ndim.outliers as outliers
+
+    X = data[0]
+    whole_residual = detector._residual_and_typicality(X)[0]
+    whole_pvalues = detector.pvalues(X)
+    monkeypatch.setattr(outliers, "_SCORE_ROWS", 7)  # blocks of 7 rows, the last one shorter
+    np.testing.assert_allclose(
+        detector._residual_variance(X), whole_residual.var(axis=0), rtol=1e-10
+    )
+    np.testing.assert_array_equal(detector.pvalues(X), whole_pvalues)
