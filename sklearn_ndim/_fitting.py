@@ -83,11 +83,10 @@ def _fit_state(estimator, X, group):
     start = time.perf_counter()
     processes, rank = (1, 0) if group is None else (group.size, group.rank)
     verbose = estimator.verbose if rank == 0 else 0
-    check_not_bool(estimator.n_components, "n_components")
     input_ndim = getattr(X, "ndim", 2)
     # A memmap is read chunk by chunk, never loaded whole.
     chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
-    X, sample_shape = validate_training_input(estimator, X)
+    X, sample_shape = check_fit_arguments(estimator, X)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
@@ -393,6 +392,29 @@ def _seeded(seed, device):
             with torch.cuda.device(cuda_index):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+def check_fit_arguments(estimator, X, n_processes=1):
+    """What a fit checks before training: parameters, device, callbacks, rows per process.
+
+    ``fit_distributed`` calls it before it starts any process, so that bad
+    input fails once, here, and not in every process. Returns the validated
+    rows and the shape of one sample.
+    """
+    check_not_bool(estimator.n_components, "n_components")
+    X, sample_shape = validate_training_input(estimator, X)
+    resolve_prior(estimator.prior)
+    resolve_device(estimator.device)
+    check_callbacks(estimator.callbacks)
+    rows_per_process = X.shape[0] // n_processes
+    if rows_per_process < 2:
+        raise ValueError(
+            f"fit_distributed shares {X.shape[0]} rows among {n_processes} processes, "
+            f"{rows_per_process} each; every process needs at least 2. Use fewer processes or "
+            "more rows."
+        )
+    _check_whitening(estimator, min(estimator.batch_size, rows_per_process))
+    return X, sample_shape
 
 
 def _check_whitening(estimator, batch_size):

@@ -170,21 +170,31 @@ class Prior:
         back (``inverse_transform``) would return rows for embeddings the
         prior cannot produce.
         """
+        outside = self.outside_support(x, name)
+        if outside:
+            raise ValueError(
+                f"{outside}; pass embeddings in the prior's space, as transform returns them."
+            )
+
+    def outside_support(self, x, name="X"):
+        """A sentence on the values of ``x`` outside the prior's support, or "" when none are.
+
+        Bounds are rounded outwards to ``x``'s precision (0.3 in float32 is
+        0.30000001), so that the model's own output is never outside.
+        """
         x = np.asarray(x)
         low, high = self.marginal.support()
         if np.issubdtype(x.dtype, np.floating):
-            # A bound rounded to x's precision (0.3 in float32 is 0.30000001),
-            # outwards, so that the model's own output is never refused.
             low, high = _outward(low, x.dtype, -np.inf), _outward(high, x.dtype, np.inf)
         outside = (x < low) | (x > high)
-        if outside.any():
-            row, column = np.argwhere(outside)[0]
-            raise ValueError(
-                f"{name} has {int(outside.sum())} values outside the support [{low:g}, "
-                f"{high:g}] of the prior {self!r} (the first, {x[row, column]!r}, in row {row}, "
-                f"column {column}); pass embeddings in the prior's space, as transform returns "
-                "them."
-            )
+        if not outside.any():
+            return ""
+        row, column = np.argwhere(outside)[0]
+        return (
+            f"{name} has {int(outside.sum())} values outside the support [{low:g}, {high:g}] of "
+            f"the prior {self!r} (the first, {float(x[row, column])!r}, in row {row}, column "
+            f"{column})"
+        )
 
     def logpdf(self, x):
         """Log-density of each row under the product prior, shape ``(n,)``."""

@@ -24,6 +24,7 @@ with a ``dask.distributed.Client``); each candidate then fits in one worker.
 import os
 import socket
 import tempfile
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -136,15 +137,11 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
 
 def _check_before_spawning(estimator, X, n_processes):
     """Bad parameters, devices and rows fail here, in this process, not in each child."""
-    from ._validation import resolve_device, validate_training_input
+    from ._fitting import check_fit_arguments
 
     probe = clone(estimator)
     probe._validate_params()
-    resolve_device(probe.device)
-    n_rows = validate_training_input(probe, X)[0].shape[0]
-    if n_rows // n_processes < 2:
-        raise ValueError(
-            f"fit_distributed shares {n_rows} rows among {n_processes} processes, "
-            f"{n_rows // n_processes} each; every process needs at least 2. Use fewer processes "
-            "or more rows."
-        )
+    with warnings.catch_warnings():
+        # Warnings about the data come from the processes, once each.
+        warnings.simplefilter("ignore")
+        check_fit_arguments(probe, X, n_processes)

@@ -33,6 +33,7 @@ from ._stats import (
     subsample,
     unit_directions,
 )
+from ._validation import caller_stacklevel
 
 __all__ = [
     "PriorMatchReport",
@@ -51,21 +52,20 @@ __all__ = [
 ]
 
 
-def _gaussian_space(Z, prior):
+def _gaussian_space(given, Z, prior):
     """``Z`` mapped to the Gaussian space, with a warning for values outside the prior's support.
 
     ``to_gaussian`` saturates such values at the support's edge, so they read
-    as a poor match; most often the embedding came from another prior.
+    as a poor match; most often the embedding came from another prior. The
+    support is checked on ``given``, the caller's array in its own precision.
     """
-    try:
-        prior.check_support(Z, name="Z")
-    except ValueError as exc:
+    outside = prior.outside_support(np.asarray(given), name="Z")
+    if outside:
         warnings.warn(
-            f"{str(exc).split('; pass')[0]}. They count as the support's edge and the match "
-            "reads as poor: was Z embedded with another prior? Pass the embedder's prior_ as "
-            "prior.",
+            f"{outside}. They count as the support's edge and the match reads as poor: was Z "
+            "embedded with another prior? Pass the embedder's prior_ as prior.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
     return prior.to_gaussian(Z)
 
@@ -135,9 +135,9 @@ def sliced_wasserstein(Z, prior="gaussian", n_projections=128, random_state=0):
     >>> bool(sliced_wasserstein(Z) < 0.1)
     True
     """
-    Z = check_embedding(Z)
+    given, Z = Z, check_embedding(Z)
     check_positive_int(n_projections, "n_projections")
-    base = _gaussian_space(Z, resolve_prior(prior))
+    base = _gaussian_space(given, Z, resolve_prior(prior))
     return sliced_w2(base, unit_directions(Z.shape[1], n_projections, make_rng(random_state)))
 
 
@@ -263,10 +263,10 @@ def energy_test(Z, prior="gaussian", n_reference=99, max_samples=2000, random_st
     >>> bool(energy_test(1.3 * Z, n_reference=19)[1] <= 0.05)
     True
     """
-    Z = check_embedding(Z)
+    given, Z = Z, check_embedding(Z)
     check_positive_int(n_reference, "n_reference")
     check_positive_int(max_samples, "max_samples", minimum=2)
-    base = _gaussian_space(Z, resolve_prior(prior))
+    base = _gaussian_space(given, Z, resolve_prior(prior))
     statistic, pvalue, _, _ = energy_test_base(base, n_reference, max_samples, random_state)
     return statistic, pvalue
 
@@ -338,14 +338,14 @@ def prior_match_report(
     >>> bool(prior_match_report(Z + 0.3, n_reference=20).passes())
     False
     """
-    Z = check_embedding(Z)
+    given, Z = Z, check_embedding(Z)
     check_positive_int(n_reference, "n_reference")
     check_positive_int(n_projections, "n_projections")
     check_positive_int(energy_max_samples, "energy_max_samples", minimum=2)
     resolved = resolve_prior(prior)
     rng = make_rng(random_state)
     n_samples, n_components = Z.shape
-    base = _gaussian_space(Z, resolved)
+    base = _gaussian_space(given, Z, resolved)
     # Directions first, so that ``sw2`` equals sliced_wasserstein(Z, ...) for the same seed.
     directions = unit_directions(n_components, n_projections, rng)
     hz_statistic, hz_pvalue = henze_zirkler(base, max_samples, rng.integers(2**31))

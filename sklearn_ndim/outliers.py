@@ -298,6 +298,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
     def _statistic(self, X):
         """Higher is more normal: the statistic calibrated by the held-out rows."""
+        X = X if hasattr(X, "iloc") else np.asarray(X)  # array-likes slice as arrays
         return np.concatenate(
             [
                 self._block_statistic(_rows(X, slice(start, start + _SCORE_ROWS)))

@@ -12,7 +12,7 @@ from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
 from ._priors import resolve_prior
-from ._stats import check_embedding, make_rng
+from ._stats import check_embedding, check_positive_int, make_rng
 
 __all__ = ["plot_qq", "plot_chi2_qq", "plot_pairs", "plot_training_history"]
 
@@ -39,8 +39,11 @@ def _check_dims(dims, n_components, default):
     if dims is None:
         return tuple(range(min(default, n_components)))
     values = np.atleast_1d(dims)
-    if values.ndim != 1 or not (
-        np.issubdtype(values.dtype, np.integer) and not np.issubdtype(values.dtype, np.bool_)
+    # An empty list reads as floats: it gets the "non-empty" message below.
+    if values.size and (
+        values.ndim != 1
+        or not np.issubdtype(values.dtype, np.integer)
+        or np.issubdtype(values.dtype, np.bool_)
     ):
         raise ValueError(f"dims must be a list of integer indices; got {dims!r}.")
     dims = tuple(int(d) for d in values)
@@ -260,12 +263,7 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0, 
                 f"labels must hold one value per row of Z ({Z.shape[0]}); got shape {labels.shape}."
             )
     rows = np.arange(Z.shape[0])
-    if (
-        not isinstance(max_points, numbers.Integral)
-        or isinstance(max_points, bool)
-        or max_points < 1
-    ):
-        raise ValueError(f"max_points must be a whole number >= 1; got {max_points!r}.")
+    check_positive_int(max_points, "max_points")
     if Z.shape[0] > max_points:
         rows = np.sort(make_rng(random_state).choice(Z.shape[0], size=max_points, replace=False))
     shown = Z[rows]

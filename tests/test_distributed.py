@@ -178,6 +178,12 @@ def test_fit_distributed_refuses_bad_input_before_starting_processes(monkeypatch
         fit_distributed(NoisyInfoMaxEmbedder(2), np.where(X > 1, np.nan, X), 2)
     with pytest.raises(ValueError, match="3 rows among 2 processes, 1 each"):
         fit_distributed(NoisyInfoMaxEmbedder(2), X[:3], 2)
+    with pytest.raises(TypeError, match="n_components"):
+        fit_distributed(NoisyInfoMaxEmbedder(n_components=True), X, 2)
+    with pytest.raises((TypeError, ValueError), match="callback"):
+        fit_distributed(NoisyInfoMaxEmbedder(2, callbacks=[object()]), X, 2)
+    with pytest.raises(ValueError, match="whiten"):  # batches of 4 rows cannot whiten 8 dims
+        fit_distributed(NoisyInfoMaxEmbedder(8, batch_size=4), X, 2)
     if not torch.cuda.is_available():
         with pytest.raises((ValueError, RuntimeError), match="cuda|CUDA"):
             fit_distributed(NoisyInfoMaxEmbedder(2, device="cuda"), X, 2)

@@ -48,6 +48,14 @@ def test_code_blocks_run(page, monkeypatch, tmp_path):
         exec(compile(block, str(page), "exec"), namespace)
 
 
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_blocks_that_start_processes_are_guarded_for_scripts(page):
+    # Spawned processes import the script again: unguarded, a pasted block hangs or fails.
+    for block in python_blocks(page.read_text()):
+        if "fit_distributed(" in block or "LocalCluster(" in block:
+            assert 'if __name__ == "__main__":' in block, block
+
+
 def _documented_names():
     text = (DOCS / "api.rst").read_text()
     documented = set()

@@ -92,6 +92,17 @@ def test_an_embedding_outside_the_priors_support_warns_that_the_prior_may_be_wro
         prior_match_report(np.random.default_rng(2).uniform(size=(N, D)), prior="uniform")
 
 
+def test_the_models_own_float32_output_at_a_rounded_bound_does_not_warn(fast):
+    X = np.random.default_rng(0).normal(size=(200, 3)).astype(np.float32)
+    embedder = NoisyInfoMaxEmbedder(2, prior=stats.uniform(0, 0.3), **fast).fit(X)
+    Z = embedder.transform(np.vstack([X, 1e4 * np.ones((3, 3), np.float32), -1e4 * X[:3]]))
+    assert Z.dtype == np.float32 and float(Z.max()) > 0.3  # 0.3 rounded outwards in float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prior_match_report(Z, prior=embedder.prior_)
+        sliced_wasserstein(Z, prior=embedder.prior_)
+
+
 def test_uniform_prior_is_checked_in_the_right_space():
     Z = np.random.default_rng(2).uniform(size=(N, D))
     assert prior_match_report(Z, prior="uniform").passes()

@@ -158,13 +158,18 @@ def test_plot_pairs_colours_by_label(Z, tmp_path):
         (lambda: plot_qq(np.zeros((5, 2)), dims=[1.7]), "integer indices"),
         (lambda: plot_qq(np.zeros((5, 2)), dims="01"), "integer indices"),
         (lambda: plot_pairs(np.zeros((5, 2)), max_points=0), "max_points"),
-        (lambda: plot_pairs(np.zeros((5, 2)), max_points=2.5), "max_points"),
         (lambda: plot_qq(np.zeros((5, 2)), band=1.5), "coverage"),
+        (lambda: plot_qq(np.zeros((5, 2)), dims=[]), "non-empty"),
     ],
 )
 def test_bad_inputs(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_max_points_is_a_whole_number():
+    with pytest.raises(TypeError, match="max_points"):
+        plot_pairs(np.zeros((5, 2)), max_points=2.5)
 
 
 def test_numpy_scalars_are_accepted_and_one_axes_is_required(Z):
