@@ -66,6 +66,8 @@ def split_image_shape(X, image_shape):
     sample_shape : tuple of int or None
         ``(C, H, W)`` for images, None for tabular rows.
     """
+    if isinstance(X, list | tuple):
+        X = np.asarray(X)  # nested lists of images have dimensions too
     ndim = getattr(X, "ndim", None)
     if ndim is None or ndim <= 2:
         if image_shape is None:

@@ -135,7 +135,15 @@ def label_free_score(estimator, X):
             f"score needs at least max(n_components + 2, {MIN_ENTROPY_ROWS}) = {needed} rows "
             f"to estimate the divergence from the prior; got {X.shape[0]}."
         )
-    kl = excess_kl(gaussian_embedding(estimator, X))
+    embedding = gaussian_embedding(estimator, X)
+    finite = np.isfinite(embedding).all(axis=1)
+    if not finite.all():
+        raise ValueError(
+            f"The embedding of X is not finite (NaN or inf) in {int((~finite).sum())} of its "
+            f"{len(embedding)} rows: the encoder's output on them; score() cannot rank models "
+            "on it."
+        )
+    kl = excess_kl(embedding)
     if not math.isfinite(kl):
         raise ValueError(
             "The embedding of X has repeated values (X looks discrete: "

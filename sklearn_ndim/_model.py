@@ -532,7 +532,7 @@ def check_encoder_output(module, n_components):
     encoder.eval()
     try:
         out = encoder(torch.zeros((2,) + module.input_shape, device=device))
-    except (RuntimeError, TypeError, ValueError) as error:
+    except Exception as error:  # whatever a user's encoder raises, with its cause
         raise ValueError(
             f"The encoder failed on a batch of 2 samples of shape {module.input_shape}, the "
             f"shape it receives for this X: {error}. An encoder for images gets "
@@ -540,6 +540,11 @@ def check_encoder_output(module, n_components):
         ) from error
     finally:
         encoder.train(training)
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(
+            f"The encoder returned a {type(out).__name__}; it must return one tensor of shape "
+            f"(batch, n_components={n_components})."
+        )
     if tuple(out.shape) != (2, n_components):
         raise ValueError(
             f"The encoder maps a batch of 2 samples of shape {module.input_shape} to "

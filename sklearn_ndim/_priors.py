@@ -325,15 +325,18 @@ class ScipyPrior(Prior):
         for sign in (1.0, -1.0):
             values = sign * self._raw_from_gaussian(sign * grid)
             with np.errstate(invalid="ignore"):
-                good = np.isfinite(values) & (np.diff(values, prepend=-np.inf) >= 0)
+                # Strictly increasing: where the quantile rounds to one float
+                # (beta(0.5, 0.5) reaches 1.0 at 5.7), the map has no inverse.
+                good = np.isfinite(values) & (np.diff(values, prepend=-np.inf) > 0)
             bad = np.flatnonzero(~good)
             limits.append(grid[bad[0] - 1] if bad.size else GAUSSIAN_LIMIT)
         limit = float(min(limits))
         if limit < 5.0:
             raise ValueError(
                 f"The prior {self._marginal.dist.name}{self._marginal.args} has quantile "
-                f"functions that fail already at {limit:.3g} standard deviations of the "
-                "Gaussian space; use another parametrisation or distribution."
+                f"functions that fail, or round distinct values to one float, already at "
+                f"{limit:.3g} standard deviations of the Gaussian space; use another "
+                "parametrisation or distribution."
             )
         return limit
 

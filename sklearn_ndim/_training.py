@@ -397,6 +397,13 @@ def calibrate(module, data, clean_rows=None):
     h = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
     if current_group() is not None:
         h = gather(h)
+    finite = torch.isfinite(h).all(dim=1)
+    if not finite.all():
+        raise TrainingDivergedError(
+            f"The encoder's output is not finite (NaN or inf) on {int((~finite).sum())} of the "
+            f"{len(h)} clean training rows, in evaluation mode: check the encoder (a custom "
+            "one's eval branch, its normalisation layers), or lower learning_rate."
+        )
     module.normalizer.calibrate(h)
 
 

@@ -34,6 +34,14 @@ class ViewSpec:
     @classmethod
     def resolve(cls, estimator, sample_shape):
         """Read the view parameters of ``estimator``; ``sample_shape`` is (C, H, W) or None."""
+        if (
+            sample_shape is not None
+            and isinstance(estimator.encoder, str)
+            and (estimator.encoder == "mlp")
+        ):
+            # The MLP reads images as flat rows: it gets the tabular views.
+            _warn_if_image_views_are_set(estimator)
+            sample_shape = None
         max_shift = estimator.max_shift
         if max_shift == "auto":
             # One pixel per 12 of the smaller side: 2 for 28x28, none below 12x12
@@ -76,6 +84,28 @@ class ViewSpec:
         if bank.dim() == 2:
             return TabularViews(self.jitter_scale, self.corruption_rate, bank, mix)
         return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
+
+
+def _warn_if_image_views_are_set(estimator):
+    set_ = [
+        f"{name}={value!r}"
+        for name, value, unset in (
+            ("max_shift", estimator.max_shift, ("auto", 0)),
+            ("flip", estimator.flip, (False,)),
+            ("intensity_jitter", estimator.intensity_jitter, (0.2,)),
+        )
+        if value not in unset
+    ]
+    if set_:
+        from ._validation import caller_stacklevel
+
+        warnings.warn(
+            f"encoder='mlp' reads images as flat rows, so it trains on the tabular views "
+            f"(neighbours, jitter) and {', '.join(set_)} do not apply; leave encoder='auto' "
+            "for the convolutional encoder and the image views.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 class NeighborMix:

@@ -33,6 +33,12 @@ def test_image_shape_mismatches(X, image_shape, message):
         split_image_shape(X, image_shape)
 
 
+def test_nested_lists_of_images_are_images():
+    flat, shape = split_image_shape(np.zeros((5, 4, 6)).tolist(), None)
+    assert flat.shape == (5, 24) and shape == (1, 4, 6)
+    assert split_image_shape([[1.0, 2.0], [3.0, 4.0]], None)[1] is None
+
+
 def test_channels_first_with_few_channels_is_accepted():
     assert split_image_shape(np.zeros((5, 3, 32, 3)), None)[1] == (3, 32, 3)
     assert split_image_shape(np.zeros((5, 288)), (3, 32, 3))[1] == (3, 32, 3)

@@ -93,6 +93,50 @@ def test_encoder_with_the_wrong_output_is_refused(table, fast):
         NoisyInfoMaxEmbedder(n_components=3, encoder=torch.nn.Linear(5, 2), **fast).fit(table)
 
 
+class _Misbehaving(torch.nn.Module):
+    """Linear(5, 2), then one of several faults."""
+
+    def __init__(self, fault):
+        super().__init__()
+        self.linear = torch.nn.Linear(5, 2)
+        self.fault = fault
+
+    def forward(self, x):
+        out = self.linear(x)
+        if self.fault == "tuple":
+            return out, 0
+        if self.fault == "index":
+            return out[:, [5]]  # IndexError
+        if self.fault == "nan in eval" and not self.training:
+            return out * float("nan")
+        if self.fault == "nan far out":
+            return torch.where(x.abs().amax(1, keepdim=True) > 100, float("nan"), out)
+        return out
+
+
+@pytest.mark.parametrize(
+    "fault, error, message",
+    [
+        ("tuple", ValueError, "returned a tuple"),
+        ("index", ValueError, "The encoder failed on a batch of 2 samples"),
+        ("nan in eval", FloatingPointError, r"not finite \(NaN or inf\) on 40 of the 40 clean"),
+    ],
+)
+def test_faulty_custom_encoders_get_clear_errors(table, fast, fault, error, message):
+    embedder = NoisyInfoMaxEmbedder(2, encoder=_Misbehaving(fault), **fast)
+    with pytest.raises(error, match=message):
+        embedder.fit(table)
+    assert not hasattr(embedder, "net_")
+
+
+def test_score_names_rows_whose_embedding_is_not_finite(table, fast):
+    embedder = NoisyInfoMaxEmbedder(2, encoder=_Misbehaving("nan far out"), **fast).fit(table)
+    X = table.copy()
+    X[3] = 1e4  # standardised, far above 100
+    with pytest.raises(ValueError, match=r"not finite \(NaN or inf\) in 1 of its 40 rows"):
+        embedder.score(X)
+
+
 def test_encoder_callable_must_build_a_module(table, fast):
     with pytest.raises(TypeError, match="not a torch.nn.Module"):
         NoisyInfoMaxEmbedder(encoder=lambda **kwargs: "mlp", **fast).fit(table)

@@ -202,3 +202,18 @@ def test_two_sided_chi_square_log_pvalue_is_exact_and_finite_far_out():
     series = 1 + (a - 1) / half + (a - 1) * (a - 2) / half**2
     asymptotic = (a - 1) * np.log(half) - half - special.gammaln(a) + np.log(series)
     assert asymptotic == pytest.approx(stats.chi2.logsf(1000.0, 16), rel=1e-6)
+
+
+@pytest.mark.parametrize("marginal", [stats.beta(0.5, 0.5), stats.arcsine()], ids=str)
+def test_a_quantile_that_rounds_to_its_bound_limits_the_gaussian_range(marginal):
+    # beta(0.5, 0.5)'s quantile reaches exactly 1.0 in float64 at about 5.7 standard
+    # deviations: beyond, distinct embeddings would share a value with no inverse.
+    prior = resolve_prior(marginal)
+    assert 5.0 <= prior.limit_ < 5.7
+    g = np.linspace(-prior.limit_, prior.limit_, 2001)
+    x = prior.from_gaussian(g)
+    assert np.all(np.diff(x) >= 0)  # float64 resolution near 1 leaves short plateaus
+    np.testing.assert_allclose(prior.to_gaussian(x), g, atol=0.05)
+    assert prior.to_gaussian(prior.from_gaussian(np.array([6.9])))[0] == pytest.approx(
+        prior.limit_, abs=0.05
+    )

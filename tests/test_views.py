@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -163,3 +165,16 @@ def test_approximate_search_cleans_its_graph_by_blocks_alike(monkeypatch):
     others[[3, 7]] = False
     assert not torch.any((whole == torch.arange(300)[:, None])[others])
     assert sum(row in (3, 7) for row in whole[3].tolist()) == 1
+
+
+def test_an_mlp_on_images_trains_on_the_tabular_views(fast):
+    from sklearn_ndim import NoisyInfoMaxEmbedder
+
+    images = np.random.default_rng(0).random((120, 24, 24))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # defaults: nothing set that would not apply
+        mlp = NoisyInfoMaxEmbedder(2, encoder="mlp", **fast).fit(images)
+    assert mlp._view_spec.n_neighbors == 10  # the tabular rule, not the image rule (0)
+    assert NoisyInfoMaxEmbedder(2, **fast).fit(images)._view_spec.n_neighbors == 0
+    with pytest.warns(UserWarning, match=r"encoder='mlp' reads images as flat rows.*flip=True"):
+        NoisyInfoMaxEmbedder(2, encoder="mlp", flip=True, **fast).fit(images)
