@@ -47,7 +47,8 @@ EMBEDDER_PARAMETER_CONSTRAINTS = {
     "prior": [
         StrOptions({"gaussian", "uniform"}),
         Prior,
-        HasMethods(["ppf", "cdf", "logpdf"]),
+        # Discrete laws pass here, to get resolve_prior's message naming them.
+        HasMethods(["ppf", "cdf"]),
     ],
     "noise_scale": [
         Interval(Real, _MIN_NOISE, _MAX_NOISE, closed="both"),

@@ -173,6 +173,7 @@ def test_callbacks_classes_are_refused(table, fast):
         ({"device": "xpu"}, ValueError, "does not support"),
         ({"prior": stats.norm(loc=[0.0, 1.0])}, ValueError, "finite scalar parameters"),
         ({"prior": stats.beta(np.nan, 2.0)}, ValueError, "finite scalar parameters"),
+        ({"prior": stats.poisson(3)}, ValueError, "continuous; got the discrete distribution"),
     ],
 )
 def test_nonsense_parameters_are_refused_before_training(table, fast, params, error, message):
