@@ -191,6 +191,16 @@ def _same_param(name, fixed, current):
     return False  # objects (encoders) count as the same only if identical
 
 
+def _shown(name, value):
+    """A parameter's value for a message: priors by their readable repr, not an address."""
+    if name == "prior":
+        try:
+            return repr(resolve_prior(value))
+        except (TypeError, ValueError):
+            pass
+    return repr(value)
+
+
 def _device_key(device):
     """The device ``device`` names, with a CUDA index filled in ("cuda" is "cuda:0")."""
     resolved = resolve_device(device)
@@ -210,7 +220,7 @@ def changed_model_params(estimator, ignore=()):
         return []
     current = model_params(estimator)
     return [
-        f"{name} ({fixed[name]!r} -> {current[name]!r})"
+        f"{name} ({_shown(name, fixed[name])} -> {_shown(name, current[name])})"
         for name in fixed
         if name in current
         and name not in ignore

@@ -25,7 +25,9 @@ Examples
 True
 """
 
+import functools
 import hashlib
+import inspect
 import json
 import platform
 import warnings
@@ -68,8 +70,7 @@ def _parameters(embedder):
     if isinstance(encoder, str):
         encoder_entry = encoder
     else:
-        kind = encoder if isinstance(encoder, type) else type(encoder)
-        encoder_entry = {"custom": f"{kind.__module__}.{kind.__qualname__}"}
+        encoder_entry = {"custom": _callable_name(encoder)}
     random_state = params["random_state"]
     return {
         **params,
@@ -110,6 +111,14 @@ def _checksum(header, tensors):
         digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
         digest.update(tensor.numpy().tobytes())
     return digest.hexdigest()
+
+
+def _callable_name(encoder):
+    """``module.name`` of a custom encoder: a class, a function, a partial or a module instance."""
+    if isinstance(encoder, functools.partial):
+        return f"functools.partial({_callable_name(encoder.func)}, ...)"
+    kind = encoder if isinstance(encoder, type) or inspect.isroutine(encoder) else type(encoder)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def save(embedder, path):

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 from sklearn.exceptions import NotFittedError
 
 from sklearn_ndim import NoisyInfoMaxEmbedder, _fitting
@@ -238,3 +239,10 @@ def test_auto_epochs_give_a_fixed_budget_of_row_presentations():
     epochs = np.array([resolve_max_epochs(auto, n) for n in rows])
     # ceil(250,000 / n): at least the budget, less than one epoch more.
     assert np.all(epochs * rows >= 250_000) and np.all((epochs - 1) * rows < 250_000)
+
+
+def test_a_changed_scipy_prior_is_named_readably(blobs, fast):
+    model = NoisyInfoMaxEmbedder(2, prior=stats.laplace(), batch_size=50, **fast)
+    model.partial_fit(blobs[0][:200])
+    with pytest.raises(ValueError, match=r"prior \(ScipyPrior\(scipy\.stats\.laplace\(\)\) ->"):
+        model.set_params(prior=stats.laplace(scale=2.0)).partial_fit(blobs[0][200:])

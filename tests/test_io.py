@@ -1,5 +1,6 @@
 """Safe model files: round trips, versions, devices, tampered and foreign files."""
 
+import functools
 import json
 import pickle
 import struct
@@ -226,6 +227,28 @@ def test_custom_encoders_are_passed_again(blobs, fast, tmp_path):
     np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
     with pytest.raises(ValueError, match="do not fit the encoder"):
         model_io.load(path, encoder=torch.nn.Sequential(torch.nn.Linear(10, 2)))
+
+
+def _tiny_factory(input_shape, n_components):
+    return _Tiny(input_shape=input_shape, n_components=n_components)
+
+
+@pytest.mark.parametrize(
+    "encoder, name",
+    [
+        (_tiny_factory, r"test_io\._tiny_factory;"),
+        (functools.partial(_tiny_factory), r"functools\.partial\(test_io\._tiny_factory, \.\.\.\)"),
+    ],
+    ids=["function", "partial"],
+)
+def test_a_custom_encoder_factory_is_named_when_it_must_be_passed_again(
+    blobs, fast, tmp_path, encoder, name
+):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, encoder=encoder, **fast).fit(blobs[0])
+    path = tmp_path / "factory.safetensors"
+    model_io.save(embedder, path)
+    with pytest.raises(ValueError, match=name):
+        model_io.load(path)
 
 
 def test_an_unfitted_embedder_cannot_be_saved(tmp_path):
