@@ -139,7 +139,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Image views only: largest random translation in pixels. ``"auto"``
         is one pixel per 12 of the smaller image side (2 for 28x28, none
         below 12x12: on 8x8 images a 2-pixel shift moves a quarter of the
-        image and training learned nothing at 64 dimensions).
+        image and training learned nothing at 64 dimensions); below the
+        smaller side.
 
     flip : bool, default=False
         Image views only: random left-right mirroring. Off by default because

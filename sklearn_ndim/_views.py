@@ -43,6 +43,12 @@ class ViewSpec:
             _warn_if_image_views_are_set(estimator)
             sample_shape = None
         max_shift = estimator.max_shift
+        if sample_shape is not None and max_shift != "auto" and max_shift >= min(sample_shape[1:]):
+            raise ValueError(
+                f"max_shift={max_shift} moves {sample_shape[1]}x{sample_shape[2]} images wholly "
+                "out of their frame, so the two views share nothing; use a shift below "
+                f"{min(sample_shape[1:])} pixels (a tenth of the side is usual), or 'auto'."
+            )
         if max_shift == "auto":
             # One pixel per 12 of the smaller side: 2 for 28x28, none below 12x12
             # (a 2-pixel shift moves a quarter of an 8x8 image).

@@ -178,3 +178,12 @@ def test_an_mlp_on_images_trains_on_the_tabular_views(fast):
     assert NoisyInfoMaxEmbedder(2, **fast).fit(images)._view_spec.n_neighbors == 0
     with pytest.warns(UserWarning, match=r"encoder='mlp' reads images as flat rows.*flip=True"):
         NoisyInfoMaxEmbedder(2, encoder="mlp", flip=True, **fast).fit(images)
+
+
+def test_a_shift_as_large_as_the_image_is_refused(fast):
+    from sklearn_ndim import NoisyInfoMaxEmbedder
+
+    images = np.random.default_rng(0).random((60, 8, 8))
+    with pytest.raises(ValueError, match="max_shift=8 moves 8x8 images wholly out"):
+        NoisyInfoMaxEmbedder(2, max_shift=8, **fast).fit(images)
+    NoisyInfoMaxEmbedder(2, max_shift=7, **fast).fit(images)
