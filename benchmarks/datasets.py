@@ -137,3 +137,14 @@ def scaling_table(n_samples, n_features=50, seed=0):
     X = centers[labels].astype(np.float32)
     X += rng.standard_normal((n_samples, n_features), dtype=np.float32)
     return X, labels
+
+
+def each_set(settings):
+    """Yield ``(name, (X_train, X_test, y_train, y_test))`` for every benchmark set.
+
+    Digits, the generated table and, when installed, the Fashion-MNIST subset
+    that ``settings`` sizes.
+    """
+    names = ["digits", "table"] + (["fashion"] if fashion_available() else [])
+    for name in names:
+        yield name, load(name, n_train=settings["fashion_train"], n_test=settings["fashion_test"])

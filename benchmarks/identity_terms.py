@@ -74,11 +74,7 @@ def channel_information_bounds(Z, noise_scale, draws=DRAWS, seed=0):
 def terms(settings, log):
     """The identity's terms on training and test rows, over the noise scale."""
     rows = []
-    names = ["digits", "table"] + (["fashion"] if datasets.fashion_available() else [])
-    for name in names:
-        X_train, X_test, _, _ = datasets.load(
-            name, n_train=settings["fashion_train"], n_test=settings["fashion_test"]
-        )
+    for name, (X_train, X_test, _, _) in datasets.each_set(settings):
         epochs = settings["epochs"] or "auto"
         for noise in NOISES:
             model = NoisyInfoMaxEmbedder(16, noise_scale=noise, max_epochs=epochs, random_state=0)

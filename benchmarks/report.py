@@ -312,11 +312,18 @@ PENALTY_COLUMNS = [
 ]
 
 
-def _penalty(rows):
+def _tables_per_set(rows, columns, after=None):
+    """One section per data set: its table, then ``after(group)`` when given."""
     return "\n\n".join(
-        f"## {name}, d = {int(d)}\n\n" + table(group, PENALTY_COLUMNS)
+        f"## {name}, d = {int(d)}\n\n"
+        + table(group, columns)
+        + ("" if after is None else "\n\n" + after(group))
         for (name, d), group in _groups(rows)
     )
+
+
+def _penalty(rows):
+    return _tables_per_set(rows, PENALTY_COLUMNS)
 
 
 EPOCHS_COLUMNS = [
@@ -342,13 +349,7 @@ def _epoch_optima(group):
 
 
 def _epochs(rows):
-    return "\n\n".join(
-        f"## {name}, d = {int(d)}\n\n"
-        + table(group, EPOCHS_COLUMNS)
-        + "\n\n"
-        + _epoch_optima(group)
-        for (name, d), group in _groups(rows)
-    )
+    return _tables_per_set(rows, EPOCHS_COLUMNS, after=_epoch_optima)
 
 
 TERMS_COLUMNS = [
@@ -380,10 +381,7 @@ def _terms(rows):
         }
         for row in rows
     ]
-    return "\n\n".join(
-        f"## {name}, d = {int(d)}\n\n" + table(group, TERMS_COLUMNS)
-        for (name, d), group in _groups(shown)
-    )
+    return _tables_per_set(shown, TERMS_COLUMNS)
 
 
 def figures(payload, folder):

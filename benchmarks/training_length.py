@@ -30,11 +30,7 @@ HELD_OUT = 0.2
 def epochs(settings, log):
     """Probe, match and label-free scores against the number of training epochs."""
     rows = []
-    names = ["digits", "table"] + (["fashion"] if datasets.fashion_available() else [])
-    for name in names:
-        X_train, X_test, y_train, y_test = datasets.load(
-            name, n_train=settings["fashion_train"], n_test=settings["fashion_test"]
-        )
+    for name, (X_train, X_test, y_train, y_test) in datasets.each_set(settings):
         X_fit, X_held, y_fit, _ = train_test_split(
             X_train, y_train, test_size=HELD_OUT, random_state=0, stratify=y_train
         )

@@ -162,7 +162,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
         embedder = clone(self.embedder) if self.embedder is not None else NoisyInfoMaxEmbedder()
         _check_input(X, minimum=2)
-        X = X if hasattr(X, "iloc") else np.asarray(X)
+        X = _sliceable(X)
         if self.statistic == "typicality":
             self.embedder_ = embedder.fit(X)
             self.calibration_scores_ = None
@@ -298,7 +298,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
     def _statistic(self, X):
         """Higher is more normal: the statistic calibrated by the held-out rows."""
-        X = X if hasattr(X, "iloc") else np.asarray(X)  # array-likes slice as arrays
+        X = _sliceable(X)
         return np.concatenate(
             [
                 self._block_statistic(_rows(X, slice(start, start + _SCORE_ROWS)))
@@ -356,6 +356,11 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 def _check_input(X, minimum=1):
     """Refuse sparse, empty, non-numeric or non-finite input clearly (images allowed)."""
     check_array(X, allow_nd=True, dtype="numeric", ensure_min_samples=minimum, input_name="X")
+
+
+def _sliceable(X):
+    """``X`` as rows that slice and index: DataFrames as they are, array-likes as arrays."""
+    return X if hasattr(X, "iloc") else np.asarray(X)
 
 
 def _rows(X, indices):
