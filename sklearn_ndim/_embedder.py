@@ -12,7 +12,7 @@ from sklearn.base import (
 from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from ._fitting import fit_state, partial_fit_state
+from ._fitting import fit_state, partial_fit_state, update_atomically
 from ._inference import (
     check_decoder,
     decoded_rows,
@@ -354,7 +354,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self : NoisyInfoMaxEmbedder
             The fitted estimator.
         """
-        return self._update_atomically(fit_state, X)
+        return update_atomically(self, fit_state, X)
 
     def partial_fit(self, X, y=None):
         """Train for one pass over the chunk ``X``, continuing from the current model.
@@ -394,7 +394,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             )
         if not hasattr(self, "net_"):
             self._validate_params()
-        return self._update_atomically(partial_fit_state, X)
+        return update_atomically(self, partial_fit_state, X)
 
     def transform(self, X):
         """Embed ``X`` deterministically (no noise, no batch statistics).
@@ -584,17 +584,3 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.allow_nan = False
         return tags
-
-    # ------------------------------------------------------------- helpers
-
-    def _update_atomically(self, compute, X):
-        """Set the state that ``compute(self, X)`` returns; on any error keep the old one."""
-        before = dict(self.__dict__)
-        try:
-            fitted = compute(self, X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        self.__dict__.update(fitted)
-        return self

@@ -55,6 +55,7 @@ from ._views import ViewSpec
 __all__ = [
     "fit_state",
     "partial_fit_state",
+    "update_atomically",
     "build_module",
     "resolve_max_epochs",
     "resolve_noise_scale",
@@ -64,6 +65,23 @@ __all__ = [
 
 #: Rows a stream keeps for neighbour views and calibration (partial_fit).
 RESERVOIR_ROWS = 8192
+
+
+def update_atomically(estimator, compute, X):
+    """Set on ``estimator`` the state that ``compute(estimator, X)`` returns.
+
+    On any error, a Ctrl-C included, the estimator's ``__dict__`` is put back
+    as it was, so a failed ``fit`` or ``partial_fit`` changes nothing.
+    """
+    before = dict(estimator.__dict__)
+    try:
+        fitted = compute(estimator, X)
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(before)
+        raise
+    estimator.__dict__.update(fitted)
+    return estimator
 
 
 def fit_state(estimator, X):
