@@ -429,6 +429,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Comparing noise scales with it trades accuracy against distribution
         match, so GridSearchCV can tune ``noise_scale`` without labels. Both
         terms depend on ``len(X)``: compare scores on sets of equal size.
+        ``I_hat`` is a seeded Monte-Carlo estimate over batches of rows; see
+        :meth:`estimate_mutual_info` for how it depends on their order.
 
         Parameters
         ----------
@@ -481,7 +483,11 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Uses the fitted views and channel noise with the final model in
         evaluation mode, over shuffled full batches of ``min(batch_size_,
         len(X))`` rows, with a fixed seed (so the result is deterministic).
-        It is a lower bound, capped by ``ln`` of that batch size.
+        It is a lower bound, capped by ``ln`` of that batch size. The batches
+        follow a seeded permutation of row positions: the same rows in
+        another order give another draw of the estimate (spread about 0.1
+        nat on 100 rows), and the ``len(X) % batch_size_`` rows left after
+        the last full batch are not used.
 
         Parameters
         ----------

@@ -401,13 +401,17 @@ def typicality_logp(g):
 def chi2_two_sided_logp(q, df):
     """Log of ``2 min(F(q), 1 - F(q))`` for the chi-square(``df``) CDF ``F``.
 
-    scipy's log tails underflow to ``-inf`` far out (``logsf(1e4, 16)``); there
-    the asymptotic series of the upper incomplete gamma function is used.
+    scipy's log tails underflow to ``-inf`` far out (``logsf(1e4, 16)``,
+    ``logcdf(1e-10, 64)``); there the asymptotic series of the upper
+    incomplete gamma function, and the power series of the lower one, are used.
     """
     q = np.maximum(np.asarray(q, dtype=np.float64), np.finfo(np.float64).tiny)
     with np.errstate(divide="ignore"):
         lower = stats.chi2.logcdf(q, df)
         upper = stats.chi2.logsf(q, df)
+    near = ~np.isfinite(lower) & np.isfinite(q)
+    if near.any():
+        lower[near] = _log_lower_gamma_series(df / 2.0, q[near] / 2.0)
     upper[np.isposinf(q)] = -np.inf
     far = ~np.isfinite(upper) & np.isfinite(q)
     if far.any():
@@ -415,6 +419,23 @@ def chi2_two_sided_logp(q, df):
         series = 1.0 + (a - 1.0) / half + (a - 1.0) * (a - 2.0) / half**2
         upper[far] = (a - 1.0) * np.log(half) - half - special.gammaln(a) + np.log(series)
     return np.minimum(math.log(2.0) + np.minimum(lower, upper), 0.0)
+
+
+def _log_lower_gamma_series(a, x):
+    """``log P(a, x)``, the regularised lower incomplete gamma, by its power series.
+
+    ``P(a, x) = x^a e^-x / Gamma(a + 1) * sum_k x^k / ((a + 1) ... (a + k))``;
+    used where ``P`` underflows, so ``x`` is far below ``a`` and the terms fall
+    geometrically.
+    """
+    term = np.ones_like(x)
+    total = np.ones_like(x)
+    for k in range(1, 200):
+        term = term * x / (a + k)
+        total += term
+        if np.all(term < 1e-17 * total):
+            break
+    return a * np.log(x) - x - special.gammaln(a + 1.0) + np.log(total)
 
 
 def _check_frozen(prior):

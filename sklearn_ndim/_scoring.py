@@ -127,15 +127,17 @@ def refit_most_informative(max_ratio=1.5, match="prior_match", information="mutu
                 )
         ratio = -np.asarray(cv_results[f"mean_test_{match}"], dtype=float)
         info = np.asarray(cv_results[f"mean_test_{information}"], dtype=float)
-        matching = ratio <= max_ratio
+        # A candidate whose information score failed (nan) cannot be ranked by it.
+        matching = (ratio <= max_ratio) & np.isfinite(info)
         if not matching.any():
             warnings.warn(
-                f"No candidate reached sw2_ratio <= {max_ratio}; choosing the best match "
+                f"No candidate reached sw2_ratio <= {max_ratio} with a finite "
+                f"{information!r} score; choosing the best match "
                 f"(ratio {np.nanmin(ratio):.3g}).",
                 UserWarning,
                 stacklevel=2,
             )
             return int(np.nanargmin(ratio))
-        return int(np.nanargmax(np.where(matching, info, -np.inf)))
+        return int(np.argmax(np.where(matching, info, -np.inf)))
 
     return refit

@@ -203,6 +203,20 @@ def test_henze_zirkler_singular_covariance():
     assert pvalue < 1e-6
 
 
+def test_henze_zirkler_sees_a_collapsed_dimension_that_cholesky_accepts():
+    # Rounding leaves the covariance of (z0, z1, z0 + z1) a tiny positive
+    # eigenvalue, so Cholesky can succeed; whitening then blew rounding noise
+    # up into a dimension that looked Gaussian (p up to 0.34 on these seeds).
+    for seed in range(10):
+        Z = _gaussian(seed=seed, n=200, d=15)
+        Z = np.column_stack([Z, (Z[:, 0] + Z[:, 1]) / np.sqrt(2)])
+        assert henze_zirkler(Z) == (4 * 200, 0.0)
+        assert not prior_match_report(Z, n_reference=19).passes(max_ratio=np.inf)
+    # Well-conditioned data with very different scales is not singular.
+    scaled = _gaussian(seed=11, n=200, d=3) * np.array([1.0, 1e-3, 1e-6])
+    assert henze_zirkler(scaled)[0] < 4 * 200
+
+
 def test_henze_zirkler_is_nan_without_warnings_at_high_dimension():
     Z = np.random.default_rng(0).standard_normal((540, 64))
     with warnings.catch_warnings():
@@ -248,6 +262,42 @@ def test_energy_statistic_matches_a_reference_sample():
     exact = energy_to_standard_normal(X)
     assert exact == pytest.approx(brute, abs=0.02)
     assert exact > 0.1 > energy_to_standard_normal(rng.standard_normal((50, 3))) > 0
+
+
+def test_mean_noncentral_chi_matches_its_closed_form_and_asymptote():
+    from scipy import special
+
+    from sklearn_ndim._stats import _mean_chi, mean_noncentral_chi
+
+    sq_norms = np.array([0.0, 1e-8, 0.5, 3.0, 16.0, 60.0, 140.0])
+    for d in (1, 2, 8, 64):
+        closed_form = _mean_chi(d) * special.hyp1f1(-0.5, d / 2, -0.5 * sq_norms)
+        np.testing.assert_allclose(mean_noncentral_chi(sq_norms, d), closed_form, rtol=1e-10)
+    # Where scipy's hyp1f1 overflows (d >= 95, |z|^2 from about 75): finite,
+    # between the bounds sqrt(|z|^2 + d - 1) <= E|z - Y| <= sqrt(|z|^2 + d)
+    # (Jensen below, and the chi mean's own bound above), and smooth.
+    d, sq_norms = 128, np.linspace(0.0, 600.0, 61)
+    assert not np.all(np.isfinite(special.hyp1f1(-0.5, d / 2, -0.5 * sq_norms)))
+    means = mean_noncentral_chi(sq_norms, d)
+    assert np.all(means <= np.sqrt(sq_norms + d)) and np.all(means >= np.sqrt(sq_norms + d - 1))
+    assert np.all(np.diff(means) > 0)
+    # Far out the expansion |z| + (d - 1) / (2 |z|) - (d - 1)(d - 3) / (8 |z|^3)
+    # takes over, continuously.
+    edge = 1e6
+    for d in (3, 128, 1024):
+        inside, outside = mean_noncentral_chi(np.array([edge * (1 - 1e-9), edge * (1 + 1e-9)]), d)
+        assert outside == pytest.approx(inside, rel=1e-8)
+
+
+def test_energy_test_rejects_a_shift_at_high_dimension():
+    # At d = 128 the cross term overflowed to inf, the references too, and
+    # inf >= inf gave p = 1: passes() accepted a shifted sample.
+    Z = np.random.default_rng(0).standard_normal((300, 128))
+    statistic, pvalue = energy_test(Z, n_reference=19)
+    assert math.isfinite(statistic) and pvalue > 0.05
+    shifted = energy_test(Z + 0.1, n_reference=19)
+    assert math.isfinite(shifted[0]) and shifted[0] > statistic and shifted[1] <= 0.05
+    assert not prior_match_report(Z + 0.1, n_reference=19).passes(max_ratio=np.inf)
 
 
 def test_energy_test_is_calibrated():

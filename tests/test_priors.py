@@ -204,6 +204,28 @@ def test_two_sided_chi_square_log_pvalue_is_exact_and_finite_far_out():
     assert asymptotic == pytest.approx(stats.chi2.logsf(1000.0, 16), rel=1e-6)
 
 
+def test_two_sided_chi_square_log_pvalue_is_finite_near_zero():
+    from sklearn_ndim._priors import _log_lower_gamma_series, chi2_two_sided_logp
+
+    # Where scipy still answers, the lower power series agrees with it.
+    for q, df in [(1e-3, 64), (0.5, 64), (2.0, 16), (30.0, 128)]:
+        assert _log_lower_gamma_series(df / 2, np.array([q / 2]))[0] == pytest.approx(
+            stats.chi2.logcdf(q, df), rel=1e-12
+        )
+    # Where scipy underflows (logcdf(1e-10, 64) = -inf), finite, increasing in
+    # q, and log P = a log x - x - lgamma(a + 1) + log(1 + x / (a + 1) + ...).
+    q = np.array([0.0, 1e-300, 1e-10, 1e-6])
+    assert stats.chi2.logcdf(1e-10, 64) == -np.inf
+    logp = chi2_two_sided_logp(q, 64)
+    assert np.all(np.isfinite(logp)) and np.all(np.diff(logp) > 0)
+    expected = np.log(2) + 32 * np.log(5e-11) - 5e-11 - special.gammaln(33.0)
+    assert logp[2] == pytest.approx(expected, rel=1e-12)
+    # Rows near the mode in high dimension keep distinct, finite scores.
+    prior = GaussianPrior()
+    scores = prior.log_pvalues(np.array([[1e-3] * 128, [2e-3] * 128]))
+    assert np.all(np.isfinite(scores)) and scores[0] < scores[1]
+
+
 @pytest.mark.parametrize("marginal", [stats.beta(0.5, 0.5), stats.arcsine()], ids=str)
 def test_a_quantile_that_rounds_to_its_bound_limits_the_gaussian_range(marginal):
     # beta(0.5, 0.5)'s quantile reaches exactly 1.0 in float64 at about 5.7 standard

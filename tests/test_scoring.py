@@ -63,6 +63,19 @@ def test_refit_most_informative_rules():
         assert refit_most_informative(max_ratio=1.0)(results) == 1
 
 
+def test_refit_most_informative_skips_failed_information_scores():
+    # The only matching candidate's information score failed (error_score=nan):
+    # it cannot be ranked, and a non-matching candidate must not be picked silently.
+    results = {
+        "mean_test_prior_match": np.array([-3.0, -1.2, -2.5]),
+        "mean_test_mutual_info": np.array([2.0, np.nan, 1.0]),
+    }
+    with pytest.warns(UserWarning, match="finite 'mutual_info' score"):
+        assert refit_most_informative(max_ratio=1.5)(results) == 1
+    results["mean_test_prior_match"][2] = -1.4
+    assert refit_most_informative(max_ratio=1.5)(results) == 2
+
+
 def test_refit_most_informative_explains_its_misuse():
     results = {"mean_test_match": np.array([-1.0]), "mean_test_mi": np.array([1.0])}
     # Passed uncalled, GridSearchCV would call it with cv_results_.
