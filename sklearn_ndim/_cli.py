@@ -288,9 +288,12 @@ def _run(args):
 
     from .io import load, save
 
-    output = check_output(args.output, args.csv) if args.output else None
+    inputs = {"--csv": args.csv, "--model": args.model}
+    output = None
+    if args.output:
+        output = check_output(args.output, "--output", {**inputs, "--save-model": args.save_model})
     if args.save_model:
-        check_output(args.save_model, args.csv or "")
+        check_output(args.save_model, "--save-model", {"--csv": args.csv})
     kept = complete = None
     if args.csv:
         X, y, kept, names, complete = load_csv(args)

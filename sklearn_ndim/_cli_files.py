@@ -28,8 +28,23 @@ def local_file(path, option):
     return resolved
 
 
-def _scan(path, delimiter):
-    """Delimiter, and a check that every row has as many fields as the first."""
+def _scan(path, delimiter, has_header=True):
+    """Delimiter, and a check that every row has as many fields as the first.
+
+    Also refuses a header that names two columns alike (pandas would rename
+    the second ``a.1`` in silence) and a file that is not UTF-8.
+    """
+    try:
+        return _scan_rows(path, delimiter, has_header)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
+            f"{exc.start}); save it as UTF-8 (iconv -f latin1 -t utf-8, or your editor's "
+            "'Save as')"
+        ) from None
+
+
+def _scan_rows(path, delimiter, has_header):
     with open(path, newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(65536)
         if not sample.strip():
@@ -46,12 +61,41 @@ def _scan(path, delimiter):
                 continue
             if expected is None:
                 expected = len(row)
+                if has_header:
+                    _check_header(row, path)
             elif len(row) != expected:
                 raise InputError(
                     f"{path}, line {line_number}: {len(row)} fields where the first row has "
                     f"{expected} (delimiter {delimiter!r}); fix the row or pass --delimiter"
                 )
     return delimiter
+
+
+def _check_header(names, path):
+    names = [name.strip() for name in names]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise InputError(
+            f"{path}: the header names {', '.join(map(repr, repeated))} more than once; "
+            "give every column its own name"
+        )
+
+
+def _check_row_numbers(frame, path):
+    """Refuse an unnamed first column that holds the row numbers (pandas' ``to_csv`` index)."""
+    first = frame.columns[0]
+    if not (isinstance(first, str) and first.startswith("Unnamed: 0")):
+        return
+    values = frame[first].to_numpy()
+    if values.dtype.kind in "iu" and any(
+        np.array_equal(values, np.arange(start, start + len(values))) for start in (0, 1)
+    ):
+        raise InputError(
+            f"{path}: the first column has no name and holds the row numbers "
+            f"{values[0]}, {values[1] if len(values) > 1 else ''}... (the index that pandas' "
+            "to_csv writes), which would be embedded as a feature; write the file with "
+            f"to_csv(index=False), or pass --keep-columns {first!r} to copy it to the output"
+        )
 
 
 def _column(frame, name):
@@ -76,16 +120,15 @@ def load_csv(args):
             "reading CSV files needs pandas: pip install 'sklearn-ndim[cli]'"
         ) from None
     path = local_file(args.csv, "--csv")
-    delimiter = _scan(path, args.delimiter)
-    frame = pd.read_csv(
-        path,
+    delimiter = _scan(path, args.delimiter, has_header=not args.no_header)
+    options = dict(
         sep=delimiter,
         header=None if args.no_header else 0,
         index_col=False,
-        na_values=args.na_values,
         skipinitialspace=True,
         encoding="utf-8-sig",
     )
+    frame = pd.read_csv(path, na_values=args.na_values, **options)
     first_line = 1 if args.no_header else 2
     if not args.no_header and all(_is_number(name) for name in frame.columns):
         print(
@@ -98,6 +141,8 @@ def load_csv(args):
         raise InputError(f"{path} has no data rows, too few to learn an embedding")
     label = _column(frame, args.label_column) if args.label_column else None
     kept = [_column(frame, c) for c in args.keep_columns]
+    if not (args.no_header or frame.columns[0] in [*kept, label]):
+        _check_row_numbers(frame, path)
     features = frame.drop(columns=list({*kept, *([label] if label is not None else [])}))
     # A missing label only keeps a row out of the probe: its features are embedded.
     missing = features.isna().any(axis=1)
@@ -149,6 +194,15 @@ def load_csv(args):
     X = features.to_numpy(dtype=np.float64)
     if X.shape[1] == 0:
         raise InputError(f"{path} has no numeric feature columns")
+    infinite = ~np.isfinite(X)
+    if infinite.any():
+        row, column = np.argwhere(infinite)[0]
+        raise InputError(
+            f"{path}: {int(infinite.any(axis=1).sum())} rows hold infinite values (first at "
+            f"line {features.index[row] + first_line}, column {features.columns[column]!r}: "
+            f"{X[row, column]}, beyond the float range); fix them, or pass --na-values with "
+            "that text and --drop-missing"
+        )
     labels = None
     if label is not None:
         labels = frame[label].to_numpy()[complete]
@@ -158,7 +212,10 @@ def load_csv(args):
             labels = np.array([v if pd.isna(v) else str(v) for v in labels], dtype=object)
         if not args.model and args.holdout > 0:  # only the report's probe uses them
             _check_labels(labels, args.label_column, path)
-    # The kept columns hold every row, so that --output keeps one row per input row.
+    # The kept columns hold every row, so that --output keeps one row per input row,
+    # and their text as read: as numbers, ids lose leading zeros and digits.
+    if kept:
+        frame = pd.read_csv(path, usecols=kept, dtype=str, keep_default_na=False, **options)
     return X, labels, frame[kept], list(features.columns), complete
 
 
@@ -219,15 +276,22 @@ def check_size(X, n_components, holdout=0.0):
         )
 
 
-def check_output(path, source):
+def check_output(path, option, protected):
+    """Check that ``path`` can be written and overwrites none of the ``protected`` files.
+
+    ``protected`` maps options (``"--csv"``) to the paths given to them (or None).
+    """
     output = Path(path)
-    if output.resolve() == Path(source).resolve():
-        raise InputError(f"--output {path!r} would overwrite the input file")
+    for other, other_path in protected.items():
+        if other_path and output.resolve() == Path(other_path).resolve():
+            raise InputError(f"{option} {path!r} would overwrite the file given to {other}")
+    if output.is_dir():
+        raise InputError(f"{option} {path!r} is a folder; give a file name in it")
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError(f"--output {path!r}: the folder {str(folder)!r} does not exist")
+        raise InputError(f"{option} {path!r}: the folder {str(folder)!r} does not exist")
     if not _writable(folder):
-        raise InputError(f"--output {path!r}: the folder {str(folder)!r} is not writable")
+        raise InputError(f"{option} {path!r}: the folder {str(folder)!r} is not writable")
     return output
 
 

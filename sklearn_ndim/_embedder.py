@@ -112,8 +112,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         or the paper's per-dimension standardisation. Neither has affine
         parameters, so the noise keeps its meaning, and N(0, I) is the
         capacity-achieving output under both constraints. Whitening
-        estimates each batch's covariance from its two halves together, so it
-        needs ``2 * batch_size > n_components``.
+        estimates each batch's covariance from its clean rows, so it needs
+        ``batch_size > n_components``.
 
     n_neighbors : int >= 0 or "auto", default="auto"
         The view of a row first moves it a random fraction of the way towards
@@ -366,7 +366,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         over its chunk, with neighbour views drawn from the chunk and from a
         reservoir sample of the rows seen so far (copies of a row, from a
         stream passed over several times, count once as neighbours), and
-        recalibrates the output normaliser on that sample. Like :meth:`fit`,
+        recalibrates the output normaliser on that sample. Only
+        ``partial_fit`` keeps that sample: after :meth:`fit` or
+        :func:`~sklearn_ndim.io.load` it starts from the next chunk (a warning
+        says so). Like :meth:`fit`,
         a failed call leaves the estimator as it was. Parameters that define
         the model (``n_components``, ``prior``, the encoder, the views...)
         cannot change between calls, and a call refuses them; the current

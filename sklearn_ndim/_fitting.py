@@ -101,7 +101,7 @@ def _fit_state(estimator, X, group):
     start = time.perf_counter()
     processes, rank = (1, 0) if group is None else (group.size, group.rank)
     verbose = estimator.verbose if rank == 0 else 0
-    input_ndim = getattr(X, "ndim", 2)
+    input_ndim = _input_ndim(X)
     # A memmap is read chunk by chunk, never loaded whole.
     chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
     X, sample_shape = check_fit_arguments(estimator, X)
@@ -172,8 +172,9 @@ def _fit_state(estimator, X, group):
     decoder = None
     if estimator.fit_inverse_transform:
         with stage(verbose, "decoder"):
+            # As many epochs as the encoder ran (a callback may have stopped it early).
             decoder = train_decoder(
-                estimator, net.module_, data, sample_shape, batch_size, seed, max_epochs
+                estimator, net.module_, data, sample_shape, batch_size, seed, len(net.history)
             )
     # Training-only state must not live on in the fitted model.
     net.generator = None
@@ -243,9 +244,18 @@ def partial_fit_state(estimator, X):
     net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
-    reservoir = copy.deepcopy(getattr(estimator, "_reservoir", None)) or Reservoir(
-        RESERVOIR_ROWS, estimator._seed
-    )
+    reservoir = copy.deepcopy(getattr(estimator, "_reservoir", None))
+    if reservoir is None:
+        warnings.warn(
+            "This model keeps no sample of the rows it was trained on (a model from fit or "
+            "io.load keeps none): partial_fit recalibrates its output and draws neighbours "
+            "from the rows streamed from now on, starting with this chunk, so a chunk unlike "
+            "the training rows shifts the embedding of all rows. To stream from the start, "
+            "train with partial_fit only and keep the model by pickling it.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        reservoir = Reservoir(RESERVOIR_ROWS, estimator._seed)
     return _stream_pass(
         estimator, X, net, reservoir, estimator._scaler, estimator._view_spec, state
     )
@@ -253,7 +263,7 @@ def partial_fit_state(estimator, X):
 
 def _first_partial_fit(estimator, X):
     check_not_bool(estimator.n_components, "n_components")
-    input_ndim = getattr(X, "ndim", 2)
+    input_ndim = _input_ndim(X)
     X, sample_shape = validate_training_input(estimator, X, whole_data=False)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
@@ -305,6 +315,15 @@ def _first_partial_fit(estimator, X):
     }
     reservoir = Reservoir(RESERVOIR_ROWS, seed)
     return _stream_pass(estimator, X, net, reservoir, scaler, view_spec, state, batch_size, seed)
+
+
+def _input_ndim(X):
+    """Dimensions of ``X`` as given (nested lists of images count as 3-D or 4-D)."""
+    if hasattr(X, "ndim"):
+        return X.ndim
+    if isinstance(X, (list, tuple)):
+        return np.ndim(X)
+    return 2  # a DataFrame, or anything else scikit-learn reads as a table
 
 
 def _warn_if_constant_in_first_chunk(scaler):
@@ -436,12 +455,16 @@ def check_fit_arguments(estimator, X, n_processes=1):
 
 
 def _check_whitening(estimator, batch_size):
-    if estimator.normalizer == "whiten" and 2 * batch_size <= estimator.n_components:
+    # The covariance comes from the batch's clean rows alone: with B <= d of
+    # them it is singular, and whitening magnifies the views' missing
+    # directions about 300-fold (1 / sqrt(eps)).
+    if estimator.normalizer == "whiten" and batch_size <= estimator.n_components:
         raise ValueError(
             f"normalizer='whiten' estimates a {estimator.n_components}x{estimator.n_components} "
-            f"covariance from each batch, and batches here hold only {batch_size} rows "
-            f"(batch_size={estimator.batch_size}, capped by the rows given); use more rows, "
-            "fewer n_components, or normalizer='standardize'."
+            f"covariance from the clean rows of each batch, and batches here hold only "
+            f"{batch_size} rows (batch_size={estimator.batch_size}, capped by the rows given); "
+            "it needs batch_size > n_components: use more rows, fewer n_components, or "
+            "normalizer='standardize'."
         )
 
 
@@ -496,10 +519,17 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         prior_penalty=estimator.prior_penalty,
     ).to(device)
     check_encoder_output(module, estimator.n_components)
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        # bfloat16 keeps float32's range: no loss scaling, no overflow.
-        module.autocast_dtype = torch.bfloat16
+    set_mixed_precision(module, device)
     return module
+
+
+def set_mixed_precision(module, device):
+    """Train the encoder in bfloat16 on CUDA devices that support it, else in float32.
+
+    bfloat16 keeps float32's range: no loss scaling, no overflow.
+    """
+    supported = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    module.autocast_dtype = torch.bfloat16 if supported else None
 
 
 def training_callbacks(estimator, data, batch_size, capacity, max_epochs):

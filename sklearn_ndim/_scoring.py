@@ -19,15 +19,29 @@ def _split_pipeline(estimator, X):
     """
     from ._embedder import NoisyInfoMaxEmbedder
 
+    if isinstance(estimator, NoisyInfoMaxEmbedder):
+        return estimator, X
     steps = getattr(estimator, "steps", None)
     if steps is None:
-        return estimator, X
-    positions = [i for i, (_, step) in enumerate(steps) if isinstance(step, NoisyInfoMaxEmbedder)]
+        raise ValueError(
+            f"{type(estimator).__name__} is neither a NoisyInfoMaxEmbedder nor a Pipeline "
+            "holding one; there is no embedding to score."
+        )
+    positions = [i for i, (_, step) in enumerate(steps) if _holds_embedder(step)]
     if not positions:
         raise ValueError("The pipeline holds no NoisyInfoMaxEmbedder step to score.")
     position = positions[-1]
     Xt = estimator[:position].transform(X) if position > 0 else X
-    return estimator[position], Xt
+    # A nested Pipeline: look inside it in turn.
+    return _split_pipeline(estimator[position], Xt)
+
+
+def _holds_embedder(step):
+    from ._embedder import NoisyInfoMaxEmbedder
+
+    if isinstance(step, NoisyInfoMaxEmbedder):
+        return True
+    return any(_holds_embedder(inner) for _, inner in getattr(step, "steps", ()))
 
 
 def prior_match_scorer(estimator, X, y=None):

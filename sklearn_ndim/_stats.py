@@ -61,6 +61,12 @@ def subsample(Z, max_samples, random_state):
 
 def check_embedding(Z, min_samples=2):
     """Return ``Z`` as a finite 2-D float64 array, or raise scikit-learn's clear error."""
+    dtype = getattr(Z, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "US":
+        raise ValueError(
+            f"Z holds text (dtype {dtype}); an embedding is numeric: pass the output of "
+            "transform, converted with astype(float) if it was read as text."
+        )
     return check_array(
         Z, dtype=np.float64, ensure_min_samples=min_samples, input_name="Z", copy=False
     )

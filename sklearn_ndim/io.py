@@ -30,6 +30,7 @@ import hashlib
 import inspect
 import json
 import platform
+import re
 import warnings
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from skorch.history import History
 
 from . import __version__
 from ._data import InputScaler
-from ._fitting import build_module, forked_global_generators, make_net
+from ._fitting import build_module, forked_global_generators, make_net, set_mixed_precision
 from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
 from ._validation import changed_model_params, model_params, resolve_device
@@ -121,6 +122,26 @@ def _callable_name(encoder):
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
+def _check_same_encoder(path, saved_name, encoder):
+    """Refuse an encoder other than the saved one; a module that moved is allowed.
+
+    Another class with the same parameters would load the weights and embed
+    differently, in silence.
+    """
+    given_name = _callable_name(encoder)
+
+    def unqualified(name):
+        # "functools.partial(pkg.mod.Net, ...)" -> "partial(Net, ...)"
+        return re.sub(r"[\w.]*\.(\w+)", r"\1", name)
+
+    if unqualified(given_name) != unqualified(saved_name):
+        raise ValueError(
+            f"{path} was saved with the custom encoder {saved_name}; got {given_name}. Pass the "
+            "same class, factory or module: another one would load these weights and embed "
+            "differently."
+        )
+
+
 def save(embedder, path):
     """Write a fitted :class:`~sklearn_ndim.NoisyInfoMaxEmbedder` to ``path``.
 
@@ -139,6 +160,9 @@ def save(embedder, path):
     ------
     sklearn.exceptions.NotFittedError
         If ``embedder`` is not fitted.
+    TypeError
+        If ``embedder`` is not a :class:`~sklearn_ndim.NoisyInfoMaxEmbedder`
+        (a Pipeline holding one, say: save the step).
     ValueError
         If ``set_output`` was given a ``transform`` that is not a string, or
         if a parameter that shapes the model (all but the training controls
@@ -146,6 +170,13 @@ def save(embedder, path):
     """
     from safetensors.torch import save as safetensors_bytes
 
+    from ._embedder import NoisyInfoMaxEmbedder
+
+    if not isinstance(embedder, NoisyInfoMaxEmbedder):
+        raise TypeError(
+            f"save writes a NoisyInfoMaxEmbedder; got {type(embedder).__name__}. For a "
+            "Pipeline, save its embedder step (pipe[0], say) and pickle or joblib the rest."
+        )
     check_is_fitted(embedder)
     # The file rebuilds the model from the parameters: they must be the fitted
     # ones. The device only says where to load, so it may differ.
@@ -286,6 +317,7 @@ def load(path, *, encoder=None, device=None):
                 f"{path} holds a model with the custom encoder {saved_encoder['custom']}; pass "
                 "it again: load(path, encoder=...)."
             )
+        _check_same_encoder(path, saved_encoder["custom"], encoder)
         params["encoder"] = encoder
     elif saved_encoder not in _BUILTIN_ENCODERS:
         raise ValueError(f"{path} names an unknown encoder {saved_encoder!r}.")
@@ -314,6 +346,7 @@ def load(path, *, encoder=None, device=None):
     except RuntimeError as exc:
         raise ValueError(f"{path} holds weights that do not fit the encoder: {exc}") from exc
     module.to(torch_device).eval()
+    set_mixed_precision(module, torch_device)
     decoder = input_range = None
     if fitted["decoder"]:
         with forked_global_generators():

@@ -59,6 +59,12 @@ def _gaussian_space(given, Z, prior):
     as a poor match; most often the embedding came from another prior. The
     support is checked on ``given``, the caller's array in its own precision.
     """
+    warn_outside_support(given, prior)
+    return prior.to_gaussian(Z)
+
+
+def warn_outside_support(given, prior):
+    """Warn when the caller's array ``given`` has values outside ``prior``'s support."""
     outside = prior.outside_support(np.asarray(given), name="Z")
     if outside:
         warnings.warn(
@@ -67,7 +73,6 @@ def _gaussian_space(given, Z, prior):
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
-    return prior.to_gaussian(Z)
 
 
 def marginal_tests(Z, prior="gaussian"):
@@ -192,14 +197,17 @@ def henze_zirkler(Z, max_samples=5000, random_state=0):
     >>> bool(pvalue < 0.01)
     True
     """
-    Z = check_embedding(Z)
+    given = Z = check_embedding(Z)
     check_positive_int(max_samples, "max_samples")
     Z = subsample(Z, max_samples, random_state)
     n_samples, n_components = Z.shape
     if n_samples < n_components + 2:
+        subsampled = (
+            f" (max_samples={max_samples} of {len(given)})" if len(given) > n_samples else ""
+        )
         raise ValueError(
             f"Henze-Zirkler needs at least n_components + 2 = {n_components + 2} rows; "
-            f"got {n_samples}."
+            f"got {n_samples}{subsampled}."
         )
     statistic = henze_zirkler_statistic(Z)
     return statistic, henze_zirkler_pvalue(statistic, n_samples, n_components)

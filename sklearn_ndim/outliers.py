@@ -103,6 +103,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         ``contamination="auto"``.
     n_features_in_ : int
         Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in fit, when ``X`` had string column
+        names (a DataFrame).
 
     Examples
     --------
@@ -189,6 +192,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
             self.residual_scale_ = np.maximum(variance, floor)
             self.calibration_scores_ = np.sort(self._statistic(_rows(X, calibration)))
         self.n_features_in_ = self.embedder_.n_features_in_
+        # scikit-learn's convention: only a fit on named columns has the names.
+        self.__dict__.pop("feature_names_in_", None)
+        if hasattr(self.embedder_, "feature_names_in_"):
+            self.feature_names_in_ = self.embedder_.feature_names_in_
         if self.contamination == "auto":
             self.offset_ = float(np.log(self.alpha))
             self._warn_if_alpha_is_out_of_reach()

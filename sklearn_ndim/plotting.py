@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._priors import resolve_prior
 from ._stats import check_embedding, check_positive_int, make_rng
+from .metrics import warn_outside_support
 
 __all__ = ["plot_qq", "plot_chi2_qq", "plot_pairs", "plot_training_history"]
 
@@ -57,6 +58,11 @@ def _check_dims(dims, n_components, default):
 def _check_axes(ax, count):
     """Flat array of ``count`` Axes taken from a user-supplied Axes or array of Axes."""
     axes = np.ravel(np.asarray(ax, dtype=object))
+    for axis in axes:
+        if not hasattr(axis, "fill_between"):
+            raise TypeError(
+                f"ax must be a matplotlib Axes or an array of them; got {type(axis).__name__}."
+            )
     if len(axes) < count:
         raise ValueError(f"ax must hold at least {count} Axes, one per dimension; got {len(axes)}.")
     return axes[:count]
@@ -126,9 +132,11 @@ def plot_qq(Z, prior="gaussian", dims=None, ax=None, band=0.95):
     fig : matplotlib.figure.Figure
     """
     plt = _pyplot()
-    Z = check_embedding(Z)
+    given, Z = Z, check_embedding(Z)
     _check_band(band)
-    marginal = resolve_prior(prior).marginal
+    resolved = resolve_prior(prior)
+    warn_outside_support(given, resolved)
+    marginal = resolved.marginal
     dims = _check_dims(dims, Z.shape[1], default=16)
     if ax is None:
         ncols = math.ceil(math.sqrt(len(dims)))
@@ -178,9 +186,11 @@ def plot_chi2_qq(Z, prior="gaussian", ax=None, band=0.95):
     fig : matplotlib.figure.Figure
     """
     plt = _pyplot()
-    Z = check_embedding(Z)
+    given, Z = Z, check_embedding(Z)
     _check_band(band)
-    base = resolve_prior(prior).to_gaussian(Z)
+    resolved = resolve_prior(prior)
+    warn_outside_support(given, resolved)
+    base = resolved.to_gaussian(Z)
     if ax is None:
         fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
     elif not hasattr(ax, "fill_between"):
@@ -253,11 +263,16 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0, 
         ``len(dims) x len(dims)`` axes.
     """
     plt = _pyplot()
-    Z = check_embedding(Z)
-    marginal = resolve_prior(prior).marginal
+    given, Z = Z, check_embedding(Z)
+    resolved = resolve_prior(prior)
+    warn_outside_support(given, resolved)
+    marginal = resolved.marginal
     dims = _check_dims(dims, Z.shape[1], default=4)
     if labels is not None:
         labels = np.asarray(labels)
+        if labels.dtype == object:
+            # Mixed values (text with None, say) cannot be sorted into classes: as text they can.
+            labels = labels.astype(str)
         if labels.shape != (Z.shape[0],):
             raise ValueError(
                 f"labels must hold one value per row of Z ({Z.shape[0]}); got shape {labels.shape}."

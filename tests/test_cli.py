@@ -69,6 +69,14 @@ def _error(capsys, argv):
         ("a,b\n1,2\n3,4\n", ["--n-components", "3"], "more than the 2 numeric columns"),
         ("a,b\n1,2\n3,4\n", ["--n-components", "2"], "2 rows are too few"),
         ("a,b\n1,2\n", ["--label-column", "y"], "column 'y' not found"),
+        ("a,b\n1,2\n3,inf\n", [], r"infinite values \(first at line 3, column 'b': inf"),
+        ("a,b\n1,2\n1e400,4\n", [], r"infinite values \(first at line 3, column 'a'"),
+        ("a,b,a\n1,2,3\n4,5,6\n", [], "the header names 'a' more than once"),
+        (
+            ",a,b\n0,1.5,2\n1,3.5,4\n2,5.5,6\n",
+            [],
+            r"first column has no name and holds the row numbers.*to_csv\(index=False\)",
+        ),
     ],
 )
 def test_bad_files_give_one_line_before_training(
@@ -86,9 +94,44 @@ def test_urls_and_missing_files_are_refused(capsys, no_training, tmp_path):
 
 def test_output_never_overwrites_the_input_and_checks_its_folder(tmp_path, capsys, no_training):
     path = _good_csv(tmp_path)
-    assert "overwrite the input" in _error(capsys, ["--csv", path, "--output", path])
+    assert "overwrite the file given to --csv" in _error(capsys, ["--csv", path, "--output", path])
     missing = str(tmp_path / "nowhere" / "out.csv")
     assert "does not exist" in _error(capsys, ["--csv", path, "--output", missing])
+    # The model files are never overwritten by the embedding either.
+    model = str(tmp_path / "model.safetensors")
+    argv = ["--csv", path, "--save-model", model, "--output", model]
+    assert "overwrite the file given to --save-model" in _error(capsys, argv)
+    assert not (tmp_path / "model.safetensors").exists()
+    argv = ["--csv", path, "--model", path, "--output", path]
+    assert "would overwrite the file given to" in _error(capsys, argv)
+    assert "is a folder" in _error(capsys, ["--csv", path, "--output", str(tmp_path)])
+    line = _error(capsys, ["--csv", path, "--save-model", missing])
+    assert line.startswith("sklearn-ndim: error: --save-model"), line
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path, capsys, no_training):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("caf\xe9,b\n1,2\n3,4\n".encode("latin-1"))
+    line = _error(capsys, ["--csv", str(path)])
+    assert "latin1.csv is not UTF-8 text (byte 0xe9" in line, line
+
+
+def test_kept_columns_are_copied_as_read(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    lines = ["zip,bigid,a,b,c"]
+    for i in range(40):
+        big = "" if i == 3 else str(12345678901234567 + i)
+        a, b, c = rng.normal(size=3)
+        lines.append(f"{i:05d},{big},{a:.4f},{b:.4f},{c:.4f}")
+    path = _table(tmp_path / "ids.csv", "\n".join(lines) + "\n")
+    output = tmp_path / "out.csv"
+    argv = ["--csv", path, "--keep-columns", "zip,bigid", "--output", str(output)]
+    assert _cli.main([*argv, *FAST]) == 0
+    frame = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert list(frame["zip"]) == [f"{i:05d}" for i in range(40)]
+    # As numbers, the empty cell made them floats and 17-digit ids equal.
+    assert list(frame["bigid"]) == ["" if i == 3 else str(12345678901234567 + i) for i in range(40)]
 
 
 def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):

@@ -71,7 +71,8 @@ def test_partial_fit_refuses_changed_model_parameters(blobs, fast, first):
 def test_partial_fit_after_fit_drops_the_decoder(blobs, fast):
     X = blobs[0]
     model = NoisyInfoMaxEmbedder(2, fit_inverse_transform=True, **fast).fit(X)
-    model.set_params(fit_inverse_transform=False).partial_fit(X)
+    with pytest.warns(UserWarning, match="keeps no sample of the rows"):
+        model.set_params(fit_inverse_transform=False).partial_fit(X)
     with pytest.raises(NotFittedError, match="fit_inverse_transform=True"):
         model.inverse_transform(model.transform(X[:3]))
 
@@ -82,7 +83,8 @@ def test_a_loaded_model_refuses_changed_parameters_in_partial_fit(blobs, fast, t
     X = blobs[0]
     io.save(NoisyInfoMaxEmbedder(2, batch_size=50, **fast).fit(X), tmp_path / "m.safetensors")
     loaded = io.load(tmp_path / "m.safetensors")
-    loaded.partial_fit(X[:100])
+    with pytest.warns(UserWarning, match="from fit or io.load keeps none"):
+        loaded.partial_fit(X[:100])
     with pytest.raises(ValueError, match="changed since: n_components"):
         loaded.set_params(n_components=5).partial_fit(X[:100])
 
@@ -246,3 +248,47 @@ def test_a_changed_scipy_prior_is_named_readably(blobs, fast):
     model.partial_fit(blobs[0][:200])
     with pytest.raises(ValueError, match=r"prior \(ScipyPrior\(scipy\.stats\.laplace\(\)\) ->"):
         model.set_params(prior=stats.laplace(scale=2.0)).partial_fit(blobs[0][200:])
+
+
+def test_whitening_needs_more_rows_per_batch_than_dimensions(blobs, fast):
+    # The covariance comes from a batch's clean rows: with B <= d it is
+    # singular and the views were magnified about 300-fold in training.
+    X = blobs[0]
+    with pytest.raises(ValueError, match="batch_size > n_components"):
+        NoisyInfoMaxEmbedder(8, batch_size=8, **fast).fit(X)
+    with pytest.raises(ValueError, match="batch_size > n_components"):
+        NoisyInfoMaxEmbedder(8, batch_size=8, **fast).partial_fit(X)
+    NoisyInfoMaxEmbedder(8, batch_size=9, **fast).fit(X)
+    NoisyInfoMaxEmbedder(8, batch_size=8, normalizer="standardize", **fast).fit(X)
+
+
+def test_the_decoder_trains_as_many_epochs_as_the_encoder_ran(blobs, monkeypatch):
+    from skorch.callbacks import Callback
+
+    import sklearn_ndim._fitting as fitting
+
+    class StopAfterTwo(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    budgets = []
+    real = fitting.train_decoder
+
+    def recording(*args):
+        budgets.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(fitting, "train_decoder", recording)
+    model = NoisyInfoMaxEmbedder(
+        2, max_epochs=5, fit_inverse_transform=True, random_state=0, callbacks=[StopAfterTwo()]
+    )
+    model.fit(blobs[0])  # a callback's KeyboardInterrupt at an epoch's end stops early
+    assert model.n_iter_ == 2 and budgets == [2]
+
+
+def test_images_given_as_nested_lists_come_back_as_images(fast):
+    images = np.random.default_rng(0).random((60, 8, 8))
+    model = NoisyInfoMaxEmbedder(2, fit_inverse_transform=True, **fast).fit(images.tolist())
+    assert model.inverse_transform(model.transform(images)).shape == (60, 8, 8)
+    assert model.sample(3, random_state=0).shape == (3, 8, 8)

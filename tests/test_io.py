@@ -225,8 +225,40 @@ def test_custom_encoders_are_passed_again(blobs, fast, tmp_path):
         model_io.load(path)
     restored = model_io.load(path, encoder=_Tiny)
     np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
-    with pytest.raises(ValueError, match="do not fit the encoder"):
+    with pytest.raises(ValueError, match="saved with the custom encoder .*_Tiny; got .*Sequential"):
         model_io.load(path, encoder=torch.nn.Sequential(torch.nn.Linear(10, 2)))
+
+
+class _TinyTanh(_Tiny):
+    """The same parameters as _Tiny, another forward: its weights would load."""
+
+    def forward(self, x):
+        return torch.tanh(self.linear(x))
+
+
+def test_another_encoder_with_the_same_parameters_is_refused(blobs, fast, tmp_path):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, encoder=_Tiny, **fast).fit(X)
+    path = tmp_path / "custom.safetensors"
+    model_io.save(embedder, path)
+    with pytest.raises(ValueError, match=r"_Tiny; got \S*_TinyTanh\. Pass the same class"):
+        model_io.load(path, encoder=_TinyTanh)
+    # The same class from another module (a script's __main__, say) loads.
+    moved = type("_Tiny", (_Tiny,), {"__module__": "elsewhere"})
+    restored = model_io.load(path, encoder=moved)
+    np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
+
+
+def test_only_an_embedder_can_be_saved(blobs, fast, tmp_path):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+
+    X = blobs[0]
+    with pytest.raises(TypeError, match="save writes a NoisyInfoMaxEmbedder; got PCA"):
+        model_io.save(PCA(2).fit(X), tmp_path / "x.safetensors")
+    pipe = make_pipeline(NoisyInfoMaxEmbedder(n_components=2, **fast)).fit(X)
+    with pytest.raises(TypeError, match="save its embedder step"):
+        model_io.save(pipe, tmp_path / "x.safetensors")
 
 
 def _tiny_factory(input_shape, n_components):

@@ -481,3 +481,11 @@ def test_suggest_noise_scale_bad_inputs(kwargs, match):
     arguments = {"n_components": 4, "batch_size": 64, **kwargs}
     with pytest.raises(ValueError, match=match):
         suggest_noise_scale(**arguments)
+
+
+def test_text_and_subsampled_inputs_get_clear_errors():
+    Z = np.random.default_rng(0).standard_normal((500, 3))
+    with pytest.raises(ValueError, match="Z holds text"):
+        prior_match_report(Z.astype(str))
+    with pytest.raises(ValueError, match=r"got 1 \(max_samples=1 of 500\)"):
+        prior_match_report(Z, max_samples=1)

@@ -166,3 +166,12 @@ def test_scoring_by_blocks_equals_scoring_all_rows_at_once(detector, data, monke
         detector._residual_variance(X), whole_residual.var(axis=0), rtol=1e-10
     )
     np.testing.assert_array_equal(detector.pvalues(X), whole_pvalues)
+
+
+def test_feature_names_follow_the_last_fit(fast):
+    pd = pytest.importorskip("pandas")
+    X = _clusters(100, seed=0)[0]
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    detector = OutlierDetector(NoisyInfoMaxEmbedder(n_components=2, **fast), random_state=0)
+    assert list(detector.fit(frame).feature_names_in_) == list(frame.columns)
+    assert not hasattr(detector.fit(X), "feature_names_in_")

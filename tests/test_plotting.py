@@ -69,6 +69,23 @@ def test_plot_qq_on_given_axes(Z):
     assert [ax.get_title() for ax in axes] == ["dim 3", "dim 1"]
     with pytest.raises(ValueError, match="at least 3 Axes"):
         plot_qq(Z, dims=[0, 1, 2], ax=axes)
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes or an array of them; got str"):
+        plot_qq(Z, dims=[0], ax="hello")
+
+
+def test_plots_warn_about_values_outside_the_prior_support(Z):
+    for plot in (plot_qq, plot_chi2_qq, plot_pairs):
+        with pytest.warns(UserWarning, match="another prior"):
+            fig = plot(Z, prior="uniform")
+        plt.close(fig)
+
+
+def test_plot_pairs_colours_mixed_labels_as_text(Z):
+    labels = np.array(["a", None] * (len(Z) // 2), dtype=object)
+    fig = plot_pairs(Z, dims=[0, 1], labels=labels)
+    legend = fig.legends[0] if fig.legends else fig.axes[0].get_legend()
+    assert sorted(text.get_text() for text in legend.get_texts()) == ["None", "a"]
+    plt.close(fig)
 
 
 def test_plot_chi2_qq(Z, tmp_path):
