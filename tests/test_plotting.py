@@ -69,7 +69,7 @@ def test_plot_qq_on_given_axes(Z):
     assert [ax.get_title() for ax in axes] == ["dim 3", "dim 1"]
     with pytest.raises(ValueError, match="at least 3 Axes"):
         plot_qq(Z, dims=[0, 1, 2], ax=axes)
-    with pytest.raises(TypeError, match="ax must be a matplotlib Axes or an array of them; got str"):
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes or an array.*got str"):
         plot_qq(Z, dims=[0], ax="hello")
 
 
