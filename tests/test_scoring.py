@@ -40,9 +40,7 @@ def test_scorers_accept_a_pipeline(training_data):
     assert math.isfinite(mutual_info_scorer(pipeline, training_data))
     # One level down, in a nested Pipeline, the same embedding is scored.
     nested = make_pipeline(pipeline[0], make_pipeline(pipeline[1]))
-    assert prior_match_scorer(nested, training_data) == prior_match_scorer(
-        pipeline, training_data
-    )
+    assert prior_match_scorer(nested, training_data) == prior_match_scorer(pipeline, training_data)
     with pytest.raises(ValueError, match="holds no NoisyInfoMaxEmbedder"):
         prior_match_scorer(make_pipeline(StandardScaler()).fit(training_data), training_data)
     with pytest.raises(ValueError, match="StandardScaler is neither"):
