@@ -41,9 +41,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     each sample, with its output standardised (no affine parameters) and
     independent noise added on one branch. Under that power constraint the
     capacity-achieving output distribution is the maximum-entropy one, so
-    training pushes the embedding towards N(0, I) (``prior="gaussian"``) or
-    U([0, 1]^d) (``prior="uniform"``). The noise sets the channel capacity
-    (how much information the embedding may keep). On held-out rows of the
+    training pushes the embedding towards N(0, I); other priors are maps of
+    it (``Phi`` per dimension gives U([0, 1]^d), ``prior="uniform"``). The
+    noise sets the channel capacity (how much information the embedding may
+    keep). On held-out rows of the
     benchmark sets the match is best at ``noise_scale`` 0.25 to 0.5 (``d=16``)
     and worse at large noise, while more noise keeps more class information;
     the default ``"auto"`` favours the information. Tune ``noise_scale`` for
@@ -66,8 +67,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         probability integral transform ``F^{-1}(Phi(z))`` per dimension.
 
     noise_scale : 0, float in [1e-3, 1e3] or "auto", default="auto"
-        Standard deviation ``sigma`` of the Gaussian channel noise, or
-        half-width ``eps`` of the uniform noise (``prior="uniform"``). ``0``
+        Standard deviation ``sigma`` of the Gaussian channel noise, added to
+        the Gaussian-space embedding whatever the prior. ``0``
         is plain InfoMax (no push towards the prior). ``"auto"`` picks the
         noise whose channel capacity equals ``ln(batch_size)``, the most
         InfoNCE can measure; see ``noise_scale_``.

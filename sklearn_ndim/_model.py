@@ -3,8 +3,8 @@
 Data flow of one training batch (see :func:`sklearn_ndim._objective.contrastive_loss`)::
 
     a random view x' and the row x -> encoder f -> OutputNormalizer (statistics of f(x))
-      branch a: prior.to_channel(g(x'))                    (no noise)
-      branch y: prior.add_noise(prior.to_channel(g(x)))    (noisy)
+      branch a: g(x')                                      (no noise)
+      branch y: prior.add_noise(g(x)) = g(x) + Z           (noisy)
     -> critic(a, y): a (B, B) matrix of scores -> InfoNCE
     + prior_penalty * sliced W2 of [g(x'); g(x)] to N(0, I)   (optional)
 
@@ -511,10 +511,8 @@ class InfoMaxModule(nn.Module):
         h_view, h_clean = self.encode(torch.cat([view, clean])).chunk(2)
         g_view = self.normalizer(h_view, reference=h_clean)
         g_clean = self.normalizer(h_clean)
-        anchor = self.prior.to_channel(g_view)
-        target = self.prior.add_noise(self.prior.to_channel(g_clean), self.noise_scale, generator)
-        embedded = torch.cat([g_view, g_clean])
-        return self.prior.critic_input(anchor), self.prior.critic_input(target), embedded
+        target = self.prior.add_noise(g_clean, self.noise_scale, generator)
+        return g_view, target, torch.cat([g_view, g_clean])
 
     def pair_scores(self, view, clean, generator=None):
         """Critic scores ``(B, B)`` of every view against every noisy clean row."""

@@ -494,15 +494,15 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
         in training, so pass ``min(batch_size, n_samples)``).
     prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
             default="gaussian"
-        Target prior; a scipy.stats prior uses the Gaussian channel.
+        Target prior; every prior trains through the same Gaussian channel,
+        so the result does not depend on it.
     fraction : float, default=1.0
         Target capacity as a fraction of ``ln B``, > 0.
 
     Returns
     -------
     noise_scale : float
-        Standard deviation ``sigma`` (Gaussian channel) or half-width
-        ``eps`` (uniform channel).
+        Standard deviation ``sigma`` of the channel's Gaussian noise.
 
     Examples
     --------

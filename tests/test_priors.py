@@ -34,15 +34,15 @@ TAILED = [
 
 def test_capacity_formulas():
     assert GaussianPrior().capacity(16, 1.0) == pytest.approx(8 * math.log(2))
-    assert UniformPrior().capacity(4, 0.5) == pytest.approx(4 * math.log(2))
     assert GaussianPrior().capacity(3, 0) == math.inf
-    assert ScipyPrior(stats.laplace()).capacity(16, 1.0) == GaussianPrior().capacity(16, 1.0)
+    # Every prior trains through the same Gaussian channel.
+    for prior in (UniformPrior(), ScipyPrior(stats.laplace())):
+        assert prior.capacity(16, 1.0) == GaussianPrior().capacity(16, 1.0)
 
 
-@pytest.mark.parametrize("prior", ["gaussian", "uniform"])
 @pytest.mark.parametrize("capacity", [0.5, math.log(256), 20.0])
-def test_noise_for_capacity_inverts_capacity(prior, capacity):
-    prior = resolve_prior(prior)
+def test_noise_for_capacity_inverts_capacity(capacity):
+    prior = GaussianPrior()
     assert prior.capacity(8, prior.noise_for_capacity(8, capacity)) == pytest.approx(capacity)
 
 
@@ -57,16 +57,18 @@ def test_channel_noise_has_the_requested_law():
     zeros = torch.zeros(20000, 2)
     gaussian = GaussianPrior().add_noise(zeros, 0.5, generator)
     assert abs(gaussian.std().item() - 0.5) < 0.01
-    uniform = UniformPrior().add_noise(zeros, 0.2, generator)
-    assert 0.19 < uniform.abs().max() <= 0.2
+    uniform = UniformPrior().add_noise(zeros, 0.5, torch.Generator().manual_seed(0))
+    assert torch.equal(
+        uniform, GaussianPrior().add_noise(zeros, 0.5, torch.Generator().manual_seed(0))
+    )
     x = torch.randn(4, 2)
     assert GaussianPrior().add_noise(x, 0) is x
 
 
-def test_squash_and_its_inverse_agree_between_torch_and_numpy():
+def test_the_uniform_map_is_the_gaussian_cdf_and_its_inverse():
     g = np.linspace(-6, 6, 25)
-    u = UniformPrior().to_channel(torch.as_tensor(g)).numpy()
-    np.testing.assert_allclose(u, UniformPrior().from_gaussian(g), rtol=1e-8)
+    u = UniformPrior().from_gaussian(g)
+    np.testing.assert_allclose(u, special.ndtr(g), rtol=1e-12)
     np.testing.assert_allclose(UniformPrior().to_gaussian(u), g, atol=1e-9)
 
 
