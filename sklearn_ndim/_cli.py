@@ -314,8 +314,18 @@ def _run(args):
                 f"{args.csv} has {X.shape[1]} numeric columns"
             )
         check_column_names(embedder, X, args.csv)
-        if getattr(embedder, "feature_names_in_", None) is None and hasattr(X, "columns"):
+        names = getattr(embedder, "feature_names_in_", None)
+        if names is None and hasattr(X, "columns"):
             X = X.to_numpy()  # a model fitted without names (older files, --no-header)
+        elif names is not None and not hasattr(X, "columns"):
+            import pandas as pd
+
+            print(
+                f"Note: {args.csv} has no header; its columns are taken, by position, as the "
+                f"model's {', '.join(map(str, names[:3]))}{', ...' if len(names) > 3 else ''}.",
+                file=sys.stderr,
+            )
+            X = pd.DataFrame(X, columns=names)
     else:
         check_size(X, args.n_components, args.holdout)
         embedder = _fit(args, X, y)

@@ -50,7 +50,7 @@ from ._validation import (
     validate_fitted_input,
     validate_training_input,
 )
-from ._views import ViewSpec
+from ._views import ViewSpec, warn_if_too_many_neighbors
 
 __all__ = [
     "fit_state",
@@ -125,6 +125,7 @@ def _fit_state(estimator, X, group):
     local_seed = seed + seed_offset(group)
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
+    warn_if_too_many_neighbors(estimator, rows.shape[0])
 
     seeded = ExitStack()
     with seeded:

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["ViewSpec", "NeighborMix", "TabularViews", "ImageViews", "nearest_neighbors"]
+__all__ = [
+    "ViewSpec",
+    "NeighborMix",
+    "TabularViews",
+    "ImageViews",
+    "nearest_neighbors",
+    "warn_if_too_many_neighbors",
+]
 
 
 @dataclass(frozen=True)
@@ -34,13 +41,18 @@ class ViewSpec:
     @classmethod
     def resolve(cls, estimator, sample_shape):
         """Read the view parameters of ``estimator``; ``sample_shape`` is (C, H, W) or None."""
-        if (
-            sample_shape is not None
-            and isinstance(estimator.encoder, str)
-            and (estimator.encoder == "mlp")
-        ):
+        if sample_shape is None:
+            _warn_if_image_views_are_set(
+                estimator, "the rows are a table (pass image_shape for flat images), so"
+            )
+        elif isinstance(estimator.encoder, str) and estimator.encoder == "mlp":
             # The MLP reads images as flat rows: it gets the tabular views.
-            _warn_if_image_views_are_set(estimator)
+            _warn_if_image_views_are_set(
+                estimator,
+                "encoder='mlp' reads images as flat rows, so it trains on the tabular views "
+                "(neighbours, jitter) and",
+                "; leave encoder='auto' for the convolutional encoder and the image views",
+            )
             sample_shape = None
         max_shift = estimator.max_shift
         if sample_shape is not None and max_shift != "auto" and max_shift >= min(sample_shape[1:]):
@@ -92,7 +104,8 @@ class ViewSpec:
         return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
 
 
-def _warn_if_image_views_are_set(estimator):
+def _warn_if_image_views_are_set(estimator, why, advice=""):
+    """Warn that the image views set on ``estimator`` do not apply, saying ``why``."""
     set_ = [
         f"{name}={value!r}"
         for name, value, unset in (
@@ -106,12 +119,25 @@ def _warn_if_image_views_are_set(estimator):
         from ._validation import caller_stacklevel
 
         warnings.warn(
-            f"encoder='mlp' reads images as flat rows, so it trains on the tabular views "
-            f"(neighbours, jitter) and {', '.join(set_)} do not apply; leave encoder='auto' "
-            "for the convolutional encoder and the image views.",
+            f"{why} {', '.join(set_)} {'does' if len(set_) == 1 else 'do'} not apply{advice}.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+
+def warn_if_too_many_neighbors(estimator, n_rows):
+    """Warn when an explicit ``n_neighbors`` is not below the rows: the search keeps fewer."""
+    if isinstance(estimator.n_neighbors, str) or estimator.n_neighbors < n_rows:
+        return
+    from ._validation import caller_stacklevel
+
+    warnings.warn(
+        f"n_neighbors={estimator.n_neighbors} is not below the {n_rows} rows: each view mixes "
+        f"towards any of the {n_rows - 1} other rows, which is no longer a neighbourhood. "
+        "Use fewer neighbours (10 is the default) or n_neighbors=0.",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 class NeighborMix:

@@ -1,6 +1,7 @@
 """The command line (``_cli`` and ``_cli_files``), tried with the files a new user has."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -145,6 +146,26 @@ def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):
     frame = pd.read_csv(output)
     assert list(frame.columns) == ["id", "label", "noisyinfomaxembedder0", "noisyinfomaxembedder1"]
     assert list(frame["id"]) == [f"r{i}" for i in range(40)]
+
+
+def test_a_file_without_a_header_takes_a_named_models_columns_by_position(tmp_path, capsys):
+    named = _good_csv(tmp_path)
+    model = str(tmp_path / "model.safetensors")
+    assert (
+        _cli.main(["--csv", named, "--keep-columns", "id,label", "--save-model", model, *FAST]) == 0
+    )
+    bare = _table(tmp_path / "bare.csv", "\n".join(open(named).read().splitlines()[1:]) + "\n")
+    out, again = tmp_path / "bare_out.csv", tmp_path / "named_out.csv"
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no scikit-learn feature-name warning leaks out
+        argv = ["--csv", bare, "--no-header", "--keep-columns", "0,4", "--model", model]
+        assert _cli.main([*argv, "--output", str(out)]) == 0
+    assert "taken, by position, as the model's a, b, c" in capsys.readouterr().err
+    argv = ["--csv", named, "--keep-columns", "id,label", "--model", model]
+    assert _cli.main([*argv, "--output", str(again)]) == 0
+    embedding = [line.split(",")[2:] for line in out.read_text().splitlines()[1:]]
+    assert embedding == [line.split(",")[2:] for line in again.read_text().splitlines()[1:]]
 
 
 def test_files_without_a_header_use_column_positions(tmp_path, capsys):

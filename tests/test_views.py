@@ -187,3 +187,18 @@ def test_a_shift_as_large_as_the_image_is_refused(fast):
     with pytest.raises(ValueError, match="max_shift=8 moves 8x8 images wholly out"):
         NoisyInfoMaxEmbedder(2, max_shift=8, **fast).fit(images)
     NoisyInfoMaxEmbedder(2, max_shift=7, **fast).fit(images)
+
+
+def test_settings_that_do_not_apply_to_a_table_warn(fast):
+    from sklearn_ndim import NoisyInfoMaxEmbedder
+
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    with pytest.warns(UserWarning, match=r"a table .* max_shift=3, flip=True do not apply"):
+        NoisyInfoMaxEmbedder(2, max_shift=3, flip=True, **fast).fit(X)
+    with pytest.warns(UserWarning, match=r"n_neighbors=50 is not below the 50 rows"):
+        model = NoisyInfoMaxEmbedder(2, n_neighbors=50, **fast).fit(X)
+    assert model._view_spec.n_neighbors == 50  # kept as set; the search returns the 49 others
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*(not apply|is not below)")
+        NoisyInfoMaxEmbedder(2, n_neighbors=49, **fast).fit(X)
+        NoisyInfoMaxEmbedder(2, **fast).fit(X[:8])  # "auto" on tiny data: capped quietly
