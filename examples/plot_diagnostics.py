@@ -43,7 +43,8 @@ Z_test = embedder.transform(X_test)
 # - **max |correlation|** between two dimensions;
 # - **KS**: the worst per-dimension Kolmogorov-Smirnov test (Holm-corrected).
 #
-# ``passes()`` combines the W2 ratio (at most 1.5) and the normality test (p-value above 0.05).
+# ``passes()`` combines the W2 ratio (at most 1.5), the normality tests (Henze-Zirkler and the
+# energy test, Bonferroni-combined p-value above 0.05) and a check that no dimension collapsed.
 from sklearn_ndim.metrics import information_report, prior_match_report
 
 report = prior_match_report(Z_test, prior=embedder.prior_)

@@ -81,6 +81,10 @@ class PriorMatchReport:
         its floor; ``nan`` for one dimension.
     n_projections, n_reference : int
         Directions of the sliced distance and exact reference samples drawn.
+    collapsed : bool
+        Whether the sample covariance (base space) is numerically singular:
+        a constant dimension, one that copies a combination of others, or
+        fewer rows than dimensions. Such an embedding never passes.
     """
 
     prior: str
@@ -106,20 +110,30 @@ class PriorMatchReport:
     max_correlation_floor: float
     n_projections: int
     n_reference: int
+    collapsed: bool
 
     @property
     def normality_test(self):
-        """Name of the test whose p-value :meth:`passes` uses.
+        """Names of the tests :meth:`passes` uses.
 
-        ``"Henze-Zirkler"`` when ``hz_pvalue`` is a number, else ``"energy"``
-        (HZ is degenerate at high dimension).
+        ``"Henze-Zirkler and energy"`` when ``hz_pvalue`` is a number, else
+        ``"energy"`` (HZ is degenerate at high dimension). Henze-Zirkler sees
+        the shape under any mean and covariance; the energy test also sees
+        location and scale.
         """
-        return "energy" if math.isnan(self.hz_pvalue) else "Henze-Zirkler"
+        return "energy" if math.isnan(self.hz_pvalue) else "Henze-Zirkler and energy"
 
     @property
     def normality_pvalue(self):
-        """``hz_pvalue`` when it is a number, else ``energy_pvalue``."""
-        return self.energy_pvalue if math.isnan(self.hz_pvalue) else self.hz_pvalue
+        """Bonferroni-combined p-value of the tests :attr:`normality_test` names.
+
+        ``min(1, k * min(p))`` over the ``k`` tests used: ``energy_pvalue``
+        alone at high dimension, else it and ``hz_pvalue``.
+        """
+        pvalues = [self.energy_pvalue]
+        if not math.isnan(self.hz_pvalue):
+            pvalues.append(self.hz_pvalue)
+        return min(1.0, len(pvalues) * min(pvalues))
 
     def passes(self, alpha=0.05, max_ratio=1.5):
         """Whether the embedding passes as a sample of the prior.
@@ -127,25 +141,27 @@ class PriorMatchReport:
         Parameters
         ----------
         alpha : float, default=0.05
-            Level of the normality test: Henze-Zirkler when its p-value is
-            available, else the energy test (see :attr:`normality_pvalue`).
-            The energy p-value is at least ``1 / (1 + n_reference)``, so it
-            can only fail when ``n_reference >= 1 / alpha - 1``.
+            Level of the normality tests together (:attr:`normality_pvalue`,
+            Bonferroni over Henze-Zirkler and the energy test where both are
+            available). The energy p-value is at least ``1 / (1 + n_reference)``,
+            so with both tests it can reject only when
+            ``n_reference >= 2 / alpha - 1`` (39 at the default level).
         max_ratio : float, default=1.5
             Largest accepted ``sw2_ratio``.
 
         Returns
         -------
         passed : bool
-            ``sw2_ratio <= max_ratio and normality_pvalue > alpha``, where
-            ``normality_pvalue`` is ``hz_pvalue`` unless that is ``nan``
-            (high dimension), in which case it is ``energy_pvalue``.
+            ``sw2_ratio <= max_ratio and normality_pvalue > alpha``, and no
+            dimension collapsed (:attr:`collapsed`).
         """
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha is a test level in [0, 1]; got {alpha!r}.")
         if not max_ratio > 0:
             raise ValueError(f"max_ratio is a W2 ratio, > 0; got {max_ratio!r}.")
-        return bool(self.sw2_ratio <= max_ratio and self.normality_pvalue > alpha)
+        return bool(
+            not self.collapsed and self.sw2_ratio <= max_ratio and self.normality_pvalue > alpha
+        )
 
     def to_dict(self):
         """Return the fields as a dict of plain Python numbers and lists.
@@ -193,14 +209,25 @@ class PriorMatchReport:
             f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}{_fmt(pvalue, 3):>11}"
             for name, value, floor, pvalue in rows
         ]
-        if math.isnan(self.hz_pvalue):
+        if self.collapsed:
+            lines.append(
+                "collapsed: the sample covariance is singular (a constant dimension, or one "
+                "that copies others); this embedding cannot follow the prior"
+            )
+        if math.isnan(self.hz_pvalue) and self.hz_n_samples < self.n_components + 2:
+            lines.append(
+                f"Henze-Zirkler: n/a on {self.hz_n_samples} rows (it needs n_components + 2 = "
+                f"{self.n_components + 2})"
+            )
+        elif math.isnan(self.hz_pvalue):
             lines.append(
                 f"Henze-Zirkler p-value: n/a at d={self.n_components} (its null distribution "
                 "collapses onto a point; the test has no power)"
             )
         lines.append(
             f"passes(alpha=0.05, max_ratio=1.5): {self.passes()} "
-            f"(normality p-value from the {self.normality_test} test)"
+            f"(normality p-value from the {self.normality_test} test"
+            f"{'s' if ' and ' in self.normality_test else ''})"
         )
         return "\n".join(lines)
 

@@ -21,6 +21,7 @@ __all__ = [
     "unit_directions",
     "sliced_w2",
     "max_offdiag_correlation",
+    "collapsed",
     "henze_zirkler_statistic",
     "henze_zirkler_pvalue",
     "mean_noncentral_chi",
@@ -114,15 +115,33 @@ def _hz_bandwidth(n_samples, n_components):
     return ((2 * p + 1) / 4) ** (1 / (p + 4)) * n_samples ** (1 / (p + 4)) / math.sqrt(2)
 
 
-def _whiten(Z):
-    """Centre ``Z`` and whiten it with the biased sample covariance, or None if singular."""
+def _covariance(Z):
     centred = Z - Z.mean(axis=0)
-    cov = centred.T @ centred / Z.shape[0]
-    eigenvalues = np.linalg.eigvalsh(cov)
+    return centred, centred.T @ centred / Z.shape[0]
+
+
+def _is_singular(cov, n_samples):
     # Numerically singular: the smallest eigenvalue is within rounding of
     # zero (a collapsed dimension); whitening would blow rounding noise up
     # into a dimension that looks Gaussian.
-    if not eigenvalues[0] > eigenvalues[-1] * max(Z.shape) * np.finfo(np.float64).eps:
+    eigenvalues = np.linalg.eigvalsh(cov)
+    scale = max(n_samples, cov.shape[0]) * np.finfo(np.float64).eps
+    return not eigenvalues[0] > eigenvalues[-1] * scale
+
+
+def collapsed(Z):
+    """Whether the sample covariance of the rows of ``Z`` is numerically singular.
+
+    True for a constant column, a column that is a linear combination of
+    others, or fewer rows than columns.
+    """
+    return Z.shape[0] <= Z.shape[1] or _is_singular(_covariance(Z)[1], Z.shape[0])
+
+
+def _whiten(Z):
+    """Centre ``Z`` and whiten it with the biased sample covariance, or None if singular."""
+    centred, cov = _covariance(Z)
+    if _is_singular(cov, Z.shape[0]):
         return None
     try:
         chol = np.linalg.cholesky(cov)

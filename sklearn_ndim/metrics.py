@@ -23,6 +23,7 @@ from ._scoring import mutual_info_scorer, prior_match_scorer, refit_most_informa
 from ._stats import (
     check_embedding,
     check_positive_int,
+    collapsed,
     energy_test_base,
     gaussian_fit_kl,
     henze_zirkler_pvalue,
@@ -349,6 +350,7 @@ def prior_match_report(
     given, Z = Z, check_embedding(Z)
     check_positive_int(n_reference, "n_reference")
     check_positive_int(n_projections, "n_projections")
+    check_positive_int(max_samples, "max_samples")
     check_positive_int(energy_max_samples, "energy_max_samples", minimum=2)
     resolved = resolve_prior(prior)
     rng = make_rng(random_state)
@@ -356,7 +358,11 @@ def prior_match_report(
     base = _gaussian_space(given, Z, resolved)
     # Directions first, so that ``sw2`` equals sliced_wasserstein(Z, ...) for the same seed.
     directions = unit_directions(n_components, n_projections, rng)
-    hz_statistic, hz_pvalue = henze_zirkler(base, max_samples, rng.integers(2**31))
+    hz_seed = rng.integers(2**31)
+    if min(n_samples, max_samples) >= n_components + 2:
+        hz_statistic, hz_pvalue = henze_zirkler(base, max_samples, hz_seed)
+    else:  # too few rows for Henze-Zirkler; the other statistics still apply
+        hz_statistic, hz_pvalue = math.nan, math.nan
     floors = _reference_statistics(rng, Z.shape, directions, n_reference)
     # Drawn after the floors, which stay those of earlier versions for a seed.
     energy, energy_pvalue, energy_floor, energy_rows = energy_test_base(
@@ -388,6 +394,7 @@ def prior_match_report(
         max_correlation_floor=float(floors["correlation"].mean()),
         n_projections=n_projections,
         n_reference=n_reference,
+        collapsed=collapsed(base),
     )
 
 

@@ -154,11 +154,45 @@ def test_report_sw2_matches_sliced_wasserstein():
 def test_passes_thresholds():
     report = prior_match_report(_gaussian(seed=6))
     assert not report.passes(max_ratio=0.5 * report.sw2_ratio)
-    assert not report.passes(alpha=min(1.0, report.hz_pvalue + 1e-9))
+    assert not report.passes(alpha=min(1.0, report.normality_pvalue + 1e-9))
     assert report.passes(alpha=0.0, max_ratio=np.inf)
-    # Henze-Zirkler is available at d = 4: a failing energy test does not count.
-    assert report.normality_test == "Henze-Zirkler"
-    assert dataclasses.replace(report, energy_pvalue=0.0).passes()
+    # Both tests count where Henze-Zirkler is available, Bonferroni-combined:
+    # HZ standardises the sample, so only the energy test sees location and scale.
+    assert report.normality_test == "Henze-Zirkler and energy"
+    both = [report.hz_pvalue, report.energy_pvalue]
+    assert report.normality_pvalue == pytest.approx(min(1.0, 2 * min(both)))
+    assert not dataclasses.replace(report, energy_pvalue=0.02).passes()
+    assert not dataclasses.replace(report, hz_pvalue=0.02).passes()
+    assert not dataclasses.replace(report, collapsed=True).passes(alpha=0.0, max_ratio=np.inf)
+
+
+def test_a_shifted_or_scaled_sample_fails_although_its_shape_is_normal():
+    # Henze-Zirkler is affine invariant and the W2 ratio of these stays below
+    # 1.5: only the energy test tells them from N(0, I).
+    Z = np.random.default_rng(0).standard_normal((1000, 16))
+    for moved in (1.05 * Z, Z + 0.05):
+        report = prior_match_report(moved)
+        assert report.sw2_ratio < 1.5 and report.hz_pvalue > 0.05
+        assert not report.passes()
+    assert prior_match_report(Z).passes()
+
+
+@pytest.mark.parametrize("d", [16, 32, 100])
+def test_a_collapsed_dimension_never_passes(d):
+    Z = np.random.default_rng(0).standard_normal((1000, d))
+    for broken in (np.column_stack([Z[:, :-1], np.full(1000, 0.5)]), np.column_stack([Z, Z[:, 0]])):
+        report = prior_match_report(broken, n_reference=19)
+        assert report.collapsed and not report.passes(alpha=0.0, max_ratio=np.inf)
+        assert "collapsed" in str(report)
+    assert not prior_match_report(Z, n_reference=19).collapsed
+
+
+def test_a_report_on_fewer_rows_than_dimensions_skips_henze_zirkler():
+    Z = np.random.default_rng(0).standard_normal((50, 100))
+    report = prior_match_report(Z, n_reference=19)
+    assert math.isnan(report.hz_statistic) and math.isnan(report.hz_pvalue)
+    assert math.isfinite(report.energy_pvalue) and report.collapsed and not report.passes()
+    assert "n/a on 50 rows" in str(report)
 
 
 def test_single_dimension():
@@ -386,7 +420,9 @@ def test_bad_prior(prior):
 
 def test_too_few_rows_for_henze_zirkler():
     with pytest.raises(ValueError, match="n_components \\+ 2"):
-        prior_match_report(_gaussian(n=5, d=4))
+        henze_zirkler(_gaussian(n=5, d=4))
+    # The report leaves it out and keeps the statistics that still apply.
+    assert math.isnan(prior_match_report(_gaussian(n=5, d=4), n_reference=5).hz_pvalue)
 
 
 @pytest.mark.parametrize(
@@ -489,4 +525,4 @@ def test_text_and_subsampled_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="Z holds text"):
         prior_match_report(Z.astype(str))
     with pytest.raises(ValueError, match=r"got 1 \(max_samples=1 of 500\)"):
-        prior_match_report(Z, max_samples=1)
+        henze_zirkler(Z, max_samples=1)
