@@ -175,8 +175,13 @@ def _parse_args(argv):
         parser.error("--output needs --csv")
     args.na_values = [v for v in args.na_values.split(",") if v]
     args.keep_columns = [c for c in args.keep_columns.split(",") if c]
+    repeated = sorted({c for c in args.keep_columns if args.keep_columns.count(c) > 1})
+    if repeated:
+        parser.error(f"--keep-columns names {', '.join(repeated)} more than once")
     if args.delimiter == "\\t":
         args.delimiter = "\t"
+    if args.delimiter is not None and len(args.delimiter) != 1:
+        parser.error(f"--delimiter must be one character (or \\t); got {args.delimiter!r}")
     return args
 
 
@@ -283,6 +288,19 @@ def _can_stratify(y):
     return len(counts) < len(y) // 5 and counts.min() >= 2
 
 
+def _check_kept_names(kept, n_components, output):
+    """Refuse kept columns named like the embedding's columns in --output."""
+    if not output or kept is None:
+        return
+    embedding = {f"noisyinfomaxembedder{i}" for i in range(n_components)}
+    clashes = [str(name) for name in kept.columns if str(name) in embedding]
+    if clashes:
+        raise InputError(
+            f"--keep-columns {', '.join(clashes)} would share its name with an embedding column "
+            "of --output; rename that column in the file"
+        )
+
+
 def _run(args):
     from sklearn.datasets import load_digits
 
@@ -322,12 +340,14 @@ def _run(args):
 
             print(
                 f"Note: {args.csv} has no header; its columns are taken, by position, as the "
-                f"model's {', '.join(map(str, names[:3]))}{', ...' if len(names) > 3 else ''}.",
+                f"model's {', '.join(map(str, names[:3]))}{', ...' if len(names) > 3 else '.'}",
                 file=sys.stderr,
             )
             X = pd.DataFrame(X, columns=names)
+        _check_kept_names(kept, embedder.n_components_, args.output)
     else:
         check_size(X, args.n_components, args.holdout)
+        _check_kept_names(kept, args.n_components, args.output)
         embedder = _fit(args, X, y)
     if args.save_model:
         save(embedder, args.save_model)

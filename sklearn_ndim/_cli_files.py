@@ -14,6 +14,9 @@ import numpy as np
 
 __all__ = ["InputError"]
 
+#: Largest magnitude read from a CSV: the square of more overflows float64.
+_LARGEST_VALUE = 1e154
+
 
 class InputError(Exception):
     """A problem with the user's files or options, reported as one line."""
@@ -36,11 +39,17 @@ def _scan(path, delimiter, has_header=True):
     """
     try:
         return _scan_rows(path, delimiter, has_header)
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
+        # The decoder counts from the start of its chunk: find the byte in the file.
+        content = Path(path).read_bytes()
+        try:
+            content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = content[: exc.start].count(b"\n") + 1
+            byte = content[exc.start]
         raise InputError(
-            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
-            f"{exc.start}); save it as UTF-8 (iconv -f latin1 -t utf-8, or your editor's "
-            "'Save as')"
+            f"{path} is not UTF-8 text (byte {byte:#04x} on line {line}); save it as UTF-8 "
+            "(iconv -f latin1 -t utf-8, or your editor's 'Save as')"
         ) from None
 
 
@@ -73,28 +82,25 @@ def _scan_rows(path, delimiter, has_header):
 
 def _check_header(names, path):
     names = [name.strip() for name in names]
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    unnamed = [position + 1 for position, name in enumerate(names) if not name]
+    if unnamed == [1]:
+        raise InputError(
+            f"{path}: the first column has no name: most often the index that pandas' to_csv "
+            "writes, which would be embedded as a feature; write the file with "
+            "to_csv(index=False), or name the column (and pass it to --keep-columns to copy "
+            "it to the output)"
+        )
+    if unnamed:
+        listed = ", ".join(map(str, unnamed[:5])) + (", ..." if len(unnamed) > 5 else "")
+        raise InputError(
+            f"{path}: columns {listed} have no name in the header; name every column, or pass "
+            "--no-header if the first line holds data"
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise InputError(
             f"{path}: the header names {', '.join(map(repr, repeated))} more than once; "
             "give every column its own name"
-        )
-
-
-def _check_row_numbers(frame, path):
-    """Refuse an unnamed first column that holds the row numbers (pandas' ``to_csv`` index)."""
-    first = frame.columns[0]
-    if not (isinstance(first, str) and first.startswith("Unnamed: 0")):
-        return
-    values = frame[first].to_numpy()
-    if values.dtype.kind in "iu" and any(
-        np.array_equal(values, np.arange(start, start + len(values))) for start in (0, 1)
-    ):
-        raise InputError(
-            f"{path}: the first column has no name and holds the row numbers "
-            f"{values[0]}, {values[1] if len(values) > 1 else ''}... (the index that pandas' "
-            "to_csv writes), which would be embedded as a feature; write the file with "
-            f"to_csv(index=False), or pass --keep-columns {first!r} to copy it to the output"
         )
 
 
@@ -141,8 +147,6 @@ def load_csv(args):
         raise InputError(f"{path} has no data rows, too few to learn an embedding")
     label = _column(frame, args.label_column) if args.label_column else None
     kept = [_column(frame, c) for c in args.keep_columns]
-    if not (args.no_header or frame.columns[0] in [*kept, label]):
-        _check_row_numbers(frame, path)
     features = frame.drop(columns=list({*kept, *([label] if label is not None else [])}))
     # A missing label only keeps a row out of the probe: its features are embedded.
     missing = features.isna().any(axis=1)
@@ -194,14 +198,16 @@ def load_csv(args):
     X = features.to_numpy(dtype=np.float64)
     if X.shape[1] == 0:
         raise InputError(f"{path} has no numeric feature columns")
-    infinite = ~np.isfinite(X)
-    if infinite.any():
-        row, column = np.argwhere(infinite)[0]
+    # Beyond 1e154 a feature's variance overflows float64 (the estimator refuses
+    # it in training, but a held-out row would be embedded as garbage).
+    huge = ~(np.abs(X) <= _LARGEST_VALUE)
+    if huge.any():
+        row, column = np.argwhere(huge)[0]
         raise InputError(
-            f"{path}: {int(infinite.any(axis=1).sum())} rows hold infinite values (first at "
-            f"line {features.index[row] + first_line}, column {features.columns[column]!r}: "
-            f"{X[row, column]}, beyond the float range); fix them, or pass --na-values with "
-            "that text and --drop-missing"
+            f"{path}: {int(huge.any(axis=1).sum())} rows hold infinite values or values beyond "
+            f"{_LARGEST_VALUE:g} (first at line {features.index[row] + first_line}, column "
+            f"{features.columns[column]!r}: {X[row, column]}); fix or rescale them, or pass "
+            "--na-values with that text and --drop-missing"
         )
     labels = None
     if label is not None:
@@ -283,7 +289,7 @@ def check_output(path, option, protected):
     """
     output = Path(path)
     for other, other_path in protected.items():
-        if other_path and output.resolve() == Path(other_path).resolve():
+        if other_path and _same_file(output, Path(other_path)):
             raise InputError(f"{option} {path!r} would overwrite the file given to {other}")
     if output.is_dir():
         raise InputError(f"{option} {path!r} is a folder; give a file name in it")
@@ -293,6 +299,16 @@ def check_output(path, option, protected):
     if not _writable(folder):
         raise InputError(f"{option} {path!r}: the folder {str(folder)!r} is not writable")
     return output
+
+
+def _same_file(first, second):
+    """Whether two paths name one file: the same path, a link to it, or a hard link."""
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist yet
+        return False
 
 
 def _writable(folder):

@@ -245,6 +245,8 @@ def partial_fit_state(estimator, X):
     net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
+    _check_same_channel(estimator)
+    _check_chunk_size(X, estimator.batch_size_)
     reservoir = copy.deepcopy(getattr(estimator, "_reservoir", None))
     if reservoir is None:
         warnings.warn(
@@ -260,6 +262,32 @@ def partial_fit_state(estimator, X):
     return _stream_pass(
         estimator, X, net, reservoir, estimator._scaler, estimator._view_spec, state
     )
+
+
+def _check_chunk_size(X, batch_size):
+    if X.shape[0] < batch_size:
+        raise ValueError(
+            f"partial_fit needs chunks of at least batch_size_ = {batch_size} rows (the batch "
+            f"size fixed when the model was set up, by fit or the first partial_fit chunk); got "
+            f"{X.shape[0]}."
+        )
+
+
+def _check_same_channel(estimator):
+    """Refuse to train on a model whose capacity is not the Gaussian channel's.
+
+    Models with ``prior="uniform"`` from before 0.2 trained through a
+    uniform-noise channel, whose ``noise_scale_`` is a half-width: read as
+    the Gaussian sigma it would change the objective without a word.
+    """
+    expected = estimator.prior_.capacity(estimator.n_components_, estimator.noise_scale_)
+    if not math.isclose(estimator.capacity_, expected, rel_tol=1e-9):
+        raise ValueError(
+            f"This {estimator.prior_.name} model was trained through the former uniform-noise "
+            f"channel (capacity {estimator.capacity_:.4g} nats at noise_scale_="
+            f"{estimator.noise_scale_:.4g}); partial_fit trains through the Gaussian channel "
+            "now and cannot continue it. It still embeds as before; refit it to train further."
+        )
 
 
 def _first_partial_fit(estimator, X):
@@ -350,11 +378,7 @@ def _stream_pass(
     """Train ``net`` for one pass over ``X``; update the reservoir and recalibrate."""
     batch_size = estimator.batch_size_ if batch_size is None else batch_size
     seed = estimator._seed if seed is None else seed
-    if X.shape[0] < batch_size:
-        raise ValueError(
-            f"partial_fit needs chunks of at least batch_size_ = {batch_size} rows (the batch "
-            f"size fixed by the first chunk); got {X.shape[0]}."
-        )
+    _check_chunk_size(X, batch_size)
     module = net.module_
     device = next(module.parameters()).device
     n_passes = len(net.history)

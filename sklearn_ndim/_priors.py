@@ -68,12 +68,12 @@ def _outward(bound, dtype, direction):
 
 
 class Prior:
-    """A product prior on ``R^d`` and the additive-noise channel that targets it.
+    """A product prior on ``R^d`` and the Gaussian channel that targets it.
 
-    Subclasses implement the channel (``channel`` is ``"gaussian"`` or
-    ``"uniform"``) and the maps between the Gaussian space the network
-    learns and the prior's own space. Instances are immutable and compare
-    equal when they describe the same distribution.
+    The channel (capacity, noise) is the same for every prior; subclasses
+    implement the maps between the Gaussian space the network learns and
+    the prior's own space. Instances are immutable and compare equal when
+    they describe the same distribution.
     """
 
     #: Name shown in reports.
@@ -212,7 +212,6 @@ class GaussianPrior(Prior):
     """The standard Gaussian N(0, I) with Gaussian channel noise N(0, sigma^2 I)."""
 
     name = "gaussian"
-    channel = "gaussian"
 
 
 class UniformPrior(Prior):

@@ -111,7 +111,7 @@ def _warn_if_image_views_are_set(estimator, why, advice=""):
         for name, value, unset in (
             ("max_shift", estimator.max_shift, ("auto", 0)),
             ("flip", estimator.flip, (False,)),
-            ("intensity_jitter", estimator.intensity_jitter, (0.2,)),
+            ("intensity_jitter", estimator.intensity_jitter, (0.2, 0)),
         )
         if value not in unset
     ]

@@ -70,14 +70,16 @@ def _error(capsys, argv):
         ("a,b\n1,2\n3,4\n", ["--n-components", "3"], "more than the 2 numeric columns"),
         ("a,b\n1,2\n3,4\n", ["--n-components", "2"], "2 rows are too few"),
         ("a,b\n1,2\n", ["--label-column", "y"], "column 'y' not found"),
-        ("a,b\n1,2\n3,inf\n", [], r"infinite values \(first at line 3, column 'b': inf"),
-        ("a,b\n1,2\n1e400,4\n", [], r"infinite values \(first at line 3, column 'a'"),
+        ("a,b\n1,2\n3,inf\n", [], r"infinite values .*\(first at line 3, column 'b': inf"),
+        ("a,b\n1,2\n1e400,4\n", [], r"infinite values .*\(first at line 3, column 'a'"),
         ("a,b,a\n1,2,3\n4,5,6\n", [], "the header names 'a' more than once"),
         (
-            ",a,b\n0,1.5,2\n1,3.5,4\n2,5.5,6\n",
+            ",a,b\n18,1.5,2\n170,3.5,4\n2,5.5,6\n",
             [],
-            r"first column has no name and holds the row numbers.*to_csv\(index=False\)",
+            r"the first column has no name: most often the index.*to_csv\(index=False\)",
         ),
+        ("a,,b,\n1,2,3,4\n5,6,7,8\n", [], "columns 2, 4 have no name in the header"),
+        ("a,b\n1,2\n3,1e308\n", [], r"values beyond 1e\+154 \(first at line 3, column 'b'"),
     ],
 )
 def test_bad_files_give_one_line_before_training(
@@ -110,11 +112,41 @@ def test_output_never_overwrites_the_input_and_checks_its_folder(tmp_path, capsy
     assert line.startswith("sklearn-ndim: error: --save-model"), line
 
 
-def test_a_file_that_is_not_utf8_is_named(tmp_path, capsys, no_training):
+def test_a_file_that_is_not_utf8_is_named_with_the_line(tmp_path, capsys, no_training):
     path = tmp_path / "latin1.csv"
     path.write_bytes("caf\xe9,b\n1,2\n3,4\n".encode("latin-1"))
     line = _error(capsys, ["--csv", str(path)])
-    assert "latin1.csv is not UTF-8 text (byte 0xe9" in line, line
+    assert "latin1.csv is not UTF-8 text (byte 0xe9 on line 1)" in line, line
+    # Far into the file (past the decoder's first chunk), the line is still the file's.
+    rows = ["a,b"] + [f"{i},{i}" for i in range(20_000)] + ["caf\xe9,1"]
+    path.write_bytes("\n".join(rows).encode("latin-1"))
+    assert "(byte 0xe9 on line 20002)" in _error(capsys, ["--csv", str(path)])
+
+
+def test_option_values_are_checked_before_reading(tmp_path, capsys, no_training):
+    path = _good_csv(tmp_path)
+    with pytest.raises(SystemExit):
+        _cli.main(["--csv", path, "--delimiter", ";;"])
+    assert "--delimiter must be one character" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _cli.main(["--csv", path, "--keep-columns", "id,id"])
+    assert "--keep-columns names id more than once" in capsys.readouterr().err
+    clash = _table(
+        tmp_path / "clash.csv", open(path).read().replace("id,", "noisyinfomaxembedder0,")
+    )
+    argv = ["--csv", clash, "--keep-columns", "noisyinfomaxembedder0", "--output", "o.csv", *FAST]
+    assert "would share its name with an embedding column" in _error(capsys, argv)
+
+
+def test_a_hard_link_to_the_input_is_not_overwritten(tmp_path, capsys, no_training):
+    import os
+
+    path = _good_csv(tmp_path)
+    link = tmp_path / "linked.csv"
+    os.link(path, link)
+    assert "overwrite the file given to --csv" in _error(
+        capsys, ["--csv", path, "--output", str(link)]
+    )
 
 
 def test_kept_columns_are_copied_as_read(tmp_path, capsys):

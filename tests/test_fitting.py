@@ -3,6 +3,7 @@
 import copy
 import pickle
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -292,3 +293,25 @@ def test_images_given_as_nested_lists_come_back_as_images(fast):
     model = NoisyInfoMaxEmbedder(2, fit_inverse_transform=True, **fast).fit(images.tolist())
     assert model.inverse_transform(model.transform(images)).shape == (60, 8, 8)
     assert model.sample(3, random_state=0).shape == (3, 8, 8)
+
+
+def test_a_small_chunk_after_fit_is_refused_before_any_warning(blobs, fast):
+    X = blobs[0]
+    model = NoisyInfoMaxEmbedder(2, batch_size=64, **fast).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"at least batch_size_ = 64 rows .* by fit or the"):
+            model.partial_fit(X[:10])
+
+
+def test_a_model_from_the_former_uniform_channel_embeds_but_does_not_train_on(blobs, fast):
+    import math
+
+    X = blobs[0]
+    model = NoisyInfoMaxEmbedder(2, prior="uniform", noise_scale=0.5, **fast).fit(X)
+    before = model.transform(X)
+    # Such models stored the uniform-noise capacity d ln(1 + 1/(2 eps)).
+    model.capacity_ = 2 * math.log1p(1 / (2 * 0.5))
+    with pytest.raises(ValueError, match="former uniform-noise channel.*refit it"):
+        model.partial_fit(X)
+    np.testing.assert_array_equal(model.transform(X), before)

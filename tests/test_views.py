@@ -201,4 +201,5 @@ def test_settings_that_do_not_apply_to_a_table_warn(fast):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*(not apply|is not below)")
         NoisyInfoMaxEmbedder(2, n_neighbors=49, **fast).fit(X)
+        NoisyInfoMaxEmbedder(2, intensity_jitter=0.0, max_shift=0, **fast).fit(X)  # "none" too
         NoisyInfoMaxEmbedder(2, **fast).fit(X[:8])  # "auto" on tiny data: capped quietly
