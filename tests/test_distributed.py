@@ -77,6 +77,9 @@ def _step_worker(rank, port, folder, prior_penalty):
             dist.all_reduce(grad)
         with open(f"{folder}/rank{rank}.pkl", "wb") as handle:
             pickle.dump((loss.item(), mutual_info.item(), [g / 2 for g in grads]), handle)
+        # As fit_distributed does: a process that tears its group down while the
+        # other still completes a collective makes gloo abort that one.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -138,6 +141,7 @@ def _unseeded_fit_worker(rank, port, folder):
         decoder = [p.detach().clone() for p in embedder._decoder.parameters()]
         with open(f"{folder}/rank{rank}.pkl", "wb") as handle:
             pickle.dump((embedder._seed, decoder, embedder.transform(X)), handle)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
