@@ -153,7 +153,7 @@ class PriorMatchReport:
         -------
         passed : bool
             ``sw2_ratio <= max_ratio and normality_pvalue > alpha``, and no
-            dimension collapsed (:attr:`collapsed`).
+            dimension collapsed (``collapsed``).
         """
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha is a test level in [0, 1]; got {alpha!r}.")
