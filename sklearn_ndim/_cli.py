@@ -8,6 +8,7 @@ reported in one line before any training; nothing is guessed silently.
 """
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -133,13 +134,18 @@ _MODEL_OPTIONS = (
 )
 
 
-def _given_model_options(argv):
-    """The model options given on the command line (not left at their defaults)."""
+def _given_options(argv, names):
+    """The options among ``names`` given on the command line (not left at their defaults)."""
     # argparse leaves attributes the namespace already has unless the option is given.
     unset = object()
-    start = argparse.Namespace(**dict.fromkeys(_MODEL_OPTIONS, unset))
+    start = argparse.Namespace(**dict.fromkeys(names, unset))
     parsed = vars(_parser().parse_args(argv, namespace=start))
-    return [f"--{name.replace('_', '-')}" for name in _MODEL_OPTIONS if parsed[name] is not unset]
+    return [f"--{name.replace('_', '-')}" for name in names if parsed[name] is not unset]
+
+
+def _given_model_options(argv):
+    """The model options given on the command line (not left at their defaults)."""
+    return _given_options(argv, _MODEL_OPTIONS)
 
 
 def _parse_args(argv):
@@ -159,9 +165,9 @@ def _parse_args(argv):
         parser.error(f"--holdout must be in [0, 0.9], got {args.holdout}")
     if not 0 <= args.prior_penalty <= 1e6:
         parser.error(f"--prior-penalty must be in [0, 1e6], got {args.prior_penalty}")
-    for name in ("n_components", "max_epochs", "batch_size"):
-        if not isinstance(getattr(args, name), str) and getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    for name, least in (("n_components", 1), ("max_epochs", 1), ("batch_size", 2)):
+        if not isinstance(getattr(args, name), str) and getattr(args, name) < least:
+            parser.error(f"--{name.replace('_', '-')} must be at least {least}")
     if args.model and not args.csv:
         parser.error("--model embeds a file: give it with --csv")
     if args.model:
@@ -173,6 +179,7 @@ def _parse_args(argv):
             )
     if args.output and not args.csv:
         parser.error("--output needs --csv")
+    args.argv = list(argv)
     args.na_values = [v for v in args.na_values.split(",") if v]
     args.keep_columns = [c for c in args.keep_columns.split(",") if c]
     repeated = sorted({c for c in args.keep_columns if args.keep_columns.count(c) > 1})
@@ -255,7 +262,7 @@ def _fit(args, X, y):
     # A bad option, or a device this machine lacks, is reported before the banner and the fit.
     embedder._validate_params()
     resolve_device(args.device)
-    stratify = y if _can_stratify(y) else None
+    stratify = y if _can_stratify(y, args.holdout) else None
     if args.holdout == 0:
         X_train, X_test, y_train, y_test = X, None, y, None
     elif y is not None:
@@ -277,16 +284,25 @@ def _fit(args, X, y):
     return embedder
 
 
-def _can_stratify(y):
-    """Whether the hold-out split can keep the class shares: few classes, each twice or more."""
-    if y is None:
+def _can_stratify(y, holdout):
+    """Whether the hold-out split can keep the class shares.
+
+    Few classes, each twice or more, and at least one row per class on each
+    side of the split (scikit-learn refuses it otherwise).
+    """
+    if y is None or holdout == 0:
         return False
     import pandas as pd
 
     if pd.isna(y).any():
         return False
     counts = pd.Series(y).value_counts()
-    return len(counts) < len(y) // 5 and counts.min() >= 2
+    held_out = math.ceil(holdout * len(y))
+    return (
+        len(counts) < len(y) // 5
+        and counts.min() >= 2
+        and min(held_out, len(y) - held_out) >= len(counts)
+    )
 
 
 def _check_kept_names(kept, n_components, output):
@@ -326,7 +342,9 @@ def _run(args):
         X, y = load_digits(return_X_y=True)
         print("Data: scikit-learn digits (1797 images of 8x8 pixels as 64 features)")
     if args.model:
-        embedder = load(local_file(args.model, "--model"), device=None)
+        # --device moves a saved model only when given; otherwise its own device (or the CPU).
+        device = args.device if "--device" in _given_options(args.argv, ("device",)) else None
+        embedder = load(local_file(args.model, "--model"), device=device)
         if embedder.n_features_in_ != X.shape[1]:
             raise InputError(
                 f"the model was fitted on {embedder.n_features_in_} features; "

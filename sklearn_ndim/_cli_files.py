@@ -32,7 +32,7 @@ def local_file(path, option):
 
 
 def _scan(path, delimiter, has_header=True):
-    """Delimiter, and a check that every row has as many fields as the first.
+    """Delimiter and the line of each data row, checking that rows have as many fields as the first.
 
     Also refuses a header that names two columns alike (pandas would rename
     the second ``a.1`` in silence) and a file that is not UTF-8.
@@ -65,9 +65,13 @@ def _scan_rows(path, delimiter, has_header):
                 delimiter = ","
         handle.seek(0)
         expected = None
-        for line_number, row in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+        lines = []
+        reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
+        for row in reader:
             if not row:
-                continue
+                continue  # a blank line, which pandas skips too
+            line_number = reader.line_num
+            lines.append(line_number)
             if expected is None:
                 expected = len(row)
                 if has_header:
@@ -77,7 +81,8 @@ def _scan_rows(path, delimiter, has_header):
                     f"{path}, line {line_number}: {len(row)} fields where the first row has "
                     f"{expected} (delimiter {delimiter!r}); fix the row or pass --delimiter"
                 )
-    return delimiter
+    # The line of each data row (pandas skips blank lines, so positions drift from lines).
+    return delimiter, np.asarray(lines[1:] if has_header else lines)
 
 
 def _check_header(names, path):
@@ -126,7 +131,7 @@ def load_csv(args):
             "reading CSV files needs pandas: pip install 'sklearn-ndim[cli]'"
         ) from None
     path = local_file(args.csv, "--csv")
-    delimiter = _scan(path, args.delimiter, has_header=not args.no_header)
+    delimiter, lines = _scan(path, args.delimiter, has_header=not args.no_header)
     options = dict(
         sep=delimiter,
         header=None if args.no_header else 0,
@@ -135,7 +140,6 @@ def load_csv(args):
         encoding="utf-8-sig",
     )
     frame = pd.read_csv(path, na_values=args.na_values, **options)
-    first_line = 1 if args.no_header else 2
     if not args.no_header and all(_is_number(name) for name in frame.columns):
         print(
             f"Warning: the header line of {path} holds only numbers "
@@ -157,7 +161,7 @@ def load_csv(args):
             columns = [c for c in features.columns if features[c].isna().iloc[row]]
             raise InputError(
                 f"{path}: {int(missing.sum())} rows have missing values (first at line "
-                f"{row + first_line}, column {columns[0]!r}); fill them, or pass --drop-missing"
+                f"{lines[row]}, column {columns[0]!r}); fill them, or pass --drop-missing"
             )
         kept_in_output = (
             "; --output keeps their rows, in input order, with empty embedding cells"
@@ -169,8 +173,16 @@ def load_csv(args):
             f"nor embedded){kept_in_output}.",
             file=sys.stderr,
         )
-        # A column of True/False with an empty cell was read as objects.
+        # A column of True/False with an empty cell was read as objects, and a column
+        # whose only text cell sat in a dropped row is text still: numbers now.
         features = features[complete].infer_objects()
+        is_numeric_dtype = pd.api.types.is_numeric_dtype
+        for name in features.columns:
+            column = features[name]
+            if not (is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+                converted = pd.to_numeric(column, errors="coerce")
+                if not converted.isna().any():
+                    features[name] = converted
     text = [
         name
         for name in features.columns
@@ -185,7 +197,7 @@ def load_csv(args):
         values = features[text[0]]
         row = int(np.flatnonzero(pd.to_numeric(values, errors="coerce").isna().to_numpy())[0])
         # The index, not the position: dropped rows must not shift the line.
-        where = f"line {values.index[row] + first_line}"
+        where = f"line {lines[values.index[row]]}"
         if len(text) == 1:
             problem, them = f"column {text[0]!r} is not numeric ({where}", "it"
         else:
@@ -205,7 +217,7 @@ def load_csv(args):
         row, column = np.argwhere(huge)[0]
         raise InputError(
             f"{path}: {int(huge.any(axis=1).sum())} rows hold infinite values or values beyond "
-            f"{_LARGEST_VALUE:g} (first at line {features.index[row] + first_line}, column "
+            f"{_LARGEST_VALUE:g} (first at line {lines[features.index[row]]}, column "
             f"{features.columns[column]!r}: {X[row, column]}); fix or rescale them, or pass "
             "--na-values with that text and --drop-missing"
         )

@@ -26,6 +26,7 @@ from ._distributed import (
     initialised_group,
     seed_offset,
 )
+from ._inference import check_trained_channel
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
 from ._priors import resolve_prior
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
@@ -245,7 +246,7 @@ def partial_fit_state(estimator, X):
     net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
-    _check_same_channel(estimator)
+    check_trained_channel(estimator, "partial_fit")
     _check_chunk_size(X, estimator.batch_size_)
     reservoir = copy.deepcopy(getattr(estimator, "_reservoir", None))
     if reservoir is None:
@@ -270,23 +271,6 @@ def _check_chunk_size(X, batch_size):
             f"partial_fit needs chunks of at least batch_size_ = {batch_size} rows (the batch "
             f"size fixed when the model was set up, by fit or the first partial_fit chunk); got "
             f"{X.shape[0]}."
-        )
-
-
-def _check_same_channel(estimator):
-    """Refuse to train on a model whose capacity is not the Gaussian channel's.
-
-    Models with ``prior="uniform"`` from before 0.2 trained through a
-    uniform-noise channel, whose ``noise_scale_`` is a half-width: read as
-    the Gaussian sigma it would change the objective without a word.
-    """
-    expected = estimator.prior_.capacity(estimator.n_components_, estimator.noise_scale_)
-    if not math.isclose(estimator.capacity_, expected, rel_tol=1e-9):
-        raise ValueError(
-            f"This {estimator.prior_.name} model was trained through the former uniform-noise "
-            f"channel (capacity {estimator.capacity_:.4g} nats at noise_scale_="
-            f"{estimator.noise_scale_:.4g}); partial_fit trains through the Gaussian channel "
-            "now and cannot continue it. It still embeds as before; refit it to train further."
         )
 
 

@@ -109,8 +109,27 @@ def decoded_rows(estimator, g):
     return X
 
 
+def check_trained_channel(estimator, action):
+    """Refuse ``action`` on a model whose capacity is not the Gaussian channel's.
+
+    Models with ``prior="uniform"`` from before 0.2 trained through a
+    uniform-noise channel, whose ``noise_scale_`` is a half-width: read as the
+    Gaussian sigma it would change the objective (or the estimate) without a
+    word. Such models still embed as before.
+    """
+    expected = estimator.prior_.capacity(estimator.n_components_, estimator.noise_scale_)
+    if not math.isclose(estimator.capacity_, expected, rel_tol=1e-9):
+        raise ValueError(
+            f"This {estimator.prior_.name} model was trained through the former uniform-noise "
+            f"channel (capacity {estimator.capacity_:.4g} nats at noise_scale_="
+            f"{estimator.noise_scale_:.4g}); {action} uses the Gaussian channel now and cannot "
+            "apply to it. It still embeds as before; refit it for the rest."
+        )
+
+
 def mutual_info_on(estimator, X):
     """InfoNCE estimate (nats) on validated rows, with the fitted views and noise."""
+    check_trained_channel(estimator, "the mutual-information estimate")
     if X.shape[0] < 2:
         raise ValueError("The mutual-information estimate needs at least 2 rows.")
     module = estimator.net_.module_

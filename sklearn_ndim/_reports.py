@@ -130,6 +130,8 @@ class PriorMatchReport:
         ``min(1, k * min(p))`` over the ``k`` tests used: ``energy_pvalue``
         alone at high dimension, else it and ``hz_pvalue``.
         """
+        if math.isnan(self.energy_pvalue):
+            return math.nan  # the energy statistic overflowed: no verdict, so no pass
         pvalues = [self.energy_pvalue]
         if not math.isnan(self.hz_pvalue):
             pvalues.append(self.hz_pvalue)

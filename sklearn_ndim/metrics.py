@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
+from ._inference import check_trained_channel
 from ._priors import resolve_prior
 from ._reports import InformationReport, MarginalTests, PriorMatchReport
 from ._scoring import mutual_info_scorer, prior_match_scorer, refit_most_informative
@@ -446,6 +447,7 @@ def information_report(embedder):
             "information_report reads the capacity_, mutual_info_ and noise_scale_ of a fitted "
             f"NoisyInfoMaxEmbedder; got a {type(embedder).__name__}."
         )
+    check_trained_channel(embedder, "information_report")
     batch_size = int(getattr(embedder, "batch_size_", embedder.batch_size))
     capacity = float(embedder.capacity_)
     mutual_info = float(embedder.mutual_info_)

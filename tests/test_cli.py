@@ -376,7 +376,6 @@ def test_the_prior_penalty_and_normalizer_reach_the_estimator(capsys):
     "argv, message",
     [
         (["--noise-scale", "-1"], "'noise_scale' parameter"),
-        (["--batch-size", "1"], "'batch_size' parameter"),
         (["--seed", "-1"], "'random_state' parameter of NoisyInfoMaxEmbedder"),
     ],
 )
@@ -384,6 +383,59 @@ def test_parameter_errors_come_before_the_fit(capsys, argv, message):
     assert _cli.main(argv) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Fitting" not in captured.out
+
+
+def test_a_batch_of_one_row_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit):
+        _cli.main(["--batch-size", "1"])
+    assert "--batch-size must be at least 2" in capsys.readouterr().err
+
+
+def test_device_moves_a_saved_model(tmp_path, capsys, monkeypatch):
+    path = _good_csv(tmp_path)
+    model = str(tmp_path / "model.safetensors")
+    assert (
+        _cli.main(["--csv", path, "--keep-columns", "id,label", "--save-model", model, *FAST]) == 0
+    )
+    devices = []
+    real = load
+
+    def recording(file, device=None, **kwargs):
+        devices.append(device)
+        return real(file, device=device, **kwargs)
+
+    monkeypatch.setattr("sklearn_ndim.io.load", recording)
+    argv = ["--csv", path, "--keep-columns", "id,label", "--model", model]
+    assert _cli.main(argv) == 0
+    assert _cli.main([*argv, "--device", "cpu"]) == 0
+    assert devices == [None, "cpu"]  # the saved device unless --device is given
+
+
+def test_line_numbers_count_blank_lines_and_quoted_fields_after_spaces(tmp_path, capsys):
+    text = 'a,b,name\n1,2,"x"\n\n3,,"y, z"\n'
+    line = _error(capsys, ["--csv", _table(tmp_path / "gaps.csv", text)])
+    assert "first at line 4, column 'b'" in line, line
+    spaced = 'a, b, name\n1, 2, "Smith, J"\n'
+    path = _table(tmp_path / "spaced.csv", spaced)
+    # Read as three fields: the quoted name is text, named as such (not a field count error).
+    assert "column 'name' is not numeric" in _error(capsys, ["--csv", path])
+
+
+def test_a_text_cell_only_in_a_dropped_row_leaves_a_numeric_column(tmp_path, capsys):
+    rows = ["a,b,c"] + [f"{i},{i % 3},{i % 5}" for i in range(30)] + ["x,,1"]
+    path = _table(tmp_path / "drop.csv", "\n".join(rows) + "\n")
+    assert _cli.main(["--csv", path, "--drop-missing", *FAST]) == 0
+    assert "Dropping 1 rows" in capsys.readouterr().err
+
+
+def test_many_classes_and_a_small_holdout_split_without_stratifying(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = ["a,b,c,label"] + [
+        ",".join(f"{v:.3f}" for v in rng.normal(size=3)) + f",{i % 20}" for i in range(120)
+    ]
+    path = _table(tmp_path / "classes.csv", "\n".join(rows) + "\n")
+    argv = ["--csv", path, "--label-column", "label", "--holdout", "0.05", *FAST]
+    assert _cli.main(argv) == 0
 
 
 def test_an_absent_cuda_device_is_reported_before_the_banner(capsys):

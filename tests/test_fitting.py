@@ -312,6 +312,12 @@ def test_a_model_from_the_former_uniform_channel_embeds_but_does_not_train_on(bl
     before = model.transform(X)
     # Such models stored the uniform-noise capacity d ln(1 + 1/(2 eps)).
     model.capacity_ = 2 * math.log1p(1 / (2 * 0.5))
-    with pytest.raises(ValueError, match="former uniform-noise channel.*refit it"):
+    with pytest.raises(ValueError, match="former uniform-noise channel.*partial_fit uses"):
         model.partial_fit(X)
+    with pytest.raises(ValueError, match="former uniform-noise channel.*estimate uses"):
+        model.score(X)
+    from sklearn_ndim.metrics import information_report
+
+    with pytest.raises(ValueError, match="information_report uses the Gaussian channel"):
+        information_report(model)
     np.testing.assert_array_equal(model.transform(X), before)

@@ -164,6 +164,8 @@ def test_passes_thresholds():
     assert not dataclasses.replace(report, energy_pvalue=0.02).passes()
     assert not dataclasses.replace(report, hz_pvalue=0.02).passes()
     assert not dataclasses.replace(report, collapsed=True).passes(alpha=0.0, max_ratio=np.inf)
+    # An energy statistic that overflowed gives no verdict, so no pass.
+    assert not dataclasses.replace(report, energy_pvalue=math.nan).passes(alpha=0.0)
 
 
 def test_a_shifted_or_scaled_sample_fails_although_its_shape_is_normal():
