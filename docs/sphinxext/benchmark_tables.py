@@ -1,8 +1,9 @@
 """Sphinx extension: the benchmark results as reStructuredText, written at build time.
 
-The docs quote no benchmark number by hand: ``benchmarks/results/<suite>.md``
+The result tables are not copied by hand: ``benchmarks/results/<suite>.md``
 (written by ``benchmarks/run.py``) becomes ``docs/_generated/bench_<suite>.rst``,
-and the tables of the user guide are read from ``benchmarks/results/match.json``.
+and the tables of the user guide are read from ``benchmarks/results/match.json``
+(the prose quotes figures from them, which the docs review checks).
 """
 
 import json
