@@ -66,11 +66,21 @@ def _scan_rows(path, delimiter, has_header):
         handle.seek(0)
         expected = None
         lines = []
-        reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
+        record = []  # the physical lines of the record being read
+
+        def physical_lines():
+            for text in handle:
+                record.append(text)
+                yield text
+
+        reader = csv.reader(physical_lines(), delimiter=delimiter, skipinitialspace=True)
         for row in reader:
-            if not row:
-                continue  # a blank line, which pandas skips too
-            line_number = reader.line_num
+            # Where the record starts (a quoted field may span lines).
+            line_number = reader.line_num - len(record) + 1
+            blank = not "".join(record).strip()
+            record.clear()
+            if blank:
+                continue  # blank or whitespace-only lines, which pandas skips too
             lines.append(line_number)
             if expected is None:
                 expected = len(row)
@@ -180,6 +190,10 @@ def load_csv(args):
         for name in features.columns:
             column = features[name]
             if not (is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+                spelled = column.astype(str).str.lower()
+                if spelled.isin(["true", "false"]).all():  # pandas' own bool spellings
+                    features[name] = spelled == "true"
+                    continue
                 converted = pd.to_numeric(column, errors="coerce")
                 if not converted.isna().any():
                     features[name] = converted

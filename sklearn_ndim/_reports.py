@@ -128,7 +128,9 @@ class PriorMatchReport:
         """Bonferroni-combined p-value of the tests :attr:`normality_test` names.
 
         ``min(1, k * min(p))`` over the ``k`` tests used: ``energy_pvalue``
-        alone at high dimension, else it and ``hz_pvalue``.
+        alone at high dimension, else it and ``hz_pvalue``. ``nan`` when
+        ``energy_pvalue`` is (an energy statistic that overflowed), which
+        fails :meth:`passes`.
         """
         if math.isnan(self.energy_pvalue):
             return math.nan  # the energy statistic overflowed: no verdict, so no pass

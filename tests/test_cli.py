@@ -415,6 +415,12 @@ def test_line_numbers_count_blank_lines_and_quoted_fields_after_spaces(tmp_path,
     text = 'a,b,name\n1,2,"x"\n\n3,,"y, z"\n'
     line = _error(capsys, ["--csv", _table(tmp_path / "gaps.csv", text)])
     assert "first at line 4, column 'b'" in line, line
+    # A record that spans lines is named by its first; whitespace-only lines are skipped.
+    text = 'a,b,name\n1,2,"x"\n3,,"multi\nline"\n5,6,"z"\n'
+    line = _error(capsys, ["--csv", _table(tmp_path / "multi.csv", text)])
+    assert "first at line 3, column 'b'" in line, line
+    line = _error(capsys, ["--csv", _table(tmp_path / "spaces.csv", "a\n1\n   \n2\nx\n")])
+    assert "line 5 holds 'x'" in line, line
     spaced = 'a, b, name\n1, 2, "Smith, J"\n'
     path = _table(tmp_path / "spaced.csv", spaced)
     # Read as three fields: the quoted name is text, named as such (not a field count error).
@@ -426,6 +432,9 @@ def test_a_text_cell_only_in_a_dropped_row_leaves_a_numeric_column(tmp_path, cap
     path = _table(tmp_path / "drop.csv", "\n".join(rows) + "\n")
     assert _cli.main(["--csv", path, "--drop-missing", *FAST]) == 0
     assert "Dropping 1 rows" in capsys.readouterr().err
+    rows = ["a,b,c"] + [f"{i % 2 == 0},{i % 3},{i % 5}" for i in range(30)] + ["x,,1"]
+    path = _table(tmp_path / "bools.csv", "\n".join(rows) + "\n")
+    assert _cli.main(["--csv", path, "--drop-missing", *FAST]) == 0
 
 
 def test_many_classes_and_a_small_holdout_split_without_stratifying(tmp_path, capsys):
