@@ -515,7 +515,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         In the Gaussian space every prior becomes N(0, I_d), where the squared
         norm ``q`` of a prior sample is chi-square with ``d`` degrees of
         freedom; the p-value is ``2 min(F(q), 1 - F(q))``, uniform as far as
-        the embedding follows the prior (conservative on images: see
+        the embedding follows the prior (conservative on digits and images: see
         :class:`~sklearn_ndim.outliers.OutlierDetector`); small values flag rows whose
         embedding is too far out *or too close to the mode* (see
         :meth:`score_samples`). :class:`sklearn_ndim.outliers.OutlierDetector`

@@ -289,6 +289,12 @@ class OutputNormalizer(nn.Module):
         """Normalise ``h``; in training with the statistics of ``reference`` (default ``h``)."""
         if self.training:
             reference = h if reference is None else reference
+            if self.whiten and reference.shape[0] <= reference.shape[1]:
+                raise ValueError(
+                    f"Whitening estimates a {reference.shape[1]}x{reference.shape[1]} covariance "
+                    f"from the batch's {reference.shape[0]} reference rows, which makes it "
+                    "singular; use batches of more rows than dimensions, or whiten=False."
+                )
             mean = reference.mean(0)
             cov = torch.cov(reference.T, correction=0).reshape(h.shape[1], -1)
             whitening = self._whitening(cov)

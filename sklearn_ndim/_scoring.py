@@ -5,6 +5,7 @@ Public through :mod:`sklearn_ndim.metrics`.
 
 import warnings
 from collections.abc import Mapping
+from numbers import Real
 
 import numpy as np
 
@@ -128,6 +129,11 @@ def refit_most_informative(max_ratio=1.5, match="prior_match", information="mutu
             "refit_most_informative makes the refit rule: pass refit=refit_most_informative() "
             "(with parentheses), not the function itself."
         )
+    if isinstance(max_ratio, bool) or not isinstance(max_ratio, Real) or not max_ratio > 0:
+        raise ValueError(
+            f"max_ratio is the largest accepted sliced-W2 ratio, a number > 0 (1 is the floor; "
+            f"np.inf accepts every candidate); got {max_ratio!r}."
+        )
 
     def refit(cv_results):
         for key in (match, information):
@@ -143,11 +149,17 @@ def refit_most_informative(max_ratio=1.5, match="prior_match", information="mutu
         info = np.asarray(cv_results[f"mean_test_{information}"], dtype=float)
         # A candidate whose information score failed (nan) cannot be ranked by it.
         matching = (ratio <= max_ratio) & np.isfinite(info)
+        if np.isnan(ratio).all():
+            raise ValueError(
+                f"Every candidate's {match!r} score failed (nan), so no candidate can be chosen; "
+                "the scorers need a NoisyInfoMaxEmbedder, or a Pipeline holding one as a step. "
+                "Run the search with error_score='raise' to see why they failed."
+            )
         if not matching.any():
             warnings.warn(
                 f"No candidate reached sw2_ratio <= {max_ratio} with a finite "
                 f"{information!r} score; choosing the best match "
-                f"(ratio {np.nanmin(ratio):.3g}).",
+                f"(ratio {np.nanmin(ratio):.4f}).",
                 UserWarning,
                 stacklevel=2,
             )

@@ -21,6 +21,7 @@ Hyper-parameter searches over a cluster need no process group: run
 with a ``dask.distributed.Client``); each candidate then fits in one worker.
 """
 
+import numbers
 import os
 import socket
 import tempfile
@@ -106,6 +107,15 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     call fails (Python's "bootstrapping phase" error) or hangs. Notebooks,
     IPython and sphinx-gallery need no guard.
     """
+    from ._embedder import NoisyInfoMaxEmbedder
+
+    if not isinstance(estimator, NoisyInfoMaxEmbedder):
+        raise TypeError(
+            f"fit_distributed trains a NoisyInfoMaxEmbedder; got {type(estimator).__name__}."
+        )
+    if isinstance(n_processes, bool) or not isinstance(n_processes, numbers.Integral):
+        raise TypeError(f"n_processes must be an integer >= 2; got {n_processes!r}.")
+    n_processes = int(n_processes)
     check_scalar(n_processes, "n_processes", int, min_val=2)
     if backend not in ("auto", "gloo", "nccl"):
         raise ValueError(f"backend must be 'auto', 'gloo' or 'nccl'; got {backend!r}.")

@@ -469,6 +469,14 @@ def information_report(embedder):
             UserWarning,
             stacklevel=2,
         )
+    if mutual_info > capacity:
+        warnings.warn(
+            f"The InfoNCE estimate ({mutual_info:.3g} nats) exceeds the capacity C = "
+            f"{capacity:.3g}: at this noise the estimate's own error is larger than what the "
+            "channel can carry, so the gap C - I says nothing about the match here.",
+            UserWarning,
+            stacklevel=2,
+        )
     return InformationReport(
         n_components=int(embedder.n_components_),
         noise_scale=float(embedder.noise_scale_),

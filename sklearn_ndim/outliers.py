@@ -43,9 +43,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
       itself, so it is exact only as far as the held-out embedding follows
       the prior; no rows are held out. Measured (``benchmarks/``, one class
       held out, p <= 0.05): 1.1 %, 3.4 % and 0.6 % of held-out inliers flagged
-      on digits, the generated table and Fashion-MNIST, so on images it is
-      conservative: the embedding's squared norms spread less than the
-      chi-square law.
+      on digits, the generated table and Fashion-MNIST: conservative where
+      the embedding's squared norms spread less than the chi-square law (on
+      digits their variance is about a third of its ``2 d``). The default,
+      ``"combined"``, is calibrated on held-out rows instead.
     - ``"reconstruction"``: the squared error of the decoder, each feature
       scaled by its error variance on the training rows (at least 1 % of
       the mean variance over features, so that a feature the decoder

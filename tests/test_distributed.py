@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
+from sklearn.decomposition import PCA
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim._distributed import data_parallel, initialised_group
@@ -168,6 +169,12 @@ def test_fit_distributed_checks_its_arguments():
         fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), 1)
     with pytest.raises(ValueError, match="backend"):
         fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), 2, backend="mpi")
+    with pytest.raises(TypeError, match="trains a NoisyInfoMaxEmbedder; got PCA"):
+        fit_distributed(PCA(2), np.zeros((10, 2)), 2)
+    with pytest.raises(TypeError, match="n_processes must be an integer"):
+        fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), True)
+    with pytest.raises(ValueError, match="n_processes"):
+        fit_distributed(NoisyInfoMaxEmbedder(), np.zeros((10, 2)), np.int64(1))  # numpy ints ok
 
 
 def test_fit_distributed_refuses_bad_input_before_starting_processes(monkeypatch):

@@ -528,3 +528,13 @@ def test_text_and_subsampled_inputs_get_clear_errors():
         prior_match_report(Z.astype(str))
     with pytest.raises(ValueError, match=r"got 1 \(max_samples=1 of 500\)"):
         henze_zirkler(Z, max_samples=1)
+
+
+def test_information_report_warns_when_the_estimate_exceeds_the_capacity(embedder):
+    import copy
+
+    above = copy.copy(embedder)
+    above.mutual_info_ = embedder.capacity_ + 0.2
+    with pytest.warns(UserWarning, match="exceeds the capacity"):
+        report = information_report(above)
+    assert report.gap == pytest.approx(-0.2)

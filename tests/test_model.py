@@ -244,3 +244,11 @@ def test_calibration_by_blocks_equals_the_covariance_of_all_rows(monkeypatch):
     expected = normalizer._whitening(torch.cov(rows.T, correction=0))
     torch.testing.assert_close(normalizer.mean, rows.mean(0), rtol=0, atol=1e-12)
     torch.testing.assert_close(normalizer.whitening, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_whitening_refuses_batches_with_no_more_rows_than_dimensions():
+    normalizer = OutputNormalizer(4, whiten=True).train()
+    with pytest.raises(ValueError, match="singular; use batches of more rows than dimensions"):
+        normalizer(torch.randn(4, 4))
+    assert normalizer(torch.randn(5, 4)).shape == (5, 4)
+    assert OutputNormalizer(4).train()(torch.randn(3, 4)).shape == (3, 4)  # per-dimension

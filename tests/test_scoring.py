@@ -93,3 +93,19 @@ def test_refit_most_informative_explains_its_misuse():
     ):
         refit_most_informative()(results)
     assert refit_most_informative(match="match", information="mi")(results) == 0
+
+
+@pytest.mark.parametrize("max_ratio", ["1.5", None, -1, float("nan"), True])
+def test_refit_most_informative_checks_max_ratio_when_made(max_ratio):
+    with pytest.raises(ValueError, match="max_ratio is the largest accepted"):
+        refit_most_informative(max_ratio=max_ratio)
+    assert callable(refit_most_informative(max_ratio=np.inf))
+
+
+def test_refit_most_informative_explains_when_every_score_failed():
+    results = {
+        "mean_test_prior_match": np.array([np.nan, np.nan]),
+        "mean_test_mutual_info": np.array([np.nan, np.nan]),
+    }
+    with pytest.raises(ValueError, match="Every candidate's 'prior_match' score failed"):
+        refit_most_informative()(results)
