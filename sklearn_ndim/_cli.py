@@ -179,7 +179,8 @@ def _parse_args(argv):
             )
     if args.output and not args.csv:
         parser.error("--output needs --csv")
-    args.argv = list(argv)
+    # --device moves a saved model only when given: otherwise it loads on its own device.
+    args.device_given = bool(_given_options(argv, ("device",)))
     args.na_values = [v for v in args.na_values.split(",") if v]
     args.keep_columns = [c for c in args.keep_columns.split(",") if c]
     repeated = sorted({c for c in args.keep_columns if args.keep_columns.count(c) > 1})
@@ -307,9 +308,13 @@ def _can_stratify(y, holdout):
 
 def _check_kept_names(kept, n_components, output):
     """Refuse kept columns named like the embedding's columns in --output."""
+    from . import NoisyInfoMaxEmbedder
+
     if not output or kept is None:
         return
-    embedding = {f"noisyinfomaxembedder{i}" for i in range(n_components)}
+    # scikit-learn's get_feature_names_out: the class name in lower case, then a number.
+    prefix = NoisyInfoMaxEmbedder.__name__.lower()
+    embedding = {f"{prefix}{i}" for i in range(n_components)}
     clashes = [str(name) for name in kept.columns if str(name) in embedding]
     if clashes:
         raise InputError(
@@ -342,8 +347,7 @@ def _run(args):
         X, y = load_digits(return_X_y=True)
         print("Data: scikit-learn digits (1797 images of 8x8 pixels as 64 features)")
     if args.model:
-        # --device moves a saved model only when given; otherwise its own device (or the CPU).
-        device = args.device if "--device" in _given_options(args.argv, ("device",)) else None
+        device = args.device if args.device_given else None
         embedder = load(local_file(args.model, "--model"), device=device)
         if embedder.n_features_in_ != X.shape[1]:
             raise InputError(

@@ -362,7 +362,6 @@ def _stream_pass(
     """Train ``net`` for one pass over ``X``; update the reservoir and recalibrate."""
     batch_size = estimator.batch_size_ if batch_size is None else batch_size
     seed = estimator._seed if seed is None else seed
-    _check_chunk_size(X, batch_size)
     module = net.module_
     device = next(module.parameters()).device
     n_passes = len(net.history)

@@ -24,6 +24,7 @@ __all__ = [
     "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
     "validate_numeric",
+    "check_embedder",
 ]
 
 _DEVICE_TYPES = ("cpu", "cuda", "mps")
@@ -345,3 +346,14 @@ def check_callbacks(callbacks):
             )
         checked.append(item)
     return checked
+
+
+def check_embedder(estimator, action, hint=""):
+    """Raise a TypeError naming ``estimator``'s type unless it is a NoisyInfoMaxEmbedder.
+
+    ``action`` starts the message (``"save writes"``); ``hint`` ends it.
+    """
+    from ._embedder import NoisyInfoMaxEmbedder
+
+    if not isinstance(estimator, NoisyInfoMaxEmbedder):
+        raise TypeError(f"{action} a NoisyInfoMaxEmbedder; got {type(estimator).__name__}.{hint}")

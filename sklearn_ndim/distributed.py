@@ -34,6 +34,8 @@ import torch.distributed as dist
 from sklearn.base import clone
 from sklearn.utils import check_scalar
 
+from ._validation import check_embedder
+
 __all__ = ["fit_distributed"]
 
 
@@ -107,12 +109,7 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     call fails (Python's "bootstrapping phase" error) or hangs. Notebooks,
     IPython and sphinx-gallery need no guard.
     """
-    from ._embedder import NoisyInfoMaxEmbedder
-
-    if not isinstance(estimator, NoisyInfoMaxEmbedder):
-        raise TypeError(
-            f"fit_distributed trains a NoisyInfoMaxEmbedder; got {type(estimator).__name__}."
-        )
+    check_embedder(estimator, "fit_distributed trains")
     if isinstance(n_processes, bool) or not isinstance(n_processes, numbers.Integral):
         raise TypeError(f"n_processes must be an integer >= 2; got {n_processes!r}.")
     n_processes = int(n_processes)

@@ -46,7 +46,7 @@ from ._data import InputScaler
 from ._fitting import build_module, forked_global_generators, make_net, set_mixed_precision
 from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
-from ._validation import changed_model_params, model_params, resolve_device
+from ._validation import changed_model_params, check_embedder, model_params, resolve_device
 from ._views import ViewSpec
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
@@ -170,13 +170,11 @@ def save(embedder, path):
     """
     from safetensors.torch import save as safetensors_bytes
 
-    from ._embedder import NoisyInfoMaxEmbedder
-
-    if not isinstance(embedder, NoisyInfoMaxEmbedder):
-        raise TypeError(
-            f"save writes a NoisyInfoMaxEmbedder; got {type(embedder).__name__}. For a "
-            "Pipeline, save its embedder step (pipe[0], say) and pickle or joblib the rest."
-        )
+    check_embedder(
+        embedder,
+        "save writes",
+        " For a Pipeline, save its embedder step (pipe[0], say) and pickle or joblib the rest.",
+    )
     check_is_fitted(embedder)
     # The file rebuilds the model from the parameters: they must be the fitted
     # ones. The device only says where to load, so it may differ.
