@@ -369,7 +369,7 @@ def _run(args):
             X = pd.DataFrame(X, columns=names)
         _check_kept_names(kept, embedder.n_components_, args.output)
     else:
-        check_size(X, args.n_components, args.holdout)
+        check_size(X, args.n_components, args.holdout, args.batch_size, args.normalizer)
         _check_kept_names(kept, args.n_components, args.output)
         embedder = _fit(args, X, y)
     if args.save_model:

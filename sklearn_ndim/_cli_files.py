@@ -245,9 +245,16 @@ def load_csv(args):
         if not args.model and args.holdout > 0:  # only the report's probe uses them
             _check_labels(labels, args.label_column, path)
     # The kept columns hold every row, so that --output keeps one row per input row,
-    # and their text as read: as numbers, ids lose leading zeros and digits.
+    # and their text as read: as numbers, ids lose leading zeros and digits, and
+    # skipinitialspace would strip their leading spaces. Chosen by position, since
+    # the header is then read with its spaces too.
     if kept:
-        frame = pd.read_csv(path, usecols=kept, dtype=str, keep_default_na=False, **options)
+        names = {frame.columns.get_loc(name): name for name in kept}
+        text_options = {**options, "skipinitialspace": False}
+        frame = pd.read_csv(
+            path, usecols=list(names), dtype=str, keep_default_na=False, **text_options
+        )
+        frame.columns = [names[position] for position in sorted(names)]
     return X, labels, frame[kept], list(features.columns), complete
 
 
@@ -282,7 +289,8 @@ def _is_number(text):
     return True
 
 
-def check_size(X, n_components, holdout=0.0):
+def check_size(X, n_components, holdout=0.0, batch_size=256, normalizer="whiten"):
+    """Refuse, in the command's own terms, sizes that the fit would refuse later."""
     n_rows, n_columns = X.shape
     if n_columns < n_components:
         raise InputError(
@@ -305,6 +313,15 @@ def check_size(X, n_components, holdout=0.0):
         raise InputError(
             f"--holdout {holdout} leaves {n_rows - held_out} rows to fit on; give at least "
             f"{max(10, 2 * n_components)}, or lower --holdout"
+        )
+    # The training rows are at least 2 n_components here, so only the batch size
+    # can leave whitening too few rows per batch (the fit would refuse them).
+    if normalizer == "whiten" and batch_size <= n_components:
+        raise InputError(
+            f"--batch-size {batch_size} is not more than --n-components {n_components}: the "
+            f"whitening normaliser estimates a {n_components}x{n_components} covariance from "
+            "each batch; raise --batch-size, lower --n-components, or pass --normalizer "
+            "standardize"
         )
 
 

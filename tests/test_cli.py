@@ -152,19 +152,23 @@ def test_a_hard_link_to_the_input_is_not_overwritten(tmp_path, capsys, no_traini
 def test_kept_columns_are_copied_as_read(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
-    lines = ["zip,bigid,a,b,c"]
+    # A spaced header, and names with leading and trailing spaces, kept in the
+    # order given rather than the file's.
+    lines = ["zip, bigid, a, b, c, name"]
     for i in range(40):
         big = "" if i == 3 else str(12345678901234567 + i)
         a, b, c = rng.normal(size=3)
-        lines.append(f"{i:05d},{big},{a:.4f},{b:.4f},{c:.4f}")
+        lines.append(f"{i:05d},{big},{a:.4f},{b:.4f},{c:.4f},  name {i} ")
     path = _table(tmp_path / "ids.csv", "\n".join(lines) + "\n")
     output = tmp_path / "out.csv"
-    argv = ["--csv", path, "--keep-columns", "zip,bigid", "--output", str(output)]
+    argv = ["--csv", path, "--keep-columns", "name,zip,bigid", "--output", str(output)]
     assert _cli.main([*argv, *FAST]) == 0
     frame = pd.read_csv(output, dtype=str, keep_default_na=False)
+    assert list(frame.columns[:3]) == ["name", "zip", "bigid"]
     assert list(frame["zip"]) == [f"{i:05d}" for i in range(40)]
     # As numbers, the empty cell made them floats and 17-digit ids equal.
     assert list(frame["bigid"]) == ["" if i == 3 else str(12345678901234567 + i) for i in range(40)]
+    assert list(frame["name"]) == [f"  name {i} " for i in range(40)]
 
 
 def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):
@@ -520,6 +524,14 @@ def test_holdout_sizes_are_checked_before_training(tmp_path, capsys, no_training
     assert "keeps 2 of the 40 rows" in message and "--holdout 0" in message
     message = _error(capsys, [*argv, "--holdout", "0.9", "--n-components", "3"])
     assert "leaves 4 rows to fit on" in message
+
+
+def test_whitening_batches_are_checked_before_training(tmp_path, capsys, no_training):
+    path = _good_csv(tmp_path, n=40)
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label"]
+    message = _error(capsys, [*argv, "--batch-size", "3", "--n-components", "3"])
+    assert "--batch-size 3 is not more than --n-components 3" in message
+    assert "--normalizer standardize" in message
 
 
 def test_a_model_without_column_names_embeds_a_file_with_a_header(tmp_path, capsys):

@@ -123,13 +123,19 @@ def test_two_gloo_processes_match_one_process_on_digits():
         probe = LogisticRegression(max_iter=3000).fit(Z_train, y_train).score(Z_test, y_test)
         return probe, prior_match_report(Z_test, n_reference=20).sw2_ratio
 
-    one = NoisyInfoMaxEmbedder(16, batch_size=256, random_state=0).fit(X_train)
+    # "Within noise": two processes land inside the spread of one-process fits
+    # over three seeds, widened by the tolerances (0.01 probe, 0.05 W2).
+    ones = [
+        NoisyInfoMaxEmbedder(16, batch_size=256, random_state=seed).fit(X_train)
+        for seed in range(3)
+    ]
     two = fit_distributed(NoisyInfoMaxEmbedder(16, batch_size=128, random_state=0), X_train, 2)
-    assert two.batch_size_ == one.batch_size_ == 256
-    assert two.noise_scale_ == pytest.approx(one.noise_scale_)
-    (probe_one, match_one), (probe_two, match_two) = probe_and_match(one), probe_and_match(two)
-    assert abs(probe_two - probe_one) <= 0.01
-    assert abs(match_two - match_one) <= 0.05
+    assert two.batch_size_ == ones[0].batch_size_ == 256
+    assert two.noise_scale_ == pytest.approx(ones[0].noise_scale_)
+    probes, matches = zip(*(probe_and_match(one) for one in ones), strict=True)
+    probe_two, match_two = probe_and_match(two)
+    assert min(probes) - 0.01 <= probe_two <= max(probes) + 0.01
+    assert min(matches) - 0.05 <= match_two <= max(matches) + 0.05
 
 
 def _unseeded_fit_worker(rank, port, folder):
