@@ -240,6 +240,14 @@ def _report(embedder, X_train, X_test, y_train, y_test, prior):
     ours = probe(embedder.transform(X_train), np.asarray(Z_test))
     theirs = probe(pca.transform(X_train), pca.transform(X_test))
     print(f"Logistic probe accuracy: embedding {ours:.3f}, PCA(whiten) {theirs:.3f}")
+    held_out_classes = pd.unique(y_test[test])
+    if len(held_out_classes) == 1:
+        # A classifier that always answers that class scores 1.000 here too.
+        print(
+            f"Note: every labelled held-out row is of one class ({held_out_classes[0]!r}), so "
+            "these accuracies cannot tell the embeddings apart; raise --holdout so that the "
+            "held-out rows hold more classes."
+        )
 
 
 def _fit(args, X, y):

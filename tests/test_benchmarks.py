@@ -99,6 +99,36 @@ def test_stream_means_average_each_mode_over_the_seeds():
     )
 
 
+def _versus(method, fit_s, probe, w2):
+    return {
+        "part": "versus UMAP",
+        "dataset": "digits",
+        "method": method,
+        "first_fit_s": 2 * fit_s,
+        "fit_s": fit_s,
+        "fit_s_min": fit_s,
+        "fit_s_max": fit_s,
+        "probe": probe,
+        "w2_ratio": w2,
+    }
+
+
+def test_speed_ratios_name_each_setting_against_umap():
+    rows = [
+        _versus("NI-DIM", 2.0, 0.93, 1.3),
+        _versus("NI-DIM fast", 1.0, 0.94, 1.4),
+        _versus("UMAP", 4.0, 0.95, 2.1),
+    ]
+    text = report._speed(rows)
+    assert (
+        "- digits: fit time ratio NI-DIM / UMAP = 0.50 (median steady-state fits; first fits "
+        "0.50); probe 0.930 against 0.950, W2 ratio 1.30 against 2.10"
+    ) in text
+    assert "- digits: fit time ratio NI-DIM fast / UMAP = 0.25" in text
+    # Results from before the faster setting was measured still render.
+    assert "NI-DIM fast" not in report._speed([rows[0], rows[2]])
+
+
 def test_epoch_optima_name_where_each_measure_is_best():
     rows = [
         {"epochs": epochs, "score_held_out": score, "probe": probe, "w2_ratio": w2}

@@ -451,6 +451,20 @@ def test_many_classes_and_a_small_holdout_split_without_stratifying(tmp_path, ca
     assert _cli.main(argv) == 0
 
 
+def test_a_held_out_split_of_one_class_says_the_probe_cannot_compare(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = ["a,b,c,label"] + [
+        ",".join(f"{v:.3f}" for v in rng.normal(size=3)) + (",x" if i < 58 else ",y")
+        for i in range(60)
+    ]
+    path = _table(tmp_path / "rare.csv", "\n".join(rows) + "\n")
+    argv = ["--csv", path, "--label-column", "label", "--holdout", "0.1", *FAST]
+    assert _cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Logistic probe accuracy: embedding 1.000, PCA(whiten) 1.000" in out
+    assert "every labelled held-out row is of one class ('x')" in out
+
+
 def test_an_absent_cuda_device_is_reported_before_the_banner(capsys):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
