@@ -8,6 +8,7 @@ reported in one line before any training; nothing is guessed silently.
 """
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -72,7 +73,11 @@ def _parser():
         default="",
         help="comma-separated columns (ids, labels) copied to the output, not embedded",
     )
-    data.add_argument("--output", help="write the embedding of every row to this CSV file")
+    data.add_argument(
+        "--output",
+        help="write the embedding of every row to this CSV file; '-' writes it to standard "
+        "output, and the report to standard error",
+    )
     data.add_argument(
         "--holdout",
         type=float,
@@ -338,7 +343,9 @@ def _run(args):
 
     inputs = {"--csv": args.csv, "--model": args.model}
     output = None
-    if args.output:
+    if args.output == "-":
+        output = args.output_stream
+    elif args.output:
         output = check_output(args.output, "--output", {**inputs, "--save-model": args.save_model})
     if args.save_model:
         check_output(args.save_model, "--save-model", {"--csv": args.csv})
@@ -385,22 +392,28 @@ def _run(args):
         print(f"Saved the model to {args.save_model}")
     if output is not None:
         write_output(output, embedder.transform(X), embedder, kept, complete)
+        where = "standard output" if args.output == "-" else output
         dropped = len(complete) - len(X)
         if dropped:
             print(
-                f"Wrote {len(complete)} rows to {output}: the embedding of {len(X)}, and {dropped} "
+                f"Wrote {len(complete)} rows to {where}: the embedding of {len(X)}, and {dropped} "
                 "rows with missing values left empty"
             )
         else:
-            print(f"Wrote the embedding of all {len(X)} rows to {output}")
+            print(f"Wrote the embedding of all {len(X)} rows to {where}")
     return 0
 
 
 def main(argv=None):
     """Run the command line job; returns the exit status."""
     args = _parse_args(sys.argv[1:] if argv is None else argv)
+    args.output_stream = sys.stdout
+    # With --output -, standard output carries the CSV alone: the report and
+    # the progress go to standard error.
+    report_stream = sys.stderr if args.output == "-" else sys.stdout
     try:
-        status = _run(args)
+        with contextlib.redirect_stdout(report_stream):
+            status = _run(args)
         # Flushed here, so that a closed pipe is met inside the handlers below
         # and not when Python flushes at exit.
         sys.stdout.flush()

@@ -259,7 +259,7 @@ def load_csv(args):
 
 
 def _check_labels(labels, name, path):
-    """Refuse labels the logistic probe cannot use: continuous values, or one class."""
+    """Refuse labels the logistic probe cannot use: continuous values, ids, or one class."""
     import pandas as pd
     from sklearn.utils.multiclass import type_of_target
 
@@ -267,11 +267,19 @@ def _check_labels(labels, name, path):
     # A CSV column is read as all numbers or all text, never a mix of both.
     kind = type_of_target(known) if len(known) else "unknown"
     classes = len(pd.unique(known))
-    if kind in ("binary", "multiclass") and classes >= 2:
-        return
+    # More classes than half the rows (scikit-learn's own warning threshold) is an
+    # identifier, not classes: a probe could only score about 0 on held-out rows.
+    identifier = classes > len(known) / 2
     if kind == "continuous":
         fractional = known[np.asarray(known, dtype=float) % 1 != 0]
         problem = f"holds continuous values ({fractional[0]}, ...)"
+    elif identifier and classes >= 2:
+        problem = (
+            f"holds {classes} distinct values in {len(known)} labelled rows, more than half: "
+            "an identifier rather than classes"
+        )
+    elif kind in ("binary", "multiclass") and classes >= 2:
+        return
     else:
         problem = f"holds {classes} class{'es' if classes != 1 else ''}"
     raise InputError(

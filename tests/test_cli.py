@@ -2,6 +2,7 @@
 
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,6 +172,22 @@ def test_kept_columns_are_copied_as_read(tmp_path, capsys):
     assert list(frame["name"]) == [f"  name {i} " for i in range(40)]
 
 
+def test_output_dash_writes_the_csv_alone_to_standard_output(tmp_path, capsys):
+    import io
+
+    pd = pytest.importorskip("pandas")
+    path = _good_csv(tmp_path)
+    argv = ["--csv", path, "--label-column", "label", "--keep-columns", "id", "--output", "-"]
+    assert _cli.main([*argv, *FAST]) == 0
+    captured = capsys.readouterr()
+    frame = pd.read_csv(io.StringIO(captured.out))
+    assert list(frame.columns) == ["id", "noisyinfomaxembedder0", "noisyinfomaxembedder1"]
+    assert list(frame["id"]) == [f"r{i}" for i in range(40)]
+    assert "Fitting" in captured.err and "Logistic probe accuracy" in captured.err
+    assert "Wrote the embedding of all 40 rows to standard output" in captured.err
+    assert not (tmp_path / "-").exists() and not Path("-").exists()
+
+
 def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
     path = _good_csv(tmp_path, delimiter=";")
@@ -282,8 +299,10 @@ def test_rows_dropped_for_missing_values_stay_in_the_output_with_empty_cells(tmp
         (lambda i: f"{i * 0.37:.2f}", r"holds continuous values \(0.37, ...\)"),
         (lambda i: "7", "holds 1 class;"),
         (lambda i: "", "holds 0 classes;"),
+        (lambda i: f"w{i}", "holds 30 distinct values in 30 labelled rows, more than half"),
+        (lambda i: str(i % 16), "holds 16 distinct values in 30 labelled rows"),
     ],
-    ids=["continuous", "one class", "no label"],
+    ids=["continuous", "one class", "no label", "text ids", "integer ids"],
 )
 def test_labels_the_probe_cannot_use_are_refused_before_training(
     tmp_path, capsys, no_training, labels, message
