@@ -48,10 +48,15 @@ _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def print_table_row(text):
-    """Print a row of skorch's epoch table; colour codes only on a terminal."""
+    """Print a row of skorch's epoch table; colour codes only on a terminal.
+
+    Through ``tqdm.write``, which clears a running progress bar first and
+    redraws it after, so that the row and the bar never share a line.
+    """
     if not sys.stdout.isatty():
         text = _ANSI_CODE.sub("", text)
-    print(text, flush=True)
+    tqdm.write(text, file=sys.stdout)
+    sys.stdout.flush()
 
 
 @contextmanager

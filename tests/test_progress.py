@@ -24,6 +24,20 @@ def test_table_rows_keep_colour_codes_only_on_a_terminal(monkeypatch, tty):
     assert out.getvalue() == ("\x1b[36m0.5\x1b[0m | 1\n" if tty else "0.5 | 1\n")
 
 
+def test_a_table_row_never_shares_a_line_with_the_progress_bar(monkeypatch):
+    from tqdm.auto import tqdm
+
+    shared = io.StringIO()  # the bar on stderr and the rows on stdout, as in `2>&1`
+    monkeypatch.setattr(sys, "stdout", shared)
+    monkeypatch.setattr(sys, "stderr", shared)
+    with tqdm(total=3, file=sys.stderr, desc="training") as bar:
+        bar.update(1)
+        print_table_row("epoch row")
+        before, after = shared.getvalue().split("epoch row\n")
+    # The bar is cleared to the start of its line first, and drawn again after.
+    assert before.endswith("\r") and "training" in after
+
+
 def test_stage_prints_its_start_and_duration_only_when_verbose(capsys):
     with stage(0, "quiet"):
         pass
