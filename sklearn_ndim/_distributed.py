@@ -9,6 +9,8 @@ against the embeddings gathered from all processes, so the effective batch
 """
 
 import contextvars
+import os
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -28,6 +30,7 @@ __all__ = [
     "average_gradients",
     "average_buffers",
     "PairChannel",
+    "leave_worker_process",
 ]
 
 
@@ -191,3 +194,18 @@ def wrap(module):
 def seed_offset(group):
     """Per-process offset of the training seed (views and noise must differ by rank)."""
     return 0 if group is None else int(np.uint32(group.rank * 7919))
+
+
+def leave_worker_process():
+    """End a spawned worker process now, after its process group is destroyed.
+
+    With gloo, a process that has destroyed its group and returned can still
+    abort during interpreter teardown ("terminate called without an active
+    exception", SIGABRT): measured in about one of 30 two-process fits on
+    torch 2.13, always after ``destroy_process_group`` had returned on both
+    ranks. The worker's results are saved by then, so it flushes its output
+    and exits without the teardown.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -34,6 +34,7 @@ import torch.distributed as dist
 from sklearn.base import clone
 from sklearn.utils import check_scalar
 
+from ._distributed import leave_worker_process
 from ._validation import check_embedder
 
 __all__ = ["fit_distributed"]
@@ -67,6 +68,7 @@ def _worker(rank, size, port, backend, estimator, X, path, threads):
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    leave_worker_process()
 
 
 def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):

@@ -11,7 +11,7 @@ import torch.distributed as dist
 from sklearn.decomposition import PCA
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
-from sklearn_ndim._distributed import data_parallel, initialised_group
+from sklearn_ndim._distributed import data_parallel, initialised_group, leave_worker_process
 from sklearn_ndim._model import InfoMaxModule, MLPEncoder, QuadraticCritic
 from sklearn_ndim._objective import contrastive_loss
 from sklearn_ndim._priors import resolve_prior
@@ -83,6 +83,7 @@ def _step_worker(rank, port, folder, prior_penalty):
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    leave_worker_process()
 
 
 @pytest.mark.parametrize("prior_penalty", [0.0, 3.0])
@@ -151,6 +152,7 @@ def _unseeded_fit_worker(rank, port, folder):
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    leave_worker_process()
 
 
 def test_processes_without_a_random_state_train_one_model(tmp_path):
