@@ -13,8 +13,3 @@ __all__ = [
 ]
 
 __version__ = "0.2.0.dev0"
-
-# Error messages, reprs and pickles name the public path, not the private module.
-for _public in (NoisyInfoMaxEmbedder, Prior, GaussianPrior, UniformPrior, ScipyPrior):
-    _public.__module__ = __name__
-del _public

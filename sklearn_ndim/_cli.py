@@ -249,7 +249,7 @@ def _report(embedder, X_train, X_test, y_train, y_test, prior):
     if len(held_out_classes) == 1:
         # A classifier that always answers that class scores 1.000 here too.
         print(
-            f"Note: every labelled held-out row is of one class ({held_out_classes[0]!r}), so "
+            f"Note: every labelled held-out row is of one class ({str(held_out_classes[0])!r}), so "
             "these accuracies cannot tell the embeddings apart; raise --holdout so that the "
             "held-out rows hold more classes."
         )
@@ -344,6 +344,8 @@ def _run(args):
     inputs = {"--csv": args.csv, "--model": args.model}
     output = None
     if args.output == "-":
+        if args.output_stream is None:
+            raise InputError("--output - writes to standard output, which is closed here")
         output = args.output_stream
     elif args.output:
         output = check_output(args.output, "--output", {**inputs, "--save-model": args.save_model})
@@ -415,8 +417,9 @@ def main(argv=None):
         with contextlib.redirect_stdout(report_stream):
             status = _run(args)
         # Flushed here, so that a closed pipe is met inside the handlers below
-        # and not when Python flushes at exit.
-        sys.stdout.flush()
+        # and not when Python flushes at exit (None: no standard output at all).
+        if sys.stdout is not None:
+            sys.stdout.flush()
         return status
     except InputError as exc:
         print(f"sklearn-ndim: error: {exc}", file=sys.stderr)

@@ -245,16 +245,16 @@ def load_csv(args):
         if not args.model and args.holdout > 0:  # only the report's probe uses them
             _check_labels(labels, args.label_column, path)
     # The kept columns hold every row, so that --output keeps one row per input row,
-    # and their text as read: as numbers, ids lose leading zeros and digits, and
-    # skipinitialspace would strip their leading spaces. Chosen by position, since
-    # the header is then read with its spaces too.
+    # and their text as read: as numbers, ids lose leading zeros and digits. The
+    # same options split the fields as above (spaces after a delimiter belong to
+    # it, so that `a, "b, c"` reads as two fields).
     if kept:
-        names = {frame.columns.get_loc(name): name for name in kept}
-        text_options = {**options, "skipinitialspace": False}
-        frame = pd.read_csv(
-            path, usecols=list(names), dtype=str, keep_default_na=False, **text_options
-        )
-        frame.columns = [names[position] for position in sorted(names)]
+        frame = pd.read_csv(path, usecols=kept, dtype=str, keep_default_na=False, **options)
+        if len(frame) != len(complete):
+            raise InputError(
+                f"{path}: the kept columns read as {len(frame)} rows and the features as "
+                f"{len(complete)}; check the file's quoting"
+            )
     return X, labels, frame[kept], list(features.columns), complete
 
 
@@ -267,15 +267,14 @@ def _check_labels(labels, name, path):
     # A CSV column is read as all numbers or all text, never a mix of both.
     kind = type_of_target(known) if len(known) else "unknown"
     classes = len(pd.unique(known))
-    # More classes than half the rows (scikit-learn's own warning threshold) is an
-    # identifier, not classes: a probe could only score about 0 on held-out rows.
-    identifier = classes > len(known) / 2
+    # Every value once is an identifier, not classes: no held-out row's class was seen.
+    identifier = classes == len(known)
     if kind == "continuous":
         fractional = known[np.asarray(known, dtype=float) % 1 != 0]
         problem = f"holds continuous values ({fractional[0]}, ...)"
     elif identifier and classes >= 2:
         problem = (
-            f"holds {classes} distinct values in {len(known)} labelled rows, more than half: "
+            f"holds {classes} distinct values in {len(known)} labelled rows, each value once: "
             "an identifier rather than classes"
         )
     elif kind in ("binary", "multiclass") and classes >= 2:

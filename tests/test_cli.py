@@ -153,13 +153,14 @@ def test_a_hard_link_to_the_input_is_not_overwritten(tmp_path, capsys, no_traini
 def test_kept_columns_are_copied_as_read(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
-    # A spaced header, and names with leading and trailing spaces, kept in the
-    # order given rather than the file's.
+    # A spaced header, quoted names holding the delimiter or a line break (each
+    # after a space, which belongs to the delimiter), kept in the order given.
     lines = ["zip, bigid, a, b, c, name"]
     for i in range(40):
         big = "" if i == 3 else str(12345678901234567 + i)
         a, b, c = rng.normal(size=3)
-        lines.append(f"{i:05d},{big},{a:.4f},{b:.4f},{c:.4f},  name {i} ")
+        name = '"Smith, J{0}"' if i % 2 else '"line\nbreak {0}"'
+        lines.append(f"{i:05d},{big},{a:.4f},{b:.4f},{c:.4f}, " + name.format(i))
     path = _table(tmp_path / "ids.csv", "\n".join(lines) + "\n")
     output = tmp_path / "out.csv"
     argv = ["--csv", path, "--keep-columns", "name,zip,bigid", "--output", str(output)]
@@ -169,7 +170,9 @@ def test_kept_columns_are_copied_as_read(tmp_path, capsys):
     assert list(frame["zip"]) == [f"{i:05d}" for i in range(40)]
     # As numbers, the empty cell made them floats and 17-digit ids equal.
     assert list(frame["bigid"]) == ["" if i == 3 else str(12345678901234567 + i) for i in range(40)]
-    assert list(frame["name"]) == [f"  name {i} " for i in range(40)]
+    assert list(frame["name"]) == [
+        f"Smith, J{i}" if i % 2 else f"line\nbreak {i}" for i in range(40)
+    ]
 
 
 def test_output_dash_writes_the_csv_alone_to_standard_output(tmp_path, capsys):
@@ -186,6 +189,14 @@ def test_output_dash_writes_the_csv_alone_to_standard_output(tmp_path, capsys):
     assert "Fitting" in captured.err and "Logistic probe accuracy" in captured.err
     assert "Wrote the embedding of all 40 rows to standard output" in captured.err
     assert not (tmp_path / "-").exists() and not Path("-").exists()
+
+
+def test_output_dash_without_a_standard_output_is_refused_before_training(
+    tmp_path, capsys, monkeypatch, no_training
+):
+    monkeypatch.setattr("sys.stdout", None)
+    message = _error(capsys, ["--csv", _good_csv(tmp_path), "--output", "-"])
+    assert "--output - writes to standard output, which is closed here" in message
 
 
 def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):
@@ -299,8 +310,8 @@ def test_rows_dropped_for_missing_values_stay_in_the_output_with_empty_cells(tmp
         (lambda i: f"{i * 0.37:.2f}", r"holds continuous values \(0.37, ...\)"),
         (lambda i: "7", "holds 1 class;"),
         (lambda i: "", "holds 0 classes;"),
-        (lambda i: f"w{i}", "holds 30 distinct values in 30 labelled rows, more than half"),
-        (lambda i: str(i % 16), "holds 16 distinct values in 30 labelled rows"),
+        (lambda i: f"w{i}", "holds 30 distinct values in 30 labelled rows, each value once"),
+        (lambda i: str(i), "holds 30 distinct values in 30 labelled rows"),
     ],
     ids=["continuous", "one class", "no label", "text ids", "integer ids"],
 )
@@ -312,6 +323,13 @@ def test_labels_the_probe_cannot_use_are_refused_before_training(
     error = _error(capsys, ["--csv", path, "--label-column", "y"])
     assert "--label-column 'y'" in error and "class labels of two classes or more" in error
     assert re.search(message, error)
+
+
+def test_few_labelled_rows_of_repeated_classes_are_not_taken_for_an_identifier():
+    from sklearn_ndim._cli_files import _check_labels
+
+    labels = np.array(["x", "y", "x"] + [np.nan] * 57, dtype=object)
+    _check_labels(labels, "label", "sparse.csv")  # does not raise
 
 
 def test_labels_are_not_checked_where_no_probe_runs(tmp_path, capsys):
@@ -473,7 +491,7 @@ def test_many_classes_and_a_small_holdout_split_without_stratifying(tmp_path, ca
 def test_a_held_out_split_of_one_class_says_the_probe_cannot_compare(tmp_path, capsys):
     rng = np.random.default_rng(0)
     rows = ["a,b,c,label"] + [
-        ",".join(f"{v:.3f}" for v in rng.normal(size=3)) + (",x" if i < 58 else ",y")
+        ",".join(f"{v:.3f}" for v in rng.normal(size=3)) + (",0" if i < 58 else ",1")
         for i in range(60)
     ]
     path = _table(tmp_path / "rare.csv", "\n".join(rows) + "\n")
@@ -481,7 +499,7 @@ def test_a_held_out_split_of_one_class_says_the_probe_cannot_compare(tmp_path, c
     assert _cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "Logistic probe accuracy: embedding 1.000, PCA(whiten) 1.000" in out
-    assert "every labelled held-out row is of one class ('x')" in out
+    assert "every labelled held-out row is of one class ('0')" in out
 
 
 def test_an_absent_cuda_device_is_reported_before_the_banner(capsys):

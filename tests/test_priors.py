@@ -241,16 +241,3 @@ def test_a_quantile_that_rounds_to_its_bound_limits_the_gaussian_range(marginal)
     assert prior.to_gaussian(prior.from_gaussian(np.array([6.9])))[0] == pytest.approx(
         prior.limit_, abs=0.05
     )
-
-
-def test_errors_and_pickles_name_the_public_classes():
-    import pickle
-
-    import sklearn_ndim
-    from sklearn_ndim import NoisyInfoMaxEmbedder
-
-    with pytest.raises(ValueError, match="an instance of 'sklearn_ndim.Prior'"):
-        NoisyInfoMaxEmbedder(2, prior="laplace").fit(np.zeros((20, 3)))
-    prior = sklearn_ndim.ScipyPrior(stats.laplace())
-    assert b"sklearn_ndim._priors" not in pickle.dumps(prior)
-    assert pickle.loads(pickle.dumps(prior)).get_config() == prior.get_config()
