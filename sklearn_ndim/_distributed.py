@@ -46,14 +46,25 @@ class ProcessGroup:
         self.rank = rank
         self.size = size
 
-    def shard(self, X):
-        """This process's rows of ``X``: every ``size``-th row, equal counts on all processes.
+    def shard_indices(self, n_rows):
+        """Positions of this process's rows: every ``size``-th row, equal counts everywhere.
 
         Equal shards give every process the same number of batches per epoch,
         which the collective operations of each step need.
         """
+        per_process = n_rows // self.size
+        return np.arange(self.rank, n_rows, self.size)[:per_process]
+
+    def shard(self, X):
+        """This process's rows of ``X`` (see :meth:`shard_indices`)."""
         per_process = X.shape[0] // self.size
         return X[self.rank :: self.size][:per_process]
+
+    def others(self, X):
+        """The rows of ``X`` outside this process's shard, in their order."""
+        outside = np.ones(X.shape[0], dtype=bool)
+        outside[self.shard_indices(X.shape[0])] = False
+        return X[outside]
 
 
 _ACTIVE = contextvars.ContextVar("sklearn_ndim_data_parallel_group", default=None)

@@ -126,7 +126,12 @@ def _fit_state(estimator, X, group):
     local_seed = seed + seed_offset(group)
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
-    warn_if_too_many_neighbors(estimator, rows.shape[0])
+    # A process's views draw neighbours from all rows, as one process's do, not
+    # from its share alone (whose nearest rows lie farther: stronger views).
+    # A memmap's chunks draw from themselves, as in one process.
+    share_neighbors_only = group is None or chunk_rows is not None or not view_spec.n_neighbors
+    other_rows = None if share_neighbors_only else scaler.to_tensor(group.others(X), device)
+    warn_if_too_many_neighbors(estimator, rows.shape[0] if other_rows is None else X.shape[0])
 
     seeded = ExitStack()
     with seeded:
@@ -139,7 +144,14 @@ def _fit_state(estimator, X, group):
             # it while training (dropout), so its fit stays seeded throughout.
             seeded.close()
         data = TrainingData(
-            rows, scaler, device, view_spec, module.input_shape, local_seed, chunk_rows=chunk_rows
+            rows,
+            scaler,
+            device,
+            view_spec,
+            module.input_shape,
+            local_seed,
+            chunk_rows=chunk_rows,
+            other_rows=other_rows,
         )
         if chunk_rows is None:
             searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"

@@ -163,11 +163,24 @@ class TrainingData:
         Rows per chunk; None keeps all rows as one resident chunk.
     extra_bank : torch.Tensor or None, default=None
         Standardised flat rows (rows seen earlier in a stream) that every
-        chunk may draw neighbours from.
+        chunk may draw neighbours from; copies of a row count once.
+    other_rows : torch.Tensor or None, default=None
+        Standardised flat rows of the other processes' shares in a
+        data-parallel fit: neighbours are drawn from them too, as one process
+        draws them from all rows.
     """
 
     def __init__(
-        self, X, scaler, device, view_spec, input_shape, seed, chunk_rows=None, extra_bank=None
+        self,
+        X,
+        scaler,
+        device,
+        view_spec,
+        input_shape,
+        seed,
+        chunk_rows=None,
+        extra_bank=None,
+        other_rows=None,
     ):
         self.X = X
         self.scaler = scaler
@@ -176,6 +189,7 @@ class TrainingData:
         self.input_shape = tuple(input_shape)
         self.seed = seed
         self.extra_bank = extra_bank
+        self.other_rows = other_rows
         n_rows = X.shape[0]
         step = n_rows if chunk_rows is None else chunk_rows
         self.bounds = [(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
@@ -202,7 +216,7 @@ class TrainingData:
     def views(self, chunk, rows):
         """View sampler for the rows of one chunk (indices are positions in the chunk)."""
         if chunk not in self._neighbors:
-            extra = None
+            extra = self.other_rows
             if self.extra_bank is not None:
                 # A stream passed over more than once leaves copies of a row in
                 # the reservoir, and of the chunk's own rows: a copy drawn as a

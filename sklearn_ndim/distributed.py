@@ -4,8 +4,9 @@
 data-parallel whenever it runs in an initialised ``torch.distributed``
 process group of more than one process:
 each process passes the same ``X``, trains on its own equal share of the
-rows inside :class:`~torch.nn.parallel.DistributedDataParallel`, and scores
-its rows against the embeddings gathered from every process. The effective
+rows inside :class:`~torch.nn.parallel.DistributedDataParallel` (with
+neighbour views drawn from all rows), and scores its rows against the
+embeddings gathered from every process. The effective
 batch, and InfoNCE's ``ln B`` ceiling, grow with the number of processes
 (``batch_size_`` reports it); all processes end with the same model.
 

@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.decomposition import PCA
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
-from sklearn_ndim._distributed import data_parallel, initialised_group, leave_worker_process
+from sklearn_ndim._distributed import (
+    ProcessGroup,
+    data_parallel,
+    initialised_group,
+    leave_worker_process,
+)
 from sklearn_ndim._model import InfoMaxModule, MLPEncoder, QuadraticCritic
 from sklearn_ndim._objective import contrastive_loss
 from sklearn_ndim._priors import resolve_prior
@@ -170,6 +177,18 @@ def test_processes_without_a_random_state_train_one_model(tmp_path):
     for a, b in zip(decoder0, decoder1, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     np.testing.assert_array_equal(Z0, Z1)
+
+
+@given(n_rows=st.integers(0, 60), size=st.integers(2, 5))
+def test_shards_are_equal_and_disjoint_and_the_others_are_the_rest(n_rows, size):
+    X = np.arange(n_rows)
+    shards = [ProcessGroup(rank, size).shard(X) for rank in range(size)]
+    assert {len(shard) for shard in shards} == {n_rows // size}
+    assert len(set(np.concatenate(shards))) == size * (n_rows // size)
+    for rank, shard in enumerate(shards):
+        group = ProcessGroup(rank, size)
+        assert np.array_equal(X[group.shard_indices(n_rows)], shard)
+        assert sorted([*shard, *group.others(X)]) == list(X)
 
 
 def test_fit_distributed_checks_its_arguments():

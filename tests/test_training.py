@@ -151,6 +151,18 @@ def test_the_neighbour_bank_leaves_out_reservoir_copies_of_the_chunk():
     assert data.views(0, rows).bank.shape[0] == 40  # the same bank again
 
 
+def test_other_processes_rows_are_neighbours_too():
+    X = np.arange(20.0)[:, None] * 10 + np.arange(5.0)  # rows 10 * sqrt(5) apart
+    nearby = X + 1.0  # each row's nearest row is its twin among the others
+    scaler = InputScaler.fit(np.concatenate([X, nearby]), (5,), True)
+    others = scaler.to_tensor(nearby, torch.device("cpu"))
+    spec = ViewSpec(1, 0.0, 0.0, 0, False, 0.0)
+    data = TrainingData(X, scaler, torch.device("cpu"), spec, (5,), 0, other_rows=others)
+    views = data.views(0, data.rows(0))
+    assert views.bank.shape[0] == 40
+    assert views.neighbor_mix.neighbors[:, 0].tolist() == list(range(20, 40))
+
+
 @pytest.mark.parametrize("n_rows, batch_size", [(10, 3), (12, 4), (5, 8), (0, 4)])
 def test_map_batches_equals_one_application(n_rows, batch_size):
     rows = torch.randn(n_rows, 3, 2, dtype=torch.float64)
