@@ -243,6 +243,22 @@ def test_callbacks_are_live_and_clones_are_copies(blobs, fast):
     assert copy.callbacks[0] is not counter and not hasattr(copy.callbacks[0], "epochs")
 
 
+class _LearningRates(Callback):
+    def on_epoch_begin(self, net, **kwargs):
+        self.rates = getattr(self, "rates", []) + [net.optimizer_.param_groups[0]["lr"]]
+
+
+def test_a_learning_rate_schedule_drives_the_optimiser(blobs, fast):
+    from skorch.callbacks import LRScheduler
+
+    seen = _LearningRates()
+    schedule = LRScheduler(policy="CosineAnnealingLR", T_max=4)
+    params = {**fast, "max_epochs": 4}
+    NoisyInfoMaxEmbedder(2, learning_rate=0.004, callbacks=[schedule, seen], **params).fit(blobs[0])
+    # The documented faster setting: a cosine from the learning rate towards 0.
+    np.testing.assert_allclose(seen.rates, [0.004, 0.00341421, 0.002, 0.00058579], rtol=1e-5)
+
+
 class _NaNEncoder(torch.nn.Module):
     def __init__(self, input_shape, n_components):
         super().__init__()
