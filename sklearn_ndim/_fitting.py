@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from skorch.callbacks import LRScheduler
 
 from ._data import InputScaler
 from ._distributed import (
@@ -250,12 +251,15 @@ def partial_fit_state(estimator, X):
     net.lr = estimator.learning_rate
     for group in net.optimizer_.param_groups:
         group["lr"] = estimator.learning_rate
+        # What torch's schedulers read when they resume (a loaded model's fresh
+        # Adam has none, and skorch resumes at the epochs in history_).
+        group["initial_lr"] = estimator.learning_rate
         group["weight_decay"] = estimator.weight_decay
     # A decoder from fit was trained for the encoder before this pass.
     state.update(_decoder=None, _input_range=None)
     # Training controls follow the current parameters; the model does not.
     recorder = MutualInfoRecorder(estimator.capacity_)
-    net.callbacks = [("mutual_info", recorder)] + check_callbacks(estimator.callbacks)
+    net.callbacks = [("mutual_info", recorder)] + _stream_callbacks(estimator)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
     check_trained_channel(estimator, "partial_fit")
@@ -275,6 +279,22 @@ def partial_fit_state(estimator, X):
     return _stream_pass(
         estimator, X, net, reservoir, estimator._scaler, estimator._view_spec, state
     )
+
+
+def _stream_callbacks(estimator):
+    """The estimator's callbacks for a partial_fit pass, with a warning for schedules."""
+    callbacks = check_callbacks(estimator.callbacks)
+    instances = [item[1] if isinstance(item, tuple) else item for item in callbacks]
+    if any(isinstance(callback, LRScheduler) for callback in instances):
+        warnings.warn(
+            "A learning-rate schedule (skorch's LRScheduler) has no effect in partial_fit: "
+            f"each call trains one epoch at learning_rate={estimator.learning_rate}, which "
+            "the call sets afresh. Schedules apply to fit; to lower the rate over a stream, "
+            "set learning_rate between calls.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return callbacks
 
 
 def _check_chunk_size(X, batch_size):
@@ -318,7 +338,7 @@ def _first_partial_fit(estimator, X):
             device,
             batch_size,
             callbacks=[("mutual_info", MutualInfoRecorder(capacity))]
-            + check_callbacks(estimator.callbacks),
+            + _stream_callbacks(estimator),
         )
         net.initialize()
     state = {
@@ -482,7 +502,8 @@ def _check_whitening(estimator, batch_size):
         raise ValueError(
             f"normalizer='whiten' estimates a {estimator.n_components}x{estimator.n_components} "
             f"covariance from the clean rows of each batch, and batches here hold only "
-            f"{batch_size} rows (batch_size={estimator.batch_size}, capped by the rows given); "
+            f"{batch_size} rows (batch_size={estimator.batch_size}, capped by the rows given, "
+            "or by each process's share in a data-parallel fit); "
             "it needs batch_size > n_components: use more rows, fewer n_components, or "
             "normalizer='standardize'."
         )

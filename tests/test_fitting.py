@@ -90,6 +90,29 @@ def test_a_loaded_model_refuses_changed_parameters_in_partial_fit(blobs, fast, t
         loaded.set_params(n_components=5).partial_fit(X[:100])
 
 
+def test_a_schedule_warns_in_partial_fit_and_trains_at_the_learning_rate(blobs, fast, tmp_path):
+    from skorch.callbacks import Callback, LRScheduler
+
+    from sklearn_ndim import io
+
+    class Rates(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            self.rates = getattr(self, "rates", []) + [net.optimizer_.param_groups[0]["lr"]]
+
+    X, rates = blobs[0], Rates()
+    schedule = LRScheduler(policy="CosineAnnealingLR", T_max=3)
+    fitted = NoisyInfoMaxEmbedder(2, batch_size=50, learning_rate=0.002, **fast)
+    io.save(fitted.set_params(callbacks=[schedule]).fit(X), tmp_path / "m.safetensors")
+    # A loaded model's fresh Adam had no "initial_lr", which the resumed schedule needs.
+    loaded = io.load(tmp_path / "m.safetensors").set_params(callbacks=[schedule, rates])
+    for model in (loaded, fitted.set_params(callbacks=[schedule, rates])):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*keeps no sample")
+            with pytest.warns(UserWarning, match="has no effect in partial_fit"):
+                model.partial_fit(X[:100])
+    assert rates.rates == [0.002, 0.002]
+
+
 def test_features_constant_in_the_first_chunk_are_ignored_with_a_warning(blobs, fast):
     X = np.column_stack([blobs[0], np.zeros(len(blobs[0]))])
     X[200:, -1] = np.arange(len(X) - 200)  # varies in the second chunk only
