@@ -154,12 +154,22 @@ def broadcast_int(value):
 
 
 def average_gradients(parameters):
-    """Average the gradients of ``parameters`` over all processes, in place."""
-    size = dist.get_world_size()
-    for parameter in parameters:
-        if parameter.grad is not None:
-            dist.all_reduce(parameter.grad)
-            parameter.grad /= size
+    """Average the gradients of ``parameters`` over all processes, in place.
+
+    One collective for all of them, in one flat buffer: each collective costs
+    a round trip (about 2 ms with gloo on one machine), which dominated the
+    small steps of the decoder when made per tensor.
+    """
+    grads = [parameter.grad for parameter in parameters if parameter.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([grad.reshape(-1) for grad in grads])
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    offset = 0
+    for grad in grads:
+        grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
+        offset += grad.numel()
 
 
 @torch.no_grad()
