@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from skorch.callbacks import LRScheduler
 
 from ._data import InputScaler
 from ._distributed import (
@@ -47,6 +46,7 @@ from ._validation import (
     check_callbacks,
     check_model_params_unchanged,
     check_not_bool,
+    check_stream_callbacks,
     model_params,
     resolve_device,
     validate_fitted_input,
@@ -259,7 +259,7 @@ def partial_fit_state(estimator, X):
     state.update(_decoder=None, _input_range=None)
     # Training controls follow the current parameters; the model does not.
     recorder = MutualInfoRecorder(estimator.capacity_)
-    net.callbacks = [("mutual_info", recorder)] + _stream_callbacks(estimator)
+    net.callbacks = [("mutual_info", recorder)] + check_stream_callbacks(estimator)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
     check_trained_channel(estimator, "partial_fit")
@@ -279,22 +279,6 @@ def partial_fit_state(estimator, X):
     return _stream_pass(
         estimator, X, net, reservoir, estimator._scaler, estimator._view_spec, state
     )
-
-
-def _stream_callbacks(estimator):
-    """The estimator's callbacks for a partial_fit pass, with a warning for schedules."""
-    callbacks = check_callbacks(estimator.callbacks)
-    instances = [item[1] if isinstance(item, tuple) else item for item in callbacks]
-    if any(isinstance(callback, LRScheduler) for callback in instances):
-        warnings.warn(
-            "A learning-rate schedule (skorch's LRScheduler) has no effect in partial_fit: "
-            f"each call trains one epoch at learning_rate={estimator.learning_rate}, which "
-            "the call sets afresh. Schedules apply to fit; to lower the rate over a stream, "
-            "set learning_rate between calls.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-    return callbacks
 
 
 def _check_chunk_size(X, batch_size):
@@ -338,7 +322,7 @@ def _first_partial_fit(estimator, X):
             device,
             batch_size,
             callbacks=[("mutual_info", MutualInfoRecorder(capacity))]
-            + _stream_callbacks(estimator),
+            + check_stream_callbacks(estimator),
         )
         net.initialize()
     state = {

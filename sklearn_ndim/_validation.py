@@ -11,7 +11,7 @@ import sklearn
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 from ._data import split_image_shape
 from ._priors import Prior, resolve_prior
@@ -23,6 +23,7 @@ __all__ = [
     "check_not_bool",
     "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
+    "check_stream_callbacks",
     "validate_numeric",
     "check_embedder",
 ]
@@ -346,6 +347,22 @@ def check_callbacks(callbacks):
             )
         checked.append(item)
     return checked
+
+
+def check_stream_callbacks(estimator):
+    """The estimator's callbacks for a partial_fit pass, with a warning for schedules."""
+    callbacks = check_callbacks(estimator.callbacks)
+    instances = [item[1] if isinstance(item, tuple) else item for item in callbacks]
+    if any(isinstance(callback, LRScheduler) for callback in instances):
+        warnings.warn(
+            "A learning-rate schedule (skorch's LRScheduler) has no effect in partial_fit: "
+            f"each call trains one epoch at learning_rate={estimator.learning_rate}, which "
+            "the call sets afresh. Schedules apply to fit; to lower the rate over a stream, "
+            "set learning_rate between calls.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return callbacks
 
 
 def check_embedder(estimator, action, hint=""):
