@@ -379,8 +379,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         the model (``n_components``, ``prior``, the encoder, the views...)
         cannot change between calls, and a call refuses them; the current
         ``learning_rate``, ``weight_decay``, ``callbacks`` and ``verbose``
-        apply; each call trains at ``learning_rate``, so a learning-rate
-        schedule among the callbacks has no effect (a warning says so).
+        apply; each call starts from ``learning_rate``, so a learning-rate
+        schedule among the callbacks does not carry over (a warning says so).
         ``fit_inverse_transform`` is not supported in streaming, and
         a decoder from an earlier ``fit`` is dropped by the first pass.
 

@@ -130,9 +130,8 @@ def _fit_state(estimator, X, group):
     # A process's views draw neighbours from all rows, as one process's do, not
     # from its share alone (whose nearest rows lie farther: stronger views).
     # A memmap's chunks draw from themselves, as in one process.
-    share_neighbors_only = group is None or chunk_rows is not None or not view_spec.n_neighbors
-    other_rows = None if share_neighbors_only else scaler.to_tensor(group.others(X), device)
-    warn_if_too_many_neighbors(estimator, rows.shape[0] if other_rows is None else X.shape[0])
+    share_only = group is None or chunk_rows is not None or not view_spec.n_neighbors
+    warn_if_too_many_neighbors(estimator, rows.shape[0] if share_only else X.shape[0])
 
     seeded = ExitStack()
     with seeded:
@@ -152,7 +151,7 @@ def _fit_state(estimator, X, group):
             module.input_shape,
             local_seed,
             chunk_rows=chunk_rows,
-            other_rows=other_rows,
+            other_rows=None if share_only else scaler.to_tensor(group.others(X), device),
         )
         if chunk_rows is None:
             searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
@@ -259,7 +258,9 @@ def partial_fit_state(estimator, X):
     state.update(_decoder=None, _input_range=None)
     # Training controls follow the current parameters; the model does not.
     recorder = MutualInfoRecorder(estimator.capacity_)
-    net.callbacks = [("mutual_info", recorder)] + check_stream_callbacks(estimator)
+    # Warned once per stream: at its first chunk, or the first after fit or io.load.
+    first_pass = getattr(estimator, "_reservoir", None) is None
+    net.callbacks = [("mutual_info", recorder)] + check_stream_callbacks(estimator, first_pass)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
     check_trained_channel(estimator, "partial_fit")
@@ -322,7 +323,7 @@ def _first_partial_fit(estimator, X):
             device,
             batch_size,
             callbacks=[("mutual_info", MutualInfoRecorder(capacity))]
-            + check_stream_callbacks(estimator),
+            + check_stream_callbacks(estimator, warn=True),
         )
         net.initialize()
     state = {

@@ -224,9 +224,18 @@ class TrainingData:
                 seen = self.extra_bank[first_occurrences(self.extra_bank)]
                 extra = seen[~row_copies(seen, rows)]
             bank = self._bank(rows, extra)
-            self._neighbors[chunk] = (extra, self.view_spec.neighbors(bank, len(rows), self.seed))
-        extra, neighbors = self._neighbors[chunk]
-        return self.view_spec.build(self._bank(rows, extra), neighbors)
+            neighbors = self.view_spec.neighbors(bank, len(rows), self.seed)
+            if len(self.bounds) == 1:
+                # One resident chunk: keep its bank, and hold the rows as a view
+                # of it, so that a bank with other rows is not a second copy.
+                self._resident = bank.reshape(bank.shape[0], -1)[: len(rows)]
+                self.other_rows = None
+                self._neighbors[chunk] = (bank, neighbors)
+            else:
+                self._neighbors[chunk] = (extra, neighbors)
+        kept, neighbors = self._neighbors[chunk]
+        bank = kept if len(self.bounds) == 1 else self._bank(rows, kept)
+        return self.view_spec.build(bank, neighbors)
 
     def _bank(self, rows, extra):
         bank = rows if extra is None else torch.cat([rows, extra])

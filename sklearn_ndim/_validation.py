@@ -349,16 +349,17 @@ def check_callbacks(callbacks):
     return checked
 
 
-def check_stream_callbacks(estimator):
-    """The estimator's callbacks for a partial_fit pass, with a warning for schedules."""
+def check_stream_callbacks(estimator, warn):
+    """The estimator's callbacks for a partial_fit pass; ``warn`` about a schedule."""
     callbacks = check_callbacks(estimator.callbacks)
     instances = [item[1] if isinstance(item, tuple) else item for item in callbacks]
-    if any(isinstance(callback, LRScheduler) for callback in instances):
+    if warn and any(isinstance(callback, LRScheduler) for callback in instances):
         warnings.warn(
-            "A learning-rate schedule (skorch's LRScheduler) has no effect in partial_fit: "
-            f"each call trains one epoch at learning_rate={estimator.learning_rate}, which "
-            "the call sets afresh. Schedules apply to fit; to lower the rate over a stream, "
-            "set learning_rate between calls.",
+            "A learning-rate schedule (skorch's LRScheduler) does not carry over between "
+            f"partial_fit calls: each call starts from learning_rate={estimator.learning_rate}, "
+            "and what the schedule does within one call depends on the scheduler. Schedules "
+            "are meant for fit; to lower the rate over a stream, set learning_rate between "
+            "calls.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

@@ -90,7 +90,9 @@ def test_a_loaded_model_refuses_changed_parameters_in_partial_fit(blobs, fast, t
         loaded.set_params(n_components=5).partial_fit(X[:100])
 
 
-def test_a_schedule_warns_in_partial_fit_and_trains_at_the_learning_rate(blobs, fast, tmp_path):
+def test_a_schedule_warns_once_per_stream_and_each_call_starts_at_learning_rate(
+    blobs, fast, tmp_path
+):
     from skorch.callbacks import Callback, LRScheduler
 
     from sklearn_ndim import io
@@ -108,9 +110,12 @@ def test_a_schedule_warns_in_partial_fit_and_trains_at_the_learning_rate(blobs, 
     for model in (loaded, fitted.set_params(callbacks=[schedule, rates])):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*keeps no sample")
-            with pytest.warns(UserWarning, match="has no effect in partial_fit"):
+            with pytest.warns(UserWarning, match="does not carry over between partial_fit"):
                 model.partial_fit(X[:100])
     assert rates.rates == [0.002, 0.002]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per stream, not at every chunk
+        loaded.partial_fit(X[100:200])
 
 
 def test_features_constant_in_the_first_chunk_are_ignored_with_a_warning(blobs, fast):

@@ -161,6 +161,11 @@ def test_other_processes_rows_are_neighbours_too():
     views = data.views(0, data.rows(0))
     assert views.bank.shape[0] == 40
     assert views.neighbor_mix.neighbors[:, 0].tolist() == list(range(20, 40))
+    # All rows are held once: the bank is built once, and the rows are a view of it.
+    again = data.views(0, data.rows(0))
+    assert again.bank.data_ptr() == views.bank.data_ptr() == data.rows(0).data_ptr()
+    assert data.other_rows is None
+    torch.testing.assert_close(data.rows(0), scaler.to_tensor(X, torch.device("cpu")))
 
 
 @pytest.mark.parametrize("n_rows, batch_size", [(10, 3), (12, 4), (5, 8), (0, 4)])
