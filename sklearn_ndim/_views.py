@@ -320,8 +320,15 @@ def _approximate_neighbors(points, k, random_state, queries):
         rows = slice(start, min(start + _POSTPROCESS_ROWS, queries))
         # Drop each row itself (usually, but not always, in column 0) and its copies.
         keep = (graph[rows] != np.arange(rows.start, rows.stop)[:, None]) & (distances[rows] > 0)
-        # Rows with fewer than k usable neighbours keep their nearest others first.
-        order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+        # Usable candidates first. A row with copies can have fewer than k of its
+        # k + 1: its usable ones repeat rather than fill up with itself or a copy
+        # (a view towards either is no view); a row with none keeps them all.
+        order = np.argsort(~keep, axis=1, kind="stable")
+        usable = keep.sum(axis=1, keepdims=True)
+        slots = np.arange(k)[None, :]
+        order = np.take_along_axis(
+            order, np.where(usable > 0, slots % np.maximum(usable, 1), slots), axis=1
+        )
         neighbors[rows] = np.take_along_axis(graph[rows], order, axis=1)
     return torch.as_tensor(neighbors, device=points.device)
 
