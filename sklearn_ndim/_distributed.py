@@ -46,19 +46,19 @@ class ProcessGroup:
         self.rank = rank
         self.size = size
 
-    def shard_indices(self, n_rows):
-        """Positions of this process's rows: every ``size``-th row, equal counts everywhere.
+    def shard(self, X):
+        """This process's rows of ``X``: every ``size``-th row, equal counts on all processes.
 
         Equal shards give every process the same number of batches per epoch,
-        which the collective operations of each step need.
+        which the collective operations of each step need. A slice: a memmap
+        is not read.
         """
-        per_process = n_rows // self.size
-        return np.arange(self.rank, n_rows, self.size)[:per_process]
-
-    def shard(self, X):
-        """This process's rows of ``X`` (see :meth:`shard_indices`)."""
         per_process = X.shape[0] // self.size
         return X[self.rank :: self.size][:per_process]
+
+    def shard_indices(self, n_rows):
+        """Positions of this process's rows among ``n_rows`` (see :meth:`shard`)."""
+        return self.shard(np.arange(n_rows))
 
     def others(self, X):
         """The rows of ``X`` outside this process's shard, in their order."""

@@ -51,6 +51,7 @@ from ._validation import (
     resolve_device,
     validate_fitted_input,
     validate_training_input,
+    whitening_lacks_rows,
 )
 from ._views import ViewSpec, warn_if_too_many_neighbors
 
@@ -480,10 +481,7 @@ def check_fit_arguments(estimator, X, n_processes=1):
 
 
 def _check_whitening(estimator, batch_size):
-    # The covariance comes from the batch's clean rows alone: with B <= d of
-    # them it is singular, and whitening magnifies the views' missing
-    # directions about 300-fold (1 / sqrt(eps)).
-    if estimator.normalizer == "whiten" and batch_size <= estimator.n_components:
+    if whitening_lacks_rows(estimator.normalizer, batch_size, estimator.n_components):
         raise ValueError(
             f"normalizer='whiten' estimates a {estimator.n_components}x{estimator.n_components} "
             f"covariance from the clean rows of each batch, and batches here hold only "

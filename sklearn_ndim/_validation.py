@@ -24,6 +24,7 @@ __all__ = [
     "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
     "check_stream_callbacks",
+    "whitening_lacks_rows",
     "validate_numeric",
     "check_embedder",
 ]
@@ -347,6 +348,16 @@ def check_callbacks(callbacks):
             )
         checked.append(item)
     return checked
+
+
+def whitening_lacks_rows(normalizer, batch_size, n_components):
+    """Whether whitening would see batches of no more rows than dimensions.
+
+    The covariance comes from the batch's clean rows alone: with B <= d of
+    them it is singular, and whitening magnifies the views' missing
+    directions about 300-fold (1 / sqrt(eps)).
+    """
+    return normalizer == "whiten" and batch_size <= n_components
 
 
 def check_stream_callbacks(estimator, warn):
