@@ -31,16 +31,13 @@ from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_o
 from ._priors import resolve_prior
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
 from ._training import (
-    STREAM_CHUNK_ROWS,
-    ChunkedBatchIterator,
     InfoMaxNet,
-    Reservoir,
-    TrainingData,
     calibrate,
     estimate_mutual_info,
     fit_decoder,
     fused_adam,
 )
+from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, Reservoir, TrainingData
 from ._validation import (
     caller_stacklevel,
     check_callbacks,
@@ -152,7 +149,7 @@ def _fit_state(estimator, X, group):
             module.input_shape,
             local_seed,
             chunk_rows=chunk_rows,
-            other_rows=None if share_only else scaler.to_tensor(group.others(X), device),
+            neighbor_pool=None if share_only else scaler.to_tensor(group.others(X), device),
         )
         if chunk_rows is None:
             searching = f"neighbour search ({len(rows)} rows, {view_spec.n_neighbors} neighbours)"
@@ -384,7 +381,7 @@ def _stream_pass(
     device = next(module.parameters()).device
     n_passes = len(net.history)
     data = TrainingData(
-        X, scaler, device, view_spec, module.input_shape, seed, extra_bank=reservoir.rows
+        X, scaler, device, view_spec, module.input_shape, seed, neighbor_pool=reservoir.rows
     )
     net.generator = torch.Generator(device=device).manual_seed(seed + n_passes)
     net.partial_fit(data, epochs=1)

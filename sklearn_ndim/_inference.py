@@ -13,7 +13,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from ._stats import MIN_ENTROPY_ROWS, excess_kl
-from ._training import STREAM_CHUNK_ROWS, TrainingData, decode, embed, estimate_mutual_info
+from ._training import decode, embed, estimate_mutual_info
+from ._training_data import STREAM_CHUNK_ROWS, TrainingData
 
 __all__ = [
     "output_dtype",
