@@ -60,12 +60,13 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         embedding then lies on a lower-dimensional surface and cannot follow
         the prior.
 
-    prior : {"gaussian", "uniform"} or scipy.stats frozen distribution, \
+    prior : {"gaussian", "uniform"}, Prior or scipy.stats frozen distribution, \
             default="gaussian"
         Target distribution. A frozen univariate continuous distribution
         (e.g. ``scipy.stats.laplace()``) gives the product of that marginal:
         the network learns N(0, I) and :meth:`transform` applies the
         probability integral transform ``F^{-1}(Phi(z))`` per dimension.
+        A :class:`Prior` (:class:`GaussianPrior`, say) names the same kinds.
 
     noise_scale : 0, float in [1e-3, 1e3] or "auto", default="auto"
         Standard deviation ``sigma`` of the Gaussian channel noise, added to

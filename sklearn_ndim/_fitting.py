@@ -41,6 +41,7 @@ from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, Reservoir, 
 from ._validation import (
     caller_stacklevel,
     check_callbacks,
+    check_features_vary,
     check_model_params_unchanged,
     check_not_bool,
     check_stream_callbacks,
@@ -124,6 +125,7 @@ def _fit_state(estimator, X, group):
         seed = broadcast_int(seed)
     local_seed = seed + seed_offset(group)
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
+    check_features_vary(scaler, estimator.n_components)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     # A process's views draw neighbours from all rows, as one process's do, not
     # from its share alone (whose nearest rows lie farther: stronger views).
@@ -311,6 +313,7 @@ def _first_partial_fit(estimator, X):
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
+    check_features_vary(scaler, estimator.n_components, "the first partial_fit chunk")
     _warn_if_constant_in_first_chunk(scaler)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
@@ -461,11 +464,12 @@ def check_fit_arguments(estimator, X, n_processes=1):
     input fails once, here, and not in every process. Returns the validated
     rows and the shape of one sample.
     """
+    # Parameters first: a bad one fails before any warning about the data.
     check_not_bool(estimator.n_components, "n_components")
-    X, sample_shape = validate_training_input(estimator, X)
     resolve_prior(estimator.prior)
     resolve_device(estimator.device)
     check_callbacks(estimator.callbacks)
+    X, sample_shape = validate_training_input(estimator, X)
     rows_per_process = X.shape[0] // n_processes
     if rows_per_process < 2:
         raise ValueError(

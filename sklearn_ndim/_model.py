@@ -13,6 +13,7 @@ the encoder grow its output and make the noise meaningless.
 """
 
 import copy
+import inspect
 import math
 from numbers import Integral
 
@@ -170,10 +171,27 @@ def build_encoder(encoder, image_shape, n_features, n_components, hidden_layer_s
         # A copy, so that every fit starts from the same weights (idempotent)
         # and the user's instance is never trained in place.
         return copy.deepcopy(encoder), input_shape
+    _check_encoder_signature(encoder)
     built = encoder(input_shape=input_shape, n_components=n_components)
     if not isinstance(built, nn.Module):
         raise TypeError(f"encoder callable returned {type(built).__name__}, not a torch.nn.Module.")
     return built, input_shape
+
+
+def _check_encoder_signature(encoder):
+    """Refuse a callable that cannot be called as ``encoder(input_shape=..., n_components=...)``."""
+    try:
+        signature = inspect.signature(encoder)
+    except (TypeError, ValueError):  # no signature to read (some builtins): just call it
+        return
+    try:
+        signature.bind(input_shape=(1,), n_components=1)
+    except TypeError as error:
+        raise TypeError(
+            f"encoder={encoder!r} cannot be called as encoder(input_shape=..., "
+            f"n_components=...) ({error}); a callable encoder takes those two keyword arguments "
+            "and returns a torch.nn.Module."
+        ) from None
 
 
 # ------------------------------------------------------------------ decoders

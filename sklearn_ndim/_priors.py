@@ -289,7 +289,16 @@ class ScipyPrior(Prior):
         grid = np.linspace(0.0, GAUSSIAN_LIMIT, 1501)
         limits = []
         for sign in (1.0, -1.0):
-            values = sign * self._raw_from_gaussian(sign * grid)
+            try:
+                values = sign * self._raw_from_gaussian(sign * grid)
+            except (ValueError, ArithmeticError, RuntimeError) as error:
+                # scipy's generic ppf solves cdf(x) = q numerically; it fails
+                # for distributions that define only a density, say.
+                raise ValueError(
+                    f"The prior {self._marginal.dist.name}{self._marginal.args} has quantile "
+                    f"functions that fail ({type(error).__name__}: {error}); give the "
+                    "distribution a _ppf (and _cdf), or use another distribution."
+                ) from error
             with np.errstate(invalid="ignore"):
                 # Strictly increasing: where the quantile rounds to one float
                 # (beta(0.5, 0.5) reaches 1.0 at 5.7), the map has no inverse.
@@ -459,14 +468,16 @@ def resolve_prior(prior):
         if prior == "uniform":
             return UniformPrior()
         raise ValueError(
-            f"prior={prior!r} is not supported; use 'gaussian', 'uniform' or a frozen "
+            f"prior={prior!r} is not supported; use 'gaussian', 'uniform', a Prior "
+            "(sklearn_ndim.GaussianPrior(), UniformPrior(), ScipyPrior(...)) or a frozen "
             "scipy.stats continuous distribution such as scipy.stats.laplace()."
         )
     if isinstance(prior, _FROZEN):
         _check_frozen(prior)
         return ScipyPrior(prior)
     raise ValueError(
-        "prior must be 'gaussian', 'uniform' or a frozen univariate scipy.stats continuous "
+        "prior must be 'gaussian', 'uniform', a Prior (sklearn_ndim.GaussianPrior(), "
+        "UniformPrior(), ScipyPrior(...)) or a frozen univariate scipy.stats continuous "
         f"distribution (e.g. scipy.stats.t(df=5)); got {type(prior).__name__}."
     )
 

@@ -9,18 +9,19 @@ from numbers import Integral, Real
 import numpy as np
 import sklearn
 import torch
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback, LRScheduler
 
 from ._data import split_image_shape
-from ._priors import Prior, resolve_prior
+from ._priors import resolve_prior
 
 __all__ = [
     "EMBEDDER_PARAMETER_CONSTRAINTS",
     "resolve_device",
     "check_callbacks",
     "check_not_bool",
+    "check_features_vary",
     "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
     "check_stream_callbacks",
@@ -47,12 +48,9 @@ _MAX_PENALTY = 1e6
 #: ``_parameter_constraints``, checked at ``fit``).
 EMBEDDER_PARAMETER_CONSTRAINTS = {
     "n_components": [Interval(Integral, 1, None, closed="left")],
-    "prior": [
-        StrOptions({"gaussian", "uniform"}),
-        Prior,
-        # Discrete laws pass here, to get resolve_prior's message naming them.
-        HasMethods(["ppf", "cdf"]),
-    ],
+    # resolve_prior checks it, with a message that names the public classes
+    # and the distributions it refuses (discrete, vector parameters).
+    "prior": "no_validation",
     "noise_scale": [
         Interval(Real, _MIN_NOISE, _MAX_NOISE, closed="both"),
         Options(Real, {0}),
@@ -282,6 +280,31 @@ def warn_if_embedding_cannot_fill_its_space(n_components, n_samples, n_features)
             f"n_components={n_components} is not below the {n_samples} rows of X: they span "
             f"at most {n_samples - 1} dimensions of the embedding, so some of its dimensions "
             "are degenerate. Fit on more rows or choose fewer components.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+
+def check_features_vary(scaler, n_components, where="X"):
+    """Refuse rows whose features are all constant; warn when too few vary for ``d``.
+
+    Constant features are ignored (scale 1, every row the same there), so an
+    all-constant ``X`` would train on nothing and embed every row alike.
+    ``scaler`` is the fit's :class:`~sklearn_ndim._data.InputScaler`.
+    """
+    n_features = scaler.constant.size
+    n_varying = n_features - int(scaler.constant.sum())
+    if n_varying == 0:
+        raise ValueError(
+            f"Every feature of {where} is constant (the same value in every row), so there is "
+            "nothing to embed: check that X holds the intended columns and rows."
+        )
+    if n_varying < n_components <= n_features:
+        warnings.warn(
+            f"n_components={n_components} exceeds the {n_varying} features of {where} that "
+            f"vary (the other {n_features - n_varying} are constant and ignored): the "
+            f"embedding cannot follow a {n_components}-dimensional prior. Choose "
+            f"n_components <= {n_varying}.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

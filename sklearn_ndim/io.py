@@ -186,6 +186,7 @@ def save(embedder, path):
             "with, and load rebuilds it from them: set them back with set_params before saving, "
             "or fit again with the new ones."
         )
+    _check_prior_round_trips(embedder.prior_)
     module = embedder.net_.module_
     tensors = {
         f"module.{k}": v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()
@@ -251,14 +252,19 @@ def _read(path):
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(f"{path} is not a safetensors file ({exc}).") from exc
+    if not isinstance(metadata, dict) or "sklearn_ndim" not in metadata:
+        raise ValueError(
+            f"{path} is a safetensors file but not an sklearn-ndim model (no '{FORMAT}' header)."
+        )
     try:
         header = json.loads(metadata["sklearn_ndim"])
         ok = header.get("format") == FORMAT
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError):
         ok = False
     if not ok:
         raise ValueError(
-            f"{path} is a safetensors file but not an sklearn-ndim model (no '{FORMAT}' header)."
+            f"{path} has an sklearn-ndim header that cannot be read: the file was modified or "
+            "damaged after it was saved."
         )
     if (
         not isinstance(header.get("format_version"), int)
@@ -400,6 +406,28 @@ def load(path, *, encoder=None, device=None):
     if output_config:
         embedder.set_output(**output_config)
     return embedder
+
+
+def _check_prior_round_trips(prior):
+    """Refuse a prior that ``load`` would not rebuild as it is.
+
+    A file names a scipy prior by its ``scipy.stats`` name: a distribution of
+    the user's own (``rv_histogram``, a subclass) would come back as another
+    one, or not at all.
+    """
+    marginal = getattr(prior, "marginal", None)
+    if marginal is None:
+        return
+    try:
+        rebuilt = prior_from_config(prior.get_config())
+    except ValueError:
+        rebuilt = None
+    if rebuilt != prior or type(rebuilt.marginal.dist) is not type(marginal.dist):
+        raise ValueError(
+            f"The prior {type(marginal.dist).__name__} (named {marginal.dist.name!r}) is not a "
+            "scipy.stats distribution that a model file can name, so load could not rebuild "
+            "it: save with pickle or joblib instead, which keep the distribution object."
+        )
 
 
 def _parameter_prior(config):

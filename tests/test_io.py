@@ -50,6 +50,35 @@ def test_round_trip_is_bitwise(blobs, fast, tmp_path, prior):
     assert restored.get_params().keys() == embedder.get_params().keys()
 
 
+class _LogisticNamedLaplace(stats.rv_continuous):
+    # A distribution of one's own, under the name of a scipy.stats one.
+    def _cdf(self, x):
+        return stats.logistic.cdf(x)
+
+    def _ppf(self, q):
+        return stats.logistic.ppf(q)
+
+
+@pytest.mark.parametrize(
+    "prior",
+    [
+        _LogisticNamedLaplace(name="laplace")(),
+        _LogisticNamedLaplace(name="not_in_scipy")(),
+        stats.rv_histogram(np.histogram(np.random.default_rng(0).normal(size=500), 20))(),
+    ],
+    ids=["named-like-scipy", "unknown-name", "rv_histogram"],
+)
+def test_a_prior_that_load_cannot_rebuild_is_refused(blobs, fast, tmp_path, prior):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=3, prior=prior, **fast).fit(X)
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ValueError, match="load could not rebuild it: save with pickle"):
+        model_io.save(embedder, path)
+    assert not path.exists()
+    restored = pickle.loads(pickle.dumps(embedder))
+    np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
+
+
 def test_constant_features_stay_ignored_after_a_round_trip(blobs, fast, tmp_path):
     X = np.column_stack([blobs[0], np.full(len(blobs[0]), 5.0)])
     embedder = NoisyInfoMaxEmbedder(n_components=3, **fast).fit(X)
@@ -172,6 +201,11 @@ def test_a_tampered_file_is_refused(table_fit, tmp_path):
     position = text.index(b'\\"n_iter\\": 3') + len(b'\\"n_iter\\": ')
     _flip_byte(path, position)  # 3 -> 2 in the header
     with pytest.raises(ValueError, match="fails its checksum"):
+        model_io.load(path)
+    _, path = _round_trip(table_fit[0], tmp_path)
+    named = b'\\"format\\": \\"'
+    _flip_byte(path, path.read_bytes().index(named) + len(named))  # "sklearn-ndim": "rklearn-"
+    with pytest.raises(ValueError, match="header that cannot be read: the file was modified"):
         model_io.load(path)
 
 

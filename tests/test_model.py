@@ -67,6 +67,18 @@ def test_build_encoder_picks_by_input_and_copies_instances():
         build_encoder(lambda **kwargs: "nope", None, 5, 2, (8,))
 
 
+def test_a_callable_encoder_with_other_arguments_is_explained():
+    with pytest.raises(TypeError, match=r"cannot be called as encoder\(input_shape=\.\.\., n_comp"):
+        build_encoder(lambda x: torch.nn.Linear(5, 2), None, 5, 2, (8,))
+
+    def raises_inside(input_shape, n_components):
+        raise TypeError("the user's own bug")
+
+    # A TypeError from inside a callable that takes the right arguments is its own.
+    with pytest.raises(TypeError, match="the user's own bug"):
+        build_encoder(raises_inside, None, 5, 2, (8,))
+
+
 def test_encoder_output_shape_is_checked():
     module = InfoMaxModule(
         torch.nn.Linear(5, 3), 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (5,)

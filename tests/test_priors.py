@@ -241,3 +241,14 @@ def test_a_quantile_that_rounds_to_its_bound_limits_the_gaussian_range(marginal)
     assert prior.to_gaussian(prior.from_gaussian(np.array([6.9])))[0] == pytest.approx(
         prior.limit_, abs=0.05
     )
+
+
+class _DensityOnlyLaplace(stats.rv_continuous):
+    def _pdf(self, x):
+        return np.exp(-np.abs(x)) / 2
+
+
+def test_a_prior_whose_quantile_solver_fails_gets_the_librarys_error():
+    # scipy's generic ppf, from the density alone, fails far in the tails.
+    with pytest.raises(ValueError, match="quantile functions that fail .*give the distribution"):
+        resolve_prior(_DensityOnlyLaplace(name="mylaplace")())

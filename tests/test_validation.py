@@ -79,3 +79,30 @@ def test_equal_devices_count_as_unchanged_even_where_absent():
     assert _same_param("device", "cpu", torch.device("cpu"))
     assert _same_param("device", "cuda", "cuda")  # a GPU model unpickled on a CPU machine
     assert not _same_param("device", "cpu", "meta")
+
+
+def test_constant_rows_are_refused_and_leave_the_estimator_as_it_was(fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast)
+    before = dict(vars(embedder))
+    for X in (np.ones((60, 4)), np.full((60, 1, 6, 6), 0.5)):
+        with pytest.raises(ValueError, match="Every feature of X is constant"):
+            embedder.fit(X)
+        assert vars(embedder) == before
+    with pytest.raises(ValueError, match="Every feature of the first partial_fit chunk"):
+        embedder.partial_fit(np.ones((60, 4)))
+    assert vars(embedder) == before
+
+
+def test_the_components_warning_counts_only_features_that_vary(fast):
+    X = np.column_stack([np.random.default_rng(0).normal(size=(80, 1)), np.ones((80, 3))])
+    with pytest.warns(UserWarning, match="exceeds the 1 features of X that vary"):
+        NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+
+
+@pytest.mark.parametrize("prior", ["Gaussian", 3, type("P", (), {"ppf": None, "cdf": None})()])
+def test_a_bad_prior_fails_first_with_the_public_names(prior):
+    # Parameters are checked before the data: no warning about the 2 features.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"a Prior \(sklearn_ndim.GaussianPrior\(\)"):
+            NoisyInfoMaxEmbedder(n_components=3, prior=prior).fit(np.ones((10, 2)))
