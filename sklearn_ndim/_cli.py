@@ -57,7 +57,6 @@ def _parser():
     )
     data.add_argument(
         "--na-values",
-        default="",
         help="comma-separated extra cell values that mean 'missing', e.g. '?,-'",
     )
     data.add_argument(
@@ -70,7 +69,6 @@ def _parser():
     )
     data.add_argument(
         "--keep-columns",
-        default="",
         help="comma-separated columns (ids, labels) copied to the output, not embedded",
     )
     data.add_argument(
@@ -120,7 +118,9 @@ def _parser():
     model.add_argument(
         "--model", help="embed with this saved model instead of fitting (needs --csv)"
     )
-    parser.add_argument("--verbose", type=int, default=0, help="0 quiet, 1 epochs, 2 progress")
+    parser.add_argument(
+        "--verbose", type=int, default=0, choices=[0, 1, 2], help="0 quiet, 1 epochs, 2 progress"
+    )
     parser.add_argument("--version", action="version", version=f"sklearn-ndim {__version__}")
     return parser
 
@@ -168,6 +168,12 @@ def _parse_args(argv):
             parser.error(f"--max-epochs must be a whole number or 'auto', got {args.max_epochs!r}")
     if not 0 <= args.holdout <= 0.9:
         parser.error(f"--holdout must be in [0, 0.9], got {args.holdout}")
+    if not isinstance(args.noise_scale, str) and not (
+        args.noise_scale == 0 or 1e-3 <= args.noise_scale <= 1e3
+    ):
+        parser.error(f"--noise-scale must be 0 or in [1e-3, 1e3], got {args.noise_scale}")
+    if not 0 <= args.seed < 2**32:
+        parser.error(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
     if not 0 <= args.prior_penalty <= 1e6:
         parser.error(f"--prior-penalty must be in [0, 1e6], got {args.prior_penalty}")
     for name, least in (("n_components", 1), ("max_epochs", 1), ("batch_size", 2)):
@@ -184,10 +190,18 @@ def _parse_args(argv):
             )
     if args.output and not args.csv:
         parser.error("--output needs --csv")
+    if args.model and not args.output:
+        parser.error("--model embeds the file for --output, and there is none: give --output")
+    if not args.model and args.holdout == 0 and not (args.output or args.save_model):
+        parser.error(
+            "--holdout 0 skips the report, and with neither --output nor --save-model the fitted "
+            "model would be lost: give one of them, or a --holdout above 0"
+        )
     # --device moves a saved model only when given: otherwise it loads on its own device.
     args.device_given = bool(_given_options(argv, ("device",)))
-    args.na_values = [v for v in args.na_values.split(",") if v]
-    args.keep_columns = [c for c in args.keep_columns.split(",") if c]
+    args.na_values = [v for v in (args.na_values or "").split(",") if v]
+    # Spaces after the commas, as in "id, name", are not part of the names.
+    args.keep_columns = [c.strip() for c in (args.keep_columns or "").split(",") if c.strip()]
     repeated = sorted({c for c in args.keep_columns if args.keep_columns.count(c) > 1})
     if repeated:
         parser.error(f"--keep-columns names {', '.join(repeated)} more than once")
@@ -385,6 +399,12 @@ def _run(args):
             )
             X = pd.DataFrame(X, columns=names)
         _check_kept_names(kept, embedder.n_components_, args.output)
+        if args.label_column:
+            print(
+                f"Note: --model makes no report, so the labels in {args.label_column!r} are not "
+                "used; the column is kept out of the features.",
+                file=sys.stderr,
+            )
     else:
         check_size(X, args.n_components, args.holdout, args.batch_size, args.normalizer)
         _check_kept_names(kept, args.n_components, args.output)

@@ -7,6 +7,7 @@ line in one line before any training.
 import csv
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def local_file(path, option):
     if "://" in path:
         raise InputError(f"{option} must be a local file; got the URL {path!r}")
     resolved = Path(path)
+    if resolved.is_dir():
+        raise InputError(f"{option} {path!r} is a folder; give a file")
     if not resolved.is_file():
         raise InputError(f"{option} {path!r}: no such file")
     return resolved
@@ -107,10 +110,16 @@ def _check_header(names, path):
             "to_csv(index=False), or name the column (and pass it to --keep-columns to copy "
             "it to the output)"
         )
+    if unnamed == [len(names)]:
+        raise InputError(
+            f"{path}: the last column has no name: most often a delimiter at the end of every "
+            "line; remove it, or name the column (pass --no-header if the first line holds data)"
+        )
     if unnamed:
         listed = ", ".join(map(str, unnamed[:5])) + (", ..." if len(unnamed) > 5 else "")
+        which = f"columns {listed} have" if len(unnamed) > 1 else f"column {listed} has"
         raise InputError(
-            f"{path}: columns {listed} have no name in the header; name every column, or pass "
+            f"{path}: {which} no name in the header; name every column, or pass "
             "--no-header if the first line holds data"
         )
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -219,9 +228,17 @@ def load_csv(args):
         else:
             listed = ", ".join(map(repr, text))
             problem, them = f"columns {listed} are not numeric ({where} of {text[0]!r}", "them"
+        cell = values.iloc[row]
+        decimal_comma = isinstance(cell, str) and re.fullmatch(r"[-+]?\d*,\d+", cell.strip())
+        hint = (
+            "; it looks like a decimal comma: write numbers with decimal points (0.5, not 0,5)"
+            if decimal_comma
+            else ""
+        )
         raise InputError(
-            f"{path}: {problem} holds {values.iloc[row]!r}); encode {them}, name {them} in "
-            "--keep-columns or --label-column, or pass --na-values if such cells mean missing"
+            f"{path}: {problem} holds {cell!r}); encode {them}, name {them} in "
+            f"--keep-columns or --label-column, or pass --na-values if such cells mean missing"
+            f"{hint}"
         )
     X = features.to_numpy(dtype=np.float64)
     if X.shape[1] == 0:

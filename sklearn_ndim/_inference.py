@@ -143,7 +143,21 @@ def mutual_info_on(estimator, X):
         estimator._seed,
     )
     batch_size = min(estimator.batch_size_, X.shape[0])
-    return estimate_mutual_info(module, data, batch_size, estimator._seed)
+    estimate = estimate_mutual_info(module, data, batch_size, estimator._seed)
+    if not math.isfinite(estimate):
+        raise ValueError(_far_rows(estimator, X, "the critic's float32 scores overflow"))
+    return estimate
+
+
+def _far_rows(estimator, X, what):
+    """Why a measure failed on ``X``: rows far outside the training rows, as far as they lie."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        farthest = float(np.nanmax(np.abs(estimator._scaler.transform(X, np.float64))))
+    return (
+        f"X holds rows far outside the training rows (a value {farthest:.3g} standard "
+        f"deviations from its training mean), so far that {what}: check them for unscaled or "
+        "corrupted values, or leave them out of the measure."
+    )
 
 
 def label_free_score(estimator, X):
@@ -163,6 +177,10 @@ def label_free_score(estimator, X):
             f"{len(embedding)} rows: the encoder's output on them; score() cannot rank models "
             "on it."
         )
+    with np.errstate(over="ignore"):
+        overflows = not np.isfinite(np.einsum("ij,ij->i", embedding, embedding)).all()
+    if overflows:
+        raise ValueError(_far_rows(estimator, X, "their embedding's squares overflow"))
     kl = excess_kl(embedding)
     if not math.isfinite(kl):
         raise ValueError(

@@ -80,6 +80,9 @@ def _error(capsys, argv):
             r"the first column has no name: most often the index.*to_csv\(index=False\)",
         ),
         ("a,,b,\n1,2,3,4\n5,6,7,8\n", [], "columns 2, 4 have no name in the header"),
+        ("a,,b\n1,2,3\n5,6,7\n", [], "column 2 has no name in the header"),
+        ("a,b,\n1,2,\n5,6,\n", [], "the last column has no name: most often a delimiter at"),
+        ("a;b\n0,5;1\n1,25;2\n", [], "holds '0,5'.*looks like a decimal comma"),
         ("a,b\n1,2\n3,1e308\n", [], r"values beyond 1e\+154 \(first at line 3, column 'b'"),
     ],
 )
@@ -94,6 +97,7 @@ def test_bad_files_give_one_line_before_training(
 def test_urls_and_missing_files_are_refused(capsys, no_training, tmp_path):
     assert "local file" in _error(capsys, ["--csv", "https://example.com/data.csv"])
     assert "no such file" in _error(capsys, ["--csv", str(tmp_path / "absent.csv")])
+    assert "is a folder; give a file" in _error(capsys, ["--csv", str(tmp_path)])
 
 
 def test_output_never_overwrites_the_input_and_checks_its_folder(tmp_path, capsys, no_training):
@@ -203,7 +207,8 @@ def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
     path = _good_csv(tmp_path, delimiter=";")
     output = tmp_path / "embedding.csv"
-    argv = ["--csv", path, "--label-column", "label", "--keep-columns", "id,label"]
+    # A space after the comma, as people write lists, is not part of a name.
+    argv = ["--csv", path, "--label-column", "label", "--keep-columns", "id, label"]
     assert _cli.main([*argv, "--output", str(output), *FAST]) == 0
     out = capsys.readouterr().out
     assert "Logistic probe accuracy" in out
@@ -252,7 +257,8 @@ def test_fit_once_then_embed_other_files_with_the_saved_model(tmp_path, capsys):
     assert first.read_text() == second.read_text()
     assert load(model).n_components_ == 2
     wrong = _table(tmp_path / "wrong.csv", "a,b\n1,2\n3,4\n")
-    assert "fitted on 3 features" in _error(capsys, ["--csv", wrong, "--model", str(model)])
+    argv = ["--csv", wrong, "--model", str(model), "--output", str(tmp_path / "out.csv")]
+    assert "fitted on 3 features" in _error(capsys, argv)
 
 
 def test_a_model_saved_with_dataframe_output_embeds_a_file(tmp_path, capsys):
@@ -338,8 +344,10 @@ def test_labels_are_not_checked_where_no_probe_runs(tmp_path, capsys):
     model = tmp_path / "model.safetensors"
     argv = ["--csv", path, "--label-column", "y"]
     assert _cli.main([*argv, "--holdout", "0", "--save-model", str(model), *FAST]) == 0
-    assert _cli.main([*argv, "--model", str(model)]) == 0
-    assert "error" not in capsys.readouterr().err
+    capsys.readouterr()
+    assert _cli.main([*argv, "--model", str(model), "--output", str(tmp_path / "out.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "error" not in err and "labels in 'y' are not used" in err
 
 
 def test_true_false_labels_with_an_empty_cell_are_probed_as_classes(tmp_path, capsys):
@@ -364,6 +372,7 @@ def test_model_options_beside_a_saved_model_are_refused(tmp_path, capsys):
     assert _cli.main(save) == 0
     capsys.readouterr()
     argv = ["--csv", path, "--keep-columns", "id,label", "--model", str(model)]
+    argv += ["--output", str(tmp_path / "out.csv")]
     with pytest.raises(SystemExit) as stopped:
         _cli.main([*argv, "--prior", "gaussian", "--n-components", "3"])
     assert stopped.value.code == 2
@@ -416,14 +425,21 @@ def test_the_prior_penalty_and_normalizer_reach_the_estimator(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--noise-scale", "-1"], "'noise_scale' parameter"),
-        (["--seed", "-1"], "'random_state' parameter of NoisyInfoMaxEmbedder"),
+        (["--noise-scale", "-1"], "--noise-scale must be 0 or in [1e-3, 1e3], got -1.0"),
+        (["--noise-scale", "1e-5"], "--noise-scale must be 0 or in [1e-3, 1e3], got 1e-05"),
+        (["--seed", "-1"], "--seed must be in [0, 2**32 - 1], got -1"),
+        (["--verbose", "5"], "argument --verbose: invalid choice: 5"),
+        (["--csv", "x.csv", "--model", "m.safetensors"], "there is none: give --output"),
+        (["--holdout", "0"], "--holdout 0 skips the report, and with neither --output nor"),
     ],
 )
-def test_parameter_errors_come_before_the_fit(capsys, argv, message):
-    assert _cli.main(argv) == 2
+def test_parameter_errors_name_the_options_before_the_fit(capsys, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        _cli.main(argv)
+    assert stop.value.code == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Fitting" not in captured.out
+    assert "(default: )" not in _cli._parser().format_help()
 
 
 def test_a_batch_of_one_row_is_refused_by_the_parser(capsys):
@@ -447,6 +463,7 @@ def test_device_moves_a_saved_model(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr("sklearn_ndim.io.load", recording)
     argv = ["--csv", path, "--keep-columns", "id,label", "--model", model]
+    argv += ["--output", str(tmp_path / "out.csv")]
     assert _cli.main(argv) == 0
     assert _cli.main([*argv, "--device", "cpu"]) == 0
     assert devices == [None, "cpu"]  # the saved device unless --device is given
@@ -544,14 +561,17 @@ def test_a_saved_model_refuses_columns_in_another_order(tmp_path, capsys):
     lines = open(path).read().splitlines()
     swapped = [",".join(line.split(",")[i] for i in (0, 2, 1, 3, 4)) for line in lines]
     other = _table(tmp_path / "swapped.csv", "\n".join(swapped) + "\n")
-    message = _error(capsys, [*argv[:1], other, *argv[2:], "--model", str(model)])
+    output = str(tmp_path / "out.csv")
+    message = _error(
+        capsys, [*argv[:1], other, *argv[2:], "--model", str(model), "--output", output]
+    )
     assert "feature column 1 is 'b'" in message and "'a'" in message
 
 
 def test_holdout_zero_fits_on_every_row(tmp_path, capsys):
     path = _good_csv(tmp_path)
     argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label", "--holdout", "0"]
-    assert _cli.main([*argv, *FAST]) == 0
+    assert _cli.main([*argv, "--output", str(tmp_path / "out.csv"), *FAST]) == 0
     out = capsys.readouterr().out
     assert "on 40 training rows ..." in out and "No rows held out" in out
     assert "Held-out embedding" not in out
@@ -596,7 +616,8 @@ def test_a_model_without_column_names_embeds_a_file_with_a_header(tmp_path, caps
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         argv = ["--csv", named, "--keep-columns", "id", "--label-column", "label"]
-        assert _cli.main([*argv, "--model", str(model)]) == 0
+        argv += ["--model", str(model), "--output", str(tmp_path / "out.csv")]
+        assert _cli.main(argv) == 0
 
 
 def test_a_boolean_column_with_a_dropped_gap_is_numeric(tmp_path, capsys):

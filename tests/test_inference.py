@@ -85,3 +85,17 @@ def test_pickling_a_streamed_model_leaves_its_reservoir_in_place(blobs, fast):
     assert model._reservoir is reservoir and model._reservoir.rows is rows
     torch.testing.assert_close(restored._reservoir.rows, rows, rtol=0, atol=0)
     model.partial_fit(X[200:])  # the original goes on streaming
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e200])
+def test_rows_far_outside_the_training_rows_fail_the_measures_with_the_reason(fitted, scale):
+    model, X = fitted
+    far = X * scale
+    # The critic's float32 scores overflow from about 1e19, the squares of a
+    # float64 embedding from about 1e154; neither gives nan nor a false reason.
+    with pytest.raises(ValueError, match="far outside the training rows .* standard deviations"):
+        model.score(far)
+    if scale < 1e38:
+        with pytest.raises(ValueError, match="so far that the critic's float32 scores overflow"):
+            model.estimate_mutual_info(far)
+    assert np.isfinite(model.transform(far)).all()
