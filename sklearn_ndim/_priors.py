@@ -79,6 +79,11 @@ class Prior:
     #: Name shown in reports.
     name = "prior"
 
+    @property
+    def description(self):
+        """The name with any parameters; reports show it."""
+        return self.name
+
     # ----------------------------------------------------------- the channel
 
     def capacity(self, n_components, noise_scale):
@@ -357,11 +362,16 @@ class ScipyPrior(Prior):
     def __hash__(self):
         return hash(self._named_parameters())
 
-    def __repr__(self):
+    @property
+    def description(self):
+        """The distribution with its parameters, e.g. ``'t(5.0)'``; reports show it."""
         config = self.get_config()
         arguments = [repr(a) for a in config["args"]]
         arguments += [f"{k}={v!r}" for k, v in config["kwds"].items()]
-        return f"ScipyPrior(scipy.stats.{self.name}({', '.join(arguments)}))"
+        return f"{self.name}({', '.join(arguments)})"
+
+    def __repr__(self):
+        return f"ScipyPrior(scipy.stats.{self.description})"
 
 
 def typicality_logp(g):

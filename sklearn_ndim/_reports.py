@@ -15,6 +15,15 @@ def _fmt(value, digits=4):
     return "n/a" if math.isnan(value) else f"{value:.{digits}g}"
 
 
+def _fmt_pvalue(pvalue, smallest):
+    """A p-value, shown as a bound where it is at a Monte-Carlo floor or underflows."""
+    if pvalue is not None and pvalue == 0:
+        return "<1e-300"
+    if smallest is not None and pvalue is not None and math.isclose(pvalue, smallest):
+        return f"<={smallest:.3g}"
+    return _fmt(pvalue, 3)
+
+
 class MarginalTests(NamedTuple):
     """Per-dimension Kolmogorov-Smirnov tests against the prior's marginal.
 
@@ -45,7 +54,8 @@ class PriorMatchReport:
     Attributes
     ----------
     prior : str
-        Name of the prior.
+        Name of the prior, with a scipy.stats distribution's parameters
+        (``'t(5.0)'``).
     n_samples, n_components : int
         Shape of the embedding.
     ks_statistic, ks_pvalue : list of float
@@ -148,8 +158,9 @@ class PriorMatchReport:
             Level of the normality tests together (:attr:`normality_pvalue`,
             Bonferroni over Henze-Zirkler and the energy test where both are
             available). The energy p-value is at least ``1 / (1 + n_reference)``,
-            so with both tests it can reject only when
-            ``n_reference >= 2 / alpha - 1`` (39 at the default level).
+            so the energy test alone can reject only when
+            ``n_reference >= 2 / alpha - 1`` (39 at the default level);
+            Henze-Zirkler can reject at any ``n_reference``.
         max_ratio : float, default=1.5
             Largest accepted ``sw2_ratio``.
 
@@ -209,9 +220,19 @@ class PriorMatchReport:
             f"{self.prior!r} (floors: mean of {self.n_reference} exact samples)",
             f"{'statistic':<40}{'value':>11}{'floor':>11}{'p-value':>11}",
         ]
+        if self.prior != "gaussian":
+            lines.insert(
+                1,
+                "All but KS in the Gaussian space (each dimension mapped by Phi^-1(F)), where "
+                "the prior is N(0, I)",
+            )
+        # The Monte-Carlo p-values (sliced W2, energy) cannot go below 1 / (1 + n_reference).
+        smallest = 1 / (1 + self.n_reference)
+        monte_carlo = {0, 3}
         lines += [
-            f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}{_fmt(pvalue, 3):>11}"
-            for name, value, floor, pvalue in rows
+            f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}"
+            f"{_fmt_pvalue(pvalue, smallest if index in monte_carlo else None):>11}"
+            for index, (name, value, floor, pvalue) in enumerate(rows)
         ]
         if self.collapsed:
             lines.append(

@@ -372,7 +372,7 @@ def prior_match_report(
     sw2 = sliced_w2(base, directions)
     marginals = marginal_tests(Z, prior)
     return PriorMatchReport(
-        prior=resolved.name,
+        prior=resolved.description,
         n_samples=n_samples,
         n_components=n_components,
         ks_statistic=marginals.statistic.tolist(),

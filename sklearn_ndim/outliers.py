@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._embedder import NoisyInfoMaxEmbedder
 from ._inference import decoded_rows, gaussian_embedding, output_dtype
@@ -69,7 +69,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         Statistic behind the p-values (see above).
     alpha : float in (0, 1), default=0.01
         Level of the test: rows with a p-value below ``alpha`` are outliers
-        (``contamination="auto"``).
+        (``contamination="auto"``). It bounds the share of new inliers
+        flagged, not the share of outliers caught, which can be small at a
+        small ``alpha`` even when ``score_samples`` ranks outliers well: rank
+        by ``score_samples``, or raise ``alpha``, to catch more.
     contamination : "auto" or float in (0, 0.5], default="auto"
         ``"auto"`` flags p-values below ``alpha``. A float sets the threshold
         so that this share of the training rows is flagged, as in
@@ -217,7 +220,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         pvalues : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        _check_input(X)
+        self._check_fitted_input(X)
         if self.calibration_scores_ is None:
             return self.embedder_.prior_pvalues(X)
         return self._pvalues_of(self._statistic(X))
@@ -234,7 +237,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        _check_input(X)
+        self._check_fitted_input(X)
         if self.calibration_scores_ is None:
             return self.embedder_.score_samples(X)
         return np.log(self.pvalues(X))
@@ -266,6 +269,13 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     # ----------------------------------------------------------------- helpers
+
+    def _check_fitted_input(self, X):
+        """Refuse bad rows, and rows of other features, in this detector's own name."""
+        _check_input(X)
+        if hasattr(X, "iloc") or np.ndim(X) == 2:
+            # Images (3-D, 4-D) are checked by the embedder, which knows their shape.
+            validate_data(self, X, reset=False, skip_check_array=True)
 
     def _residual_and_typicality(self, X):
         """Decoder error in the flat input space, and the log typicality p-value.

@@ -538,3 +538,21 @@ def test_information_report_warns_when_the_estimate_exceeds_the_capacity(embedde
     with pytest.warns(UserWarning, match="exceeds the capacity"):
         report = information_report(above)
     assert report.gap == pytest.approx(-0.2)
+
+
+def test_the_printed_report_names_the_prior_its_space_and_the_bounds_of_its_p_values():
+    from scipy import stats
+
+    from sklearn_ndim._reports import _fmt_pvalue
+
+    Z = stats.expon(loc=3, scale=2).rvs(size=(300, 2), random_state=0)
+    report = prior_match_report(Z, prior=stats.expon(loc=3, scale=2), n_reference=19)
+    text = str(report)
+    assert report.prior == "expon(loc=3.0, scale=2.0)"
+    assert "to 'expon(loc=3.0, scale=2.0)'" in text and "in the Gaussian space" in text
+    far = prior_match_report(np.random.default_rng(0).uniform(-1.7, 1.7, (2000, 2)))
+    assert far.sw2_pvalue == far.energy_pvalue == 1 / 51  # both at their Monte-Carlo floor
+    rows = [line for line in str(far).splitlines() if line.startswith(("sliced", "energy"))]
+    assert [row.split()[-1] for row in rows] == ["<=0.0196", "<=0.0196"]
+    assert "Gaussian space" not in str(far)
+    assert _fmt_pvalue(0.0, None) == "<1e-300" and _fmt_pvalue(1 / 51, None) == "0.0196"

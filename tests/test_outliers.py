@@ -175,3 +175,8 @@ def test_feature_names_follow_the_last_fit(fast):
     detector = OutlierDetector(NoisyInfoMaxEmbedder(n_components=2, **fast), random_state=0)
     assert list(detector.fit(frame).feature_names_in_) == list(frame.columns)
     assert not hasattr(detector.fit(X), "feature_names_in_")
+
+
+def test_rows_of_other_features_are_refused_in_the_detectors_name(detector, data):
+    with pytest.raises(ValueError, match="X has 2 features, but OutlierDetector is expecting"):
+        detector.predict(data[0][:, :2])
