@@ -354,6 +354,7 @@ def prior_match_report(
     check_positive_int(max_samples, "max_samples")
     check_positive_int(energy_max_samples, "energy_max_samples", minimum=2)
     resolved = resolve_prior(prior)
+    _warn_if_judged_against_the_wrong_prior(Z, resolved)
     rng = make_rng(random_state)
     n_samples, n_components = Z.shape
     base = _gaussian_space(given, Z, resolved)
@@ -490,6 +491,22 @@ def information_report(embedder):
         noise_at_ceiling=ceiling_noise,
         mutual_info_history=[float(v) for v in embedder.history_[:, "mutual_info"]],
     )
+
+
+def _warn_if_judged_against_the_wrong_prior(Z, prior):
+    """Warn when a Gaussian judges values that all lie in [0, 1], as a uniform embedding's do.
+
+    For 10 values of an exact N(0, 1) sample that happens with probability
+    0.34 ** 10, about 2e-5.
+    """
+    if prior.name == "gaussian" and Z.size >= 10 and Z.min() >= 0 and Z.max() <= 1:
+        warnings.warn(
+            "Every value of Z lies in [0, 1], as an embedding for prior='uniform' does, and it "
+            "is judged against the Gaussian prior: pass the embedder's prior (prior='uniform', "
+            "or prior=embedder.prior_).",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0):

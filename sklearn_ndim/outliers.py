@@ -272,8 +272,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
     def _check_fitted_input(self, X):
         """Refuse bad rows, and rows of other features, in this detector's own name."""
-        _check_input(X)
-        if hasattr(X, "iloc") or np.ndim(X) == 2:
+        if _check_input(X).ndim == 2:
             # Images (3-D, 4-D) are checked by the embedder, which knows their shape.
             validate_data(self, X, reset=False, skip_check_array=True)
 
@@ -372,8 +371,13 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
 
 def _check_input(X, minimum=1):
-    """Refuse sparse, empty, non-numeric or non-finite input clearly (images allowed)."""
-    check_array(X, allow_nd=True, dtype="numeric", ensure_min_samples=minimum, input_name="X")
+    """Refuse sparse, empty, non-numeric or non-finite input clearly (images allowed).
+
+    Returns the rows as an array, which only the caller's checks read.
+    """
+    return check_array(
+        X, allow_nd=True, dtype="numeric", ensure_min_samples=minimum, input_name="X"
+    )
 
 
 def _sliceable(X):

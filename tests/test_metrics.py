@@ -556,3 +556,13 @@ def test_the_printed_report_names_the_prior_its_space_and_the_bounds_of_its_p_va
     assert [row.split()[-1] for row in rows] == ["<=0.0196", "<=0.0196"]
     assert "Gaussian space" not in str(far)
     assert _fmt_pvalue(0.0, None) == "<1e-300" and _fmt_pvalue(1 / 51, None) == "0.0196"
+
+
+def test_a_uniform_embedding_judged_against_the_gaussian_gets_a_warning():
+    Z = np.random.default_rng(0).uniform(size=(200, 2))
+    with pytest.warns(UserWarning, match=r"lies in \[0, 1\].*prior=embedder.prior_"):
+        prior_match_report(Z, n_reference=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prior_match_report(Z, prior="uniform", n_reference=5)
+        prior_match_report(np.random.default_rng(0).normal(size=(200, 2)), n_reference=5)
