@@ -26,6 +26,7 @@ from ._cli_files import (
     local_file,
     write_output,
 )
+from ._validation import MAX_NOISE, MIN_NOISE
 
 __all__ = ["main"]
 
@@ -81,7 +82,7 @@ def _parser():
         type=float,
         default=0.3,
         help="share of the rows held out of the fit for the report; 0 fits on every row and "
-        "skips the report",
+        "skips the report (then give --output or --save-model)",
     )
     model = parser.add_argument_group("model")
     model.add_argument(
@@ -116,7 +117,8 @@ def _parser():
     model.add_argument("--seed", type=int, default=0, help="random seed")
     model.add_argument("--save-model", help="save the fitted model to this .safetensors file")
     model.add_argument(
-        "--model", help="embed with this saved model instead of fitting (needs --csv)"
+        "--model",
+        help="embed --csv into --output with this saved model instead of fitting",
     )
     parser.add_argument(
         "--verbose", type=int, default=0, choices=[0, 1, 2], help="0 quiet, 1 epochs, 2 progress"
@@ -169,9 +171,11 @@ def _parse_args(argv):
     if not 0 <= args.holdout <= 0.9:
         parser.error(f"--holdout must be in [0, 0.9], got {args.holdout}")
     if not isinstance(args.noise_scale, str) and not (
-        args.noise_scale == 0 or 1e-3 <= args.noise_scale <= 1e3
+        args.noise_scale == 0 or MIN_NOISE <= args.noise_scale <= MAX_NOISE
     ):
-        parser.error(f"--noise-scale must be 0 or in [1e-3, 1e3], got {args.noise_scale}")
+        parser.error(
+            f"--noise-scale must be 0 or in [{MIN_NOISE:g}, {MAX_NOISE:g}], got {args.noise_scale}"
+        )
     if not 0 <= args.seed < 2**32:
         parser.error(f"--seed must be in [0, 2**32 - 1], got {args.seed}")
     if not 0 <= args.prior_penalty <= 1e6:
@@ -193,9 +197,10 @@ def _parse_args(argv):
     if args.model and not args.output:
         parser.error("--model embeds the file for --output, and there is none: give --output")
     if not args.model and args.holdout == 0 and not (args.output or args.save_model):
+        keep = "--output or --save-model" if args.csv else "--save-model"
         parser.error(
             "--holdout 0 skips the report, and with neither --output nor --save-model the fitted "
-            "model would be lost: give one of them, or a --holdout above 0"
+            f"model would be lost: give {keep}, or a --holdout above 0"
         )
     # --device moves a saved model only when given: otherwise it loads on its own device.
     args.device_given = bool(_given_options(argv, ("device",)))

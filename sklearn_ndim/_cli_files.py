@@ -131,11 +131,18 @@ def _check_header(names, path):
 
 
 def _column(frame, name):
-    """A column by name, or by 0-based position for files without a header."""
+    """A column by name, or by 0-based position for files without a header.
+
+    Names match without their surrounding spaces, which a header written as
+    ``id , x`` leaves in them and the options drop.
+    """
     if name in frame.columns:
         return name
     if name.isdigit() and int(name) in frame.columns:
         return int(name)
+    spaced = [column for column in frame.columns if str(column).strip() == name.strip()]
+    if len(spaced) == 1:
+        return spaced[0]
     raise InputError(f"column {name!r} not found; the columns are {list(frame.columns)}")
 
 
@@ -231,13 +238,14 @@ def load_csv(args):
         cell = values.iloc[row]
         decimal_comma = isinstance(cell, str) and re.fullmatch(r"[-+]?\d*,\d+", cell.strip())
         hint = (
-            "; it looks like a decimal comma: write numbers with decimal points (0.5, not 0,5)"
+            "; it looks like a decimal comma or a thousands separator: write plain numbers "
+            "with decimal points (0.5, not 0,5; 1000, not 1,000)"
             if decimal_comma
             else ""
         )
         raise InputError(
             f"{path}: {problem} holds {cell!r}); encode {them}, name {them} in "
-            f"--keep-columns or --label-column, or pass --na-values if such cells mean missing"
+            "--keep-columns or --label-column, or pass --na-values if such cells mean missing"
             f"{hint}"
         )
     X = features.to_numpy(dtype=np.float64)

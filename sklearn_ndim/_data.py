@@ -104,6 +104,15 @@ def _chunks(n_rows, chunk_rows=CHUNK_ROWS):
         yield slice(start, min(start + chunk_rows, n_rows))
 
 
+def equal_columns(X):
+    """Mask of the columns of ``X`` whose every value equals the first row's (chunk by chunk)."""
+    equal = np.ones(X.shape[1], dtype=bool)
+    first = np.asarray(X[:1])
+    for rows in _chunks(X.shape[0]):
+        equal &= (X[rows] == first).all(axis=0)
+    return equal
+
+
 class InputScaler:
     """Per-feature (or per-image-channel) standardisation, computed in float64.
 

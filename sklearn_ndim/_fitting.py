@@ -44,6 +44,7 @@ from ._validation import (
     check_features_vary,
     check_model_params_unchanged,
     check_not_bool,
+    check_prior,
     check_stream_callbacks,
     model_params,
     resolve_device,
@@ -105,7 +106,7 @@ def _fit_state(estimator, X, group):
     input_ndim = _input_ndim(X)
     # A memmap is read chunk by chunk, never loaded whole.
     chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
-    X, sample_shape = check_fit_arguments(estimator, X)
+    X, sample_shape, scaler = check_fit_arguments(estimator, X)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
@@ -124,8 +125,6 @@ def _fit_state(estimator, X, group):
         # initial weights (and the decoder's) must be the same everywhere.
         seed = broadcast_int(seed)
     local_seed = seed + seed_offset(group)
-    scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
-    check_features_vary(scaler, estimator.n_components)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     # A process's views draw neighbours from all rows, as one process's do, not
     # from its share alone (whose nearest rows lie farther: stronger views).
@@ -293,10 +292,10 @@ def _check_chunk_size(X, batch_size):
 
 def _first_partial_fit(estimator, X):
     check_not_bool(estimator.n_components, "n_components")
+    prior = check_prior(estimator)
+    device = resolve_device(estimator.device)
     input_ndim = _input_ndim(X)
     X, sample_shape = validate_training_input(estimator, X, whole_data=False)
-    prior = resolve_prior(estimator.prior)
-    device = resolve_device(estimator.device)
     batch_size = min(estimator.batch_size, X.shape[0])
     if batch_size < estimator.batch_size:
         warnings.warn(
@@ -313,7 +312,9 @@ def _first_partial_fit(estimator, X):
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
-    check_features_vary(scaler, estimator.n_components, "the first partial_fit chunk")
+    check_features_vary(
+        X, scaler, estimator.standardize, estimator.n_components, "the first partial_fit chunk"
+    )
     _warn_if_constant_in_first_chunk(scaler)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
@@ -462,11 +463,12 @@ def check_fit_arguments(estimator, X, n_processes=1):
 
     ``fit_distributed`` calls it before it starts any process, so that bad
     input fails once, here, and not in every process. Returns the validated
-    rows and the shape of one sample.
+    rows, the shape of one sample and the input scaler (its statistics show
+    whether any feature varies).
     """
     # Parameters first: a bad one fails before any warning about the data.
     check_not_bool(estimator.n_components, "n_components")
-    resolve_prior(estimator.prior)
+    check_prior(estimator)
     resolve_device(estimator.device)
     check_callbacks(estimator.callbacks)
     X, sample_shape = validate_training_input(estimator, X)
@@ -478,7 +480,9 @@ def check_fit_arguments(estimator, X, n_processes=1):
             "more rows."
         )
     _check_whitening(estimator, min(estimator.batch_size, rows_per_process))
-    return X, sample_shape
+    scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
+    check_features_vary(X, scaler, estimator.standardize, estimator.n_components)
+    return X, sample_shape, scaler
 
 
 def _check_whitening(estimator, batch_size):

@@ -300,7 +300,7 @@ class ScipyPrior(Prior):
                 # scipy's generic ppf solves cdf(x) = q numerically; it fails
                 # for distributions that define only a density, say.
                 raise ValueError(
-                    f"The prior {self._marginal.dist.name}{self._marginal.args} has quantile "
+                    f"The prior {self.description} has quantile "
                     f"functions that fail ({type(error).__name__}: {error}); give the "
                     "distribution a _ppf (and _cdf), or use another distribution."
                 ) from error
@@ -313,7 +313,7 @@ class ScipyPrior(Prior):
         limit = float(min(limits))
         if limit < 5.0:
             raise ValueError(
-                f"The prior {self._marginal.dist.name}{self._marginal.args} has quantile "
+                f"The prior {self.description} has quantile "
                 f"functions that fail, or round distinct values to one float, already at "
                 f"{limit:.3g} standard deviations of the Gaussian space; use another "
                 "parametrisation or distribution."

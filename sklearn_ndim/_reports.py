@@ -192,28 +192,39 @@ class PriorMatchReport:
             return "" if rows == self.n_samples else f" (on {rows} rows)"
 
         worst = int(np.argmax(self.ks_statistic))
+        # (name, value, floor, p-value, whether the p-value is Monte-Carlo: such a
+        # p-value cannot go below 1 / (1 + n_reference)).
         rows = [
             (
                 f"sliced W2 (ratio {self.sw2_ratio:.2f})",
                 self.sw2,
                 self.sw2_floor,
                 self.sw2_pvalue,
+                True,
             ),
-            ("Gaussian-fit KL (nats)", self.kl, self.kl_floor, None),
+            ("Gaussian-fit KL (nats)", self.kl, self.kl_floor, None, False),
             (
                 "Henze-Zirkler normality" + on_rows(self.hz_n_samples),
                 self.hz_statistic,
                 None,
                 self.hz_pvalue,
+                False,
             ),
             (
                 "energy distance to N(0, I)" + on_rows(self.energy_n_samples),
                 self.energy_statistic,
                 self.energy_floor,
                 self.energy_pvalue,
+                True,
             ),
-            ("max |correlation|", self.max_correlation, self.max_correlation_floor, None),
-            (f"KS, worst dim {worst} (Holm p)", self.ks_statistic[worst], None, self.ks_min_pvalue),
+            ("max |correlation|", self.max_correlation, self.max_correlation_floor, None, False),
+            (
+                f"KS, worst dim {worst} (Holm p)",
+                self.ks_statistic[worst],
+                None,
+                self.ks_min_pvalue,
+                False,
+            ),
         ]
         lines = [
             f"Prior match of a {self.n_samples} x {self.n_components} embedding to "
@@ -226,13 +237,11 @@ class PriorMatchReport:
                 "All but KS in the Gaussian space (each dimension mapped by Phi^-1(F)), where "
                 "the prior is N(0, I)",
             )
-        # The Monte-Carlo p-values (sliced W2, energy) cannot go below 1 / (1 + n_reference).
         smallest = 1 / (1 + self.n_reference)
-        monte_carlo = {0, 3}
         lines += [
             f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}"
-            f"{_fmt_pvalue(pvalue, smallest if index in monte_carlo else None):>11}"
-            for index, (name, value, floor, pvalue) in enumerate(rows)
+            f"{_fmt_pvalue(pvalue, smallest if monte_carlo else None):>11}"
+            for name, value, floor, pvalue, monte_carlo in rows
         ]
         if self.collapsed:
             lines.append(

@@ -9,11 +9,16 @@ from numbers import Integral, Real
 import numpy as np
 import sklearn
 import torch
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback, LRScheduler
 
-from ._data import split_image_shape
+from ._data import equal_columns, split_image_shape
 from ._priors import resolve_prior
 
 __all__ = [
@@ -22,6 +27,7 @@ __all__ = [
     "check_callbacks",
     "check_not_bool",
     "check_features_vary",
+    "check_prior",
     "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
     "check_stream_callbacks",
@@ -37,9 +43,9 @@ _INTERNAL_FOLDERS = tuple(
     for module in (sys.modules[__package__], sklearn)
 )
 
-# noise_scale outside [_MIN_NOISE, _MAX_NOISE] (other than 0) gives a capacity
+# noise_scale outside [MIN_NOISE, MAX_NOISE] (other than 0) gives a capacity
 # of hundreds of nats or of nearly nothing: a typo, not a setting.
-_MIN_NOISE, _MAX_NOISE = 1e-3, 1e3
+MIN_NOISE, MAX_NOISE = 1e-3, 1e3
 # A prior_penalty above this swamps InfoNCE entirely: the embedding keeps no
 # information (a typo, not a setting).
 _MAX_PENALTY = 1e6
@@ -52,7 +58,7 @@ EMBEDDER_PARAMETER_CONSTRAINTS = {
     # and the distributions it refuses (discrete, vector parameters).
     "prior": "no_validation",
     "noise_scale": [
-        Interval(Real, _MIN_NOISE, _MAX_NOISE, closed="both"),
+        Interval(Real, MIN_NOISE, MAX_NOISE, closed="both"),
         Options(Real, {0}),
         StrOptions({"auto"}),
     ],
@@ -285,19 +291,36 @@ def warn_if_embedding_cannot_fill_its_space(n_components, n_samples, n_features)
         )
 
 
-def check_features_vary(scaler, n_components, where="X"):
+def check_prior(estimator):
+    """The estimator's prior as a :class:`Prior`; a bad one is an ``InvalidParameterError``."""
+    try:
+        return resolve_prior(estimator.prior)
+    except ValueError as error:
+        raise InvalidParameterError(
+            f"The 'prior' parameter of {type(estimator).__name__} is invalid: {error}"
+        ) from error
+
+
+def check_features_vary(X, scaler, standardize, n_components, where="X"):
     """Refuse rows whose features are all constant; warn when too few vary for ``d``.
 
-    Constant features are ignored (scale 1, every row the same there), so an
-    all-constant ``X`` would train on nothing and embed every row alike.
-    ``scaler`` is the fit's :class:`~sklearn_ndim._data.InputScaler`.
+    An all-constant ``X`` would train on nothing and embed every row alike.
+    ``scaler`` is the fit's :class:`~sklearn_ndim._data.InputScaler`; when it
+    standardises, its constant features (ignored in training and transform)
+    count as constant, otherwise the columns whose values are all equal.
     """
-    n_features = scaler.constant.size
-    n_varying = n_features - int(scaler.constant.sum())
+    constant = scaler.constant if standardize else equal_columns(X)
+    n_features = constant.size
+    n_varying = n_features - int(constant.sum())
     if n_varying == 0:
+        hint = (
+            "start the stream with a representative chunk"
+            if where != "X"
+            else "check that X holds the intended columns and rows"
+        )
         raise ValueError(
             f"Every feature of {where} is constant (the same value in every row), so there is "
-            "nothing to embed: check that X holds the intended columns and rows."
+            f"nothing to embed: {hint}."
         )
     if n_varying < n_components <= n_features:
         warnings.warn(

@@ -155,3 +155,9 @@ def _check_before_spawning(estimator, X, n_processes):
         # Warnings about the data come from the processes, once each.
         warnings.simplefilter("ignore")
         check_fit_arguments(probe, X, n_processes)
+    # Process 0 hands the model back through a model file: a prior that the
+    # file cannot name would fail only after the whole fit.
+    from ._priors import resolve_prior
+    from .io import _check_prior_round_trips
+
+    _check_prior_round_trips(resolve_prior(probe.prior))

@@ -166,7 +166,9 @@ def save(embedder, path):
     ValueError
         If ``set_output`` was given a ``transform`` that is not a string, or
         if a parameter that shapes the model (all but the training controls
-        and ``device``) was changed after the fit.
+        and ``device``) was changed after the fit, or if the prior is a
+        scipy distribution that a file cannot name (one of the user's own,
+        such as ``rv_histogram``: pickle such models instead).
     """
     from safetensors.torch import save as safetensors_bytes
 

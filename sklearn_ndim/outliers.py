@@ -10,6 +10,7 @@ discards: an unseen kind of row is reconstructed badly.
 
 import math
 import warnings
+from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -221,9 +222,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._check_fitted_input(X)
-        if self.calibration_scores_ is None:
-            return self.embedder_.prior_pvalues(X)
-        return self._pvalues_of(self._statistic(X))
+        with _names_checked_once():
+            if self.calibration_scores_ is None:
+                return self.embedder_.prior_pvalues(X)
+            return self._pvalues_of(self._statistic(X))
 
     def score_samples(self, X):
         """Log p-value of each row (lower is more abnormal).
@@ -238,9 +240,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._check_fitted_input(X)
-        if self.calibration_scores_ is None:
-            return self.embedder_.score_samples(X)
-        return np.log(self.pvalues(X))
+        with _names_checked_once():
+            if self.calibration_scores_ is None:
+                return self.embedder_.score_samples(X)
+            return np.log(self._pvalues_of(self._statistic(X)))
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
@@ -368,6 +371,16 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+@contextmanager
+def _names_checked_once():
+    """Silence the embedder's feature-name warnings: the detector has given its own."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="X (does not have valid|has) feature names", category=UserWarning
+        )
+        yield
 
 
 def _check_input(X, minimum=1):

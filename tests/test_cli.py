@@ -217,6 +217,20 @@ def test_a_semicolon_file_with_ids_and_labels_is_embedded(tmp_path, capsys):
     assert list(frame["id"]) == [f"r{i}" for i in range(40)]
 
 
+def test_kept_and_label_columns_match_header_names_with_spaces(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = ["id , a , b , c , label "]
+    rows += [
+        f"r{i} , " + " , ".join(f"{v:.3f}" for v in rng.normal(size=3)) + f" , {i % 2}"
+        for i in range(40)
+    ]
+    path = _table(tmp_path / "spaced.csv", "\n".join(rows) + "\n")
+    output = tmp_path / "out.csv"
+    argv = ["--csv", path, "--keep-columns", "id", "--label-column", "label"]
+    assert _cli.main([*argv, "--output", str(output), *FAST]) == 0
+    assert output.read_text().splitlines()[1].startswith("r0 ,")
+
+
 def test_a_file_without_a_header_takes_a_named_models_columns_by_position(tmp_path, capsys):
     named = _good_csv(tmp_path)
     model = str(tmp_path / "model.safetensors")
@@ -425,12 +439,13 @@ def test_the_prior_penalty_and_normalizer_reach_the_estimator(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--noise-scale", "-1"], "--noise-scale must be 0 or in [1e-3, 1e3], got -1.0"),
-        (["--noise-scale", "1e-5"], "--noise-scale must be 0 or in [1e-3, 1e3], got 1e-05"),
+        (["--noise-scale", "-1"], "--noise-scale must be 0 or in [0.001, 1000], got -1.0"),
+        (["--noise-scale", "1e-5"], "--noise-scale must be 0 or in [0.001, 1000], got 1e-05"),
         (["--seed", "-1"], "--seed must be in [0, 2**32 - 1], got -1"),
         (["--verbose", "5"], "argument --verbose: invalid choice: 5"),
         (["--csv", "x.csv", "--model", "m.safetensors"], "there is none: give --output"),
-        (["--holdout", "0"], "--holdout 0 skips the report, and with neither --output nor"),
+        (["--holdout", "0"], "would be lost: give --save-model, or a --holdout above 0"),
+        (["--csv", "x.csv", "--holdout", "0"], "give --output or --save-model, or a --holdout"),
     ],
 )
 def test_parameter_errors_name_the_options_before_the_fit(capsys, argv, message):
@@ -439,6 +454,9 @@ def test_parameter_errors_name_the_options_before_the_fit(capsys, argv, message)
     assert stop.value.code == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Fitting" not in captured.out
+
+
+def test_the_help_shows_no_empty_defaults():
     assert "(default: )" not in _cli._parser().format_help()
 
 

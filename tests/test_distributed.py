@@ -10,6 +10,7 @@ import torch
 import torch.distributed as dist
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 from sklearn.decomposition import PCA
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
@@ -229,6 +230,11 @@ def test_fit_distributed_refuses_bad_input_before_starting_processes(monkeypatch
     if not torch.cuda.is_available():
         with pytest.raises((ValueError, RuntimeError), match="cuda|CUDA"):
             fit_distributed(NoisyInfoMaxEmbedder(2, device="cuda"), X, 2)
+    with pytest.raises(ValueError, match="Every feature of X is constant"):
+        fit_distributed(NoisyInfoMaxEmbedder(2), np.ones((40, 3)), 2)
+    histogram = stats.rv_histogram(np.histogram(X[:, 0], 10))()
+    with pytest.raises(ValueError, match="load could not rebuild it"):
+        fit_distributed(NoisyInfoMaxEmbedder(2, prior=histogram), X, 2)
 
 
 def test_grid_search_on_a_dask_cluster_equals_the_local_search(blobs, fast):

@@ -99,3 +99,11 @@ def test_rows_far_outside_the_training_rows_fail_the_measures_with_the_reason(fi
         with pytest.raises(ValueError, match="so far that the critic's float32 scores overflow"):
             model.estimate_mutual_info(far)
     assert np.isfinite(model.transform(far)).all()
+
+
+def test_a_non_finite_estimate_on_ordinary_rows_is_not_blamed_on_their_distance(fitted):
+    model, X = fitted
+    broken = pickle.loads(pickle.dumps(model))
+    broken.net_.module_.encoder.register_forward_hook(lambda module, args, out: out * np.nan)
+    with pytest.raises(ValueError, match="within .* standard deviations .* output on these rows"):
+        broken.estimate_mutual_info(X)

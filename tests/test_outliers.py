@@ -180,3 +180,15 @@ def test_feature_names_follow_the_last_fit(fast):
 def test_rows_of_other_features_are_refused_in_the_detectors_name(detector, data):
     with pytest.raises(ValueError, match="X has 2 features, but OutlierDetector is expecting"):
         detector.predict(data[0][:, :2])
+
+
+def test_rows_without_the_fitted_names_warn_once_in_the_detectors_name(data, fast):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(data[0], columns=[f"f{i}" for i in range(data[0].shape[1])])
+    embedder = NoisyInfoMaxEmbedder(n_components=3, **fast)
+    detector = OutlierDetector(embedder, statistic="combined", random_state=0).fit(frame)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        detector.predict(data[0])
+    named = [str(w.message) for w in caught if "feature names" in str(w.message)]
+    assert len(named) == 1 and "OutlierDetector was fitted with feature names" in named[0]

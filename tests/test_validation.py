@@ -3,6 +3,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import EarlyStopping
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
@@ -91,6 +92,12 @@ def test_constant_rows_are_refused_and_leave_the_estimator_as_it_was(fast):
     with pytest.raises(ValueError, match="Every feature of the first partial_fit chunk"):
         embedder.partial_fit(np.ones((60, 4)))
     assert vars(embedder) == before
+    # Without standardisation, columns of equal values are constant all the same.
+    unscaled = NoisyInfoMaxEmbedder(n_components=2, standardize=False, **fast)
+    with pytest.raises(ValueError, match="Every feature of X is constant"):
+        unscaled.fit(np.full((60, 4), 3.0))
+    with pytest.raises(ValueError, match="Every feature of the first .* representative chunk"):
+        unscaled.partial_fit(np.full((60, 4), 3.0))
 
 
 def test_the_components_warning_counts_only_features_that_vary(fast):
@@ -100,9 +107,12 @@ def test_the_components_warning_counts_only_features_that_vary(fast):
 
 
 @pytest.mark.parametrize("prior", ["Gaussian", 3, type("P", (), {"ppf": None, "cdf": None})()])
-def test_a_bad_prior_fails_first_with_the_public_names(prior):
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_bad_prior_fails_first_with_the_public_names(prior, method):
     # Parameters are checked before the data: no warning about the 2 features.
+    embedder = NoisyInfoMaxEmbedder(n_components=3, prior=prior, batch_size=8)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match=r"a Prior \(sklearn_ndim.GaussianPrior\(\)"):
-            NoisyInfoMaxEmbedder(n_components=3, prior=prior).fit(np.ones((10, 2)))
+        with pytest.raises(InvalidParameterError, match=r"'prior' parameter .* a Prior \("):
+            getattr(embedder, method)(np.random.default_rng(0).normal(size=(10, 2)))
+    assert not hasattr(embedder, "n_features_in_")
