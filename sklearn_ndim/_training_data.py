@@ -209,12 +209,10 @@ class ChunkedBatchIterator:
                 yield batch, indices, views
 
 
-def _rows_by_hash(rows):
-    """``{hash of a row's bytes: [row indices]}`` (hashes, not the bytes, are kept)."""
-    table = {}
-    for index, row in enumerate(rows):
-        table.setdefault(hash(row.tobytes()), []).append(index)
-    return table
+def _as_records(rows):
+    """Each row of a 2-D tensor as one opaque record, so that rows compare bytewise in C."""
+    flat = np.ascontiguousarray(rows.detach().cpu().numpy())
+    return flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
 
 
 def row_copies(rows, reference):
@@ -229,13 +227,7 @@ def row_copies(rows, reference):
     -------
     torch.Tensor of shape (n,), bool, on ``rows``' device
     """
-    reference = reference.detach().cpu().numpy()
-    table = _rows_by_hash(reference)
-    found = []
-    for row in rows.detach().cpu().numpy():
-        matches = table.get(hash(row.tobytes()), ())
-        # Equal hashes are confirmed bytewise: the mask is exact.
-        found.append(any(reference[index].tobytes() == row.tobytes() for index in matches))
+    found = np.isin(_as_records(rows), _as_records(reference))
     return torch.as_tensor(found, dtype=torch.bool, device=rows.device)
 
 
@@ -251,15 +243,9 @@ def _distinct_rows(pool, rows):
 
 def first_occurrences(rows):
     """Mask keeping the first of each group of bytewise identical ``rows``."""
-    flat = rows.detach().cpu().numpy()
-    keep = np.ones(len(flat), dtype=bool)
-    for indices in _rows_by_hash(flat).values():
-        kept = []
-        for index in indices:
-            if any(flat[other].tobytes() == flat[index].tobytes() for other in kept):
-                keep[index] = False
-            else:
-                kept.append(index)
+    keep = np.zeros(len(rows), dtype=bool)
+    if len(rows):
+        keep[np.unique(_as_records(rows), return_index=True)[1]] = True
     return torch.as_tensor(keep, device=rows.device)
 
 

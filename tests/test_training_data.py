@@ -2,6 +2,9 @@
 
 import numpy as np
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from sklearn_ndim._data import InputScaler
 from sklearn_ndim._training_data import (
@@ -123,3 +126,26 @@ def test_other_processes_rows_are_neighbours_too():
     assert again.bank.data_ptr() == views.bank.data_ptr() == data.rows(0).data_ptr()
     assert data.neighbor_pool is None
     torch.testing.assert_close(data.rows(0), scaler.to_tensor(X, torch.device("cpu")))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    arrays(
+        np.float32,
+        st.tuples(st.integers(0, 12), st.integers(1, 3)),
+        elements=st.sampled_from([0.0, -0.0, 1.0, 2.5]),
+    ),
+    arrays(
+        np.float32,
+        st.tuples(st.integers(1, 6), st.integers(1, 3)),
+        elements=st.sampled_from([0.0, 1.0, 2.5]),
+    ),
+)
+def test_copies_and_first_occurrences_are_bytewise(rows, reference):
+    reference = np.resize(reference, (len(reference), rows.shape[1]))
+    as_bytes = [row.tobytes() for row in rows]
+    expected_first = [as_bytes.index(b) == i for i, b in enumerate(as_bytes)]
+    expected_copies = [b in {r.tobytes() for r in reference} for b in as_bytes]
+    assert first_occurrences(torch.from_numpy(rows)).tolist() == expected_first
+    copies = row_copies(torch.from_numpy(rows), torch.from_numpy(reference))
+    assert copies.tolist() == expected_copies
