@@ -146,6 +146,31 @@ def mean_across(value):
     return float(tensor.item()) / dist.get_world_size()
 
 
+def check_same_rows(X, scaler):
+    """Refuse a group whose processes were given different rows.
+
+    A data-parallel fit shards one ``X`` that every process holds; different
+    rows would train different models in silence, or abort in a later
+    collective. The fingerprint is the shape, the input statistics and the
+    sum of the first rows: equal bit for bit on equal data.
+    """
+    head = np.asarray(X[:1000], dtype=np.float64)
+    fingerprint = torch.tensor(
+        [X.shape[0], X.shape[1], scaler.mean.sum(), scaler.scale.sum(), head.sum()],
+        dtype=torch.float64,
+        device=_collective_device(),
+    )
+    everyone = gather(fingerprint[None])
+    if not bool((everyone == everyone[0]).all()):
+        rows = ", ".join(str(int(n)) for n in everyone[:, 0].tolist())
+        raise ValueError(
+            "The processes of this torch.distributed group were given different rows (rows per "
+            f"process: {rows}; their contents differ where the counts agree). A data-parallel "
+            "fit needs the same X in every process and shards it itself: load all rows in "
+            "every process (a numpy memmap costs no memory per process)."
+        )
+
+
 def broadcast_int(value):
     """Process 0's integer ``value``, on every process."""
     tensor = torch.tensor([int(value)], dtype=torch.int64, device=_collective_device())

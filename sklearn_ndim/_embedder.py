@@ -12,7 +12,7 @@ from sklearn.base import (
 from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from ._fitting import fit_state, partial_fit_state, update_atomically
+from ._fitting import fit_state, update_atomically
 from ._inference import (
     check_decoder,
     decoded_rows,
@@ -24,6 +24,7 @@ from ._inference import (
     restore_devices,
 )
 from ._priors import typicality_logp
+from ._streaming import partial_fit_state
 from ._validation import (
     EMBEDDER_PARAMETER_CONSTRAINTS,
     check_not_bool,
@@ -243,7 +244,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         rows with the final, calibrated model.
 
     n_iter_ : int
-        Number of epochs run.
+        Epochs run (a ``partial_fit`` call runs one, over its chunk).
 
     history_ : skorch.History
         Per-epoch ``train_loss``, ``mutual_info``, ``capacity`` and ``dur``.

@@ -5,7 +5,6 @@ fitted attributes as a dict; the estimator assigns them only when training
 succeeded, so a failed fit changes nothing.
 """
 
-import copy
 import math
 import threading
 import time
@@ -21,12 +20,12 @@ from ._data import InputScaler
 from ._distributed import (
     average_buffers,
     broadcast_int,
+    check_same_rows,
     current_group,
     data_parallel,
     initialised_group,
     seed_offset,
 )
-from ._inference import check_trained_channel
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
 from ._priors import resolve_prior
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
@@ -37,18 +36,15 @@ from ._training import (
     fit_decoder,
     fused_adam,
 )
-from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, Reservoir, TrainingData
+from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, TrainingData
 from ._validation import (
     caller_stacklevel,
     check_callbacks,
     check_features_vary,
-    check_model_params_unchanged,
     check_not_bool,
     check_prior,
-    check_stream_callbacks,
     model_params,
     resolve_device,
-    validate_fitted_input,
     validate_training_input,
     whitening_lacks_rows,
 )
@@ -56,7 +52,6 @@ from ._views import ViewSpec, warn_if_too_many_neighbors
 
 __all__ = [
     "fit_state",
-    "partial_fit_state",
     "update_atomically",
     "build_module",
     "resolve_max_epochs",
@@ -64,9 +59,6 @@ __all__ = [
     "make_net",
     "column_range",
 ]
-
-#: Rows a stream keeps for neighbour views and calibration (partial_fit).
-RESERVOIR_ROWS = 8192
 
 
 def update_atomically(estimator, compute, X):
@@ -121,6 +113,7 @@ def _fit_state(estimator, X, group):
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     if group is not None:
+        check_same_rows(X, scaler)
         # With random_state=None each process drew its own seed; the model's
         # initial weights (and the decoder's) must be the same everywhere.
         seed = broadcast_int(seed)
@@ -222,133 +215,6 @@ def _fit_state(estimator, X, group):
     }
 
 
-def partial_fit_state(estimator, X):
-    """One training pass over the chunk ``X``, continuing the estimator's model.
-
-    The first call sets up the model as :func:`fit_state` would (its input
-    standardisation comes from this first chunk). Neighbour views of a chunk
-    are drawn from the chunk and from a reservoir sample of the rows seen so
-    far; after each pass the normaliser is recalibrated on that reservoir, so
-    ``transform`` is usable after every call. Returns the fitted attributes;
-    the estimator's own model is never changed in place.
-    """
-    if not hasattr(estimator, "net_"):
-        return _first_partial_fit(estimator, X)
-    check_model_params_unchanged(estimator)
-    X = validate_fitted_input(estimator, X)
-    # The copy carries a CPU copy of Adam's moments and step count instead of
-    # an optimiser (as a pickle does): Adam goes on from them, and a failed
-    # pass changes nothing. Models from io.load start with a fresh Adam.
-    state = {"net_": copy.deepcopy(estimator.net_)}
-    net = state["net_"]
-    optimizer_state = net.__dict__.pop("_optimizer_state", None)
-    net.initialize_optimizer()
-    if optimizer_state is not None:
-        net.optimizer_.load_state_dict(optimizer_state)
-    # The loaded state carries the old settings: the current parameters apply.
-    net.lr = estimator.learning_rate
-    for group in net.optimizer_.param_groups:
-        group["lr"] = estimator.learning_rate
-        # What torch's schedulers read when they resume (a loaded model's fresh
-        # Adam has none, and skorch resumes at the epochs in history_).
-        group["initial_lr"] = estimator.learning_rate
-        group["weight_decay"] = estimator.weight_decay
-    # A decoder from fit was trained for the encoder before this pass.
-    state.update(_decoder=None, _input_range=None)
-    # Training controls follow the current parameters; the model does not.
-    recorder = MutualInfoRecorder(estimator.capacity_)
-    # Warned once per stream: at its first chunk, or the first after fit or io.load.
-    first_pass = getattr(estimator, "_reservoir", None) is None
-    net.callbacks = [("mutual_info", recorder)] + check_stream_callbacks(estimator, first_pass)
-    net.verbose = estimator.verbose
-    net.initialize_callbacks()
-    check_trained_channel(estimator, "partial_fit")
-    _check_chunk_size(X, estimator.batch_size_)
-    reservoir = copy.deepcopy(getattr(estimator, "_reservoir", None))
-    if reservoir is None:
-        warnings.warn(
-            "This model keeps no sample of the rows it was trained on (a model from fit or "
-            "io.load keeps none): partial_fit recalibrates its output and draws neighbours "
-            "from the rows streamed from now on, starting with this chunk, so a chunk unlike "
-            "the training rows shifts the embedding of all rows. To stream from the start, "
-            "train with partial_fit only and keep the model by pickling it.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-        reservoir = Reservoir(RESERVOIR_ROWS, estimator._seed)
-    return _stream_pass(
-        estimator, X, net, reservoir, estimator._scaler, estimator._view_spec, state
-    )
-
-
-def _check_chunk_size(X, batch_size):
-    if X.shape[0] < batch_size:
-        raise ValueError(
-            f"partial_fit needs chunks of at least batch_size_ = {batch_size} rows (the batch "
-            f"size fixed when the model was set up, by fit or the first partial_fit chunk); got "
-            f"{X.shape[0]}."
-        )
-
-
-def _first_partial_fit(estimator, X):
-    check_not_bool(estimator.n_components, "n_components")
-    prior = check_prior(estimator)
-    device = resolve_device(estimator.device)
-    input_ndim = _input_ndim(X)
-    X, sample_shape = validate_training_input(estimator, X, whole_data=False)
-    batch_size = min(estimator.batch_size, X.shape[0])
-    if batch_size < estimator.batch_size:
-        warnings.warn(
-            f"The first partial_fit chunk has {X.shape[0]} rows, fewer than "
-            f"batch_size={estimator.batch_size}: the whole stream trains on batches of "
-            f"{batch_size} rows (InfoNCE's ceiling ln {batch_size} = {math.log(batch_size):.2f} "
-            "nats) and later chunks need as many. Start the stream with a chunk of at least "
-            "batch_size rows, or lower batch_size.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-    _check_whitening(estimator, batch_size)
-    noise_scale = resolve_noise_scale(estimator, prior, batch_size)
-    capacity = prior.capacity(estimator.n_components, noise_scale)
-    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
-    scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
-    check_features_vary(
-        X, scaler, estimator.standardize, estimator.n_components, "the first partial_fit chunk"
-    )
-    _warn_if_constant_in_first_chunk(scaler)
-    view_spec = ViewSpec.resolve(estimator, sample_shape)
-    with _seeded(seed, device):
-        module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
-        net = make_net(
-            estimator,
-            module,
-            device,
-            batch_size,
-            callbacks=[("mutual_info", MutualInfoRecorder(capacity))]
-            + check_stream_callbacks(estimator, warn=True),
-        )
-        net.initialize()
-    state = {
-        "prior_": prior,
-        "noise_scale_": noise_scale,
-        "capacity_": capacity,
-        "batch_size_": batch_size,
-        "n_components_": int(estimator.n_components),
-        "net_": net,
-        "_seed": seed,
-        "_sample_shape": sample_shape,
-        "_scaler": scaler,
-        "_view_spec": view_spec,
-        "_input_ndim": input_ndim,
-        "_decoder": None,
-        "_input_range": None,
-        "_n_features_out": int(estimator.n_components),
-        "_model_params": model_params(estimator),
-    }
-    reservoir = Reservoir(RESERVOIR_ROWS, seed)
-    return _stream_pass(estimator, X, net, reservoir, scaler, view_spec, state, batch_size, seed)
-
-
 def _input_ndim(X):
     """Dimensions of ``X`` as given (nested lists of images count as 3-D or 4-D)."""
     if hasattr(X, "ndim"):
@@ -356,53 +222,6 @@ def _input_ndim(X):
     if isinstance(X, (list, tuple)):
         return np.ndim(X)
     return 2  # a DataFrame, or anything else scikit-learn reads as a table
-
-
-def _warn_if_constant_in_first_chunk(scaler):
-    """A stream's first chunk fixes the scaling: features constant there are ignored for good.
-
-    Given scale 1 instead, a rare feature that is constant in the first chunk
-    would enter later chunks unscaled, far larger than the standardised ones.
-    """
-    n_constant = int(scaler.constant.sum())
-    if n_constant:
-        warnings.warn(
-            f"{n_constant} feature(s) constant in the first partial_fit chunk: the stream "
-            "ignores them from now on, in training and transform. If they vary in later "
-            "chunks, start the stream with a chunk where they vary (a representative one).",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-
-
-def _stream_pass(
-    estimator, X, net, reservoir, scaler, view_spec, state, batch_size=None, seed=None
-):
-    """Train ``net`` for one pass over ``X``; update the reservoir and recalibrate."""
-    batch_size = estimator.batch_size_ if batch_size is None else batch_size
-    seed = estimator._seed if seed is None else seed
-    module = net.module_
-    device = next(module.parameters()).device
-    n_passes = len(net.history)
-    data = TrainingData(
-        X, scaler, device, view_spec, module.input_shape, seed, neighbor_pool=reservoir.rows
-    )
-    net.generator = torch.Generator(device=device).manual_seed(seed + n_passes)
-    net.partial_fit(data, epochs=1)
-    if net.interrupted_:
-        raise KeyboardInterrupt("partial_fit was interrupted; the estimator was left as it was.")
-    net.generator = None
-    reservoir.add(data.rows(0))
-    calibrate(module, data, clean_rows=reservoir.rows)
-    mutual_info = estimate_mutual_info(module, data, batch_size, seed)
-    _warn_if_nothing_learned(mutual_info)
-    return {
-        **state,
-        "n_iter_": len(net.history),
-        "history_": net.history,
-        "mutual_info_": mutual_info,
-        "_reservoir": reservoir,
-    }
 
 
 def make_net(

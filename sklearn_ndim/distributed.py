@@ -93,7 +93,8 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     backend : {"auto", "gloo", "nccl"}, default="auto"
         ``"nccl"`` puts process ``r`` on GPU ``r`` (modulo the GPUs present);
         ``"auto"`` picks it when the estimator's device is CUDA, else
-        ``"gloo"`` (CPU processes, each with an equal share of the cores).
+        ``"gloo"`` (CPU processes, each with an equal share of the cores
+        this process may use, or ``OMP_NUM_THREADS`` threads when set).
 
     Returns
     -------
@@ -110,7 +111,8 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     ``if __name__ == "__main__":``, as for any :mod:`multiprocessing` code;
     otherwise every process tries to start processes of its own and the
     call fails (Python's "bootstrapping phase" error) or hangs. Notebooks,
-    IPython and sphinx-gallery need no guard.
+    IPython and sphinx-gallery need no guard. An interrupt (Ctrl-C) stops
+    the processes and leaves ``estimator`` as it was.
     """
     check_embedder(estimator, "fit_distributed trains")
     if isinstance(n_processes, bool) or not isinstance(n_processes, numbers.Integral):
@@ -125,15 +127,28 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     if backend == "nccl" and not torch.cuda.is_available():
         raise ValueError("backend='nccl' needs CUDA, which this torch build does not have.")
     _check_before_spawning(estimator, X, n_processes)
-    threads = max(1, (os.cpu_count() or 1) // n_processes)
+    threads = _threads_per_process(n_processes)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rank0.safetensors"
-        torch.multiprocessing.start_processes(
+        processes = torch.multiprocessing.start_processes(
             _worker,
             args=(n_processes, _free_port(), backend, clone(estimator), X, str(path), threads),
             nprocs=n_processes,
             start_method="spawn",
+            join=False,
         )
+        try:
+            while not processes.join():
+                pass
+        except KeyboardInterrupt:
+            _stop(processes)
+            raise KeyboardInterrupt(
+                "fit_distributed was interrupted; its processes were stopped and the estimator "
+                "was left as it was."
+            ) from None
+        except BaseException:
+            _stop(processes)
+            raise
         from .io import load
 
         params = estimator.get_params()
@@ -143,6 +158,24 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         # callbacks nor a RandomState instance, which are the caller's.
         fitted = load(path, encoder=encoder, device=params["device"])
         return fitted.set_params(callbacks=params["callbacks"], random_state=params["random_state"])
+
+
+def _threads_per_process(n_processes):
+    """An equal share of the cores this process may use, or ``OMP_NUM_THREADS`` when set."""
+    explicit = os.environ.get("OMP_NUM_THREADS", "")
+    if explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (usable or 1) // n_processes)
+
+
+def _stop(processes):
+    """Terminate the processes that still run (after an interrupt or a failed one)."""
+    for process in processes.processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes.processes:
+        process.join()
 
 
 def _check_before_spawning(estimator, X, n_processes):

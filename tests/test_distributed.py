@@ -184,6 +184,83 @@ def test_processes_without_a_random_state_train_one_model(tmp_path):
     np.testing.assert_array_equal(Z0, Z1)
 
 
+def _different_rows_worker(rank, port, folder, n_rows):
+    _join(rank, port)
+    try:
+        # Rows read per process, as a torchrun script might: not the same X.
+        X = np.random.default_rng(rank).normal(size=(n_rows[rank], 3))
+        embedder = NoisyInfoMaxEmbedder(2, max_epochs=1, random_state=0)
+        try:
+            embedder.fit(X)
+            outcome = "fitted"
+        except ValueError as error:
+            outcome = str(error)
+        with pytest.warns(UserWarning, match="partial_fit is not data-parallel"):
+            NoisyInfoMaxEmbedder(2, max_epochs=1, batch_size=16).partial_fit(X)
+        with open(f"{folder}/rank{rank}.txt", "w") as handle:
+            handle.write(outcome)
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+    leave_worker_process()
+
+
+@pytest.mark.parametrize("n_rows", [(40, 40), (40, 60)])
+def test_processes_given_different_rows_are_refused_in_every_process(tmp_path, n_rows):
+    torch.multiprocessing.start_processes(
+        _different_rows_worker,
+        args=(_free_port(), str(tmp_path), n_rows),
+        nprocs=2,
+        start_method="spawn",
+    )
+    for rank in range(2):
+        outcome = (tmp_path / f"rank{rank}.txt").read_text()
+        assert (
+            "were given different rows (rows per process: " + ", ".join(map(str, n_rows)) in outcome
+        )
+
+
+def _sleeping_worker(rank, *args):
+    import time
+
+    time.sleep(60)
+
+
+def test_an_interrupted_fit_distributed_stops_its_processes(monkeypatch):
+    started = []
+    real_start = torch.multiprocessing.start_processes
+
+    def start_then_interrupt(function, args, nprocs, start_method, join):
+        context = real_start(_sleeping_worker, (), nprocs, join=False, start_method=start_method)
+        started.append(context)
+
+        class Interrupted:
+            processes = context.processes
+
+            def join(self):
+                raise KeyboardInterrupt
+
+        return Interrupted()
+
+    monkeypatch.setattr(torch.multiprocessing, "start_processes", start_then_interrupt)
+    embedder = NoisyInfoMaxEmbedder(2)
+    with pytest.raises(KeyboardInterrupt, match="processes were stopped and the estimator"):
+        fit_distributed(embedder, np.random.default_rng(0).normal(size=(40, 3)), 2)
+    assert not any(process.is_alive() for process in started[0].processes)
+    assert not hasattr(embedder, "n_features_in_")
+
+
+def test_processes_get_an_equal_share_of_the_usable_cores(monkeypatch):
+    from sklearn_ndim import distributed
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(distributed.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert distributed._threads_per_process(2) == 1
+    assert distributed._threads_per_process(5) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert distributed._threads_per_process(2) == 3
+
+
 @given(n_rows=st.integers(0, 60), size=st.integers(2, 5))
 def test_shards_are_equal_and_disjoint_and_the_others_are_the_rest(n_rows, size):
     X = np.arange(n_rows)
