@@ -1,11 +1,12 @@
 """The one benchmark runner: ``python benchmarks/run.py [suite ...] [--quick]``.
 
 Suites (see ``suites.py``): ``match``, ``images``, ``speed``, ``scaling``,
-``uses``, ``tune``, ``penalty``; the default runs ``match``, ``speed``,
-``scaling`` and ``uses``. Each writes
+``uses``, ``tune``, ``penalty``, ``epochs``, ``terms``; the default runs
+``match``, ``speed``, ``scaling`` and ``uses``. Each writes
 ``results/<suite>.json`` (rows and provenance: the commit of the package
 code that ran, versions, machine, load) and ``results/<suite>.md``.
-``--quick`` shrinks epochs, seeds and sizes to check that everything runs.
+``--quick`` shrinks epochs, seeds and sizes to check that everything runs,
+and writes to ``results/tmp/`` so that the committed results stay as they are.
 """
 
 import argparse
@@ -89,14 +90,36 @@ def provenance(started, code):
     }
 
 
+def output_folder(quick, output=None):
+    """Where results go: ``output`` if given, else ``results/`` (``results/tmp/`` when quick).
+
+    A smoke run must not overwrite the committed results that the docs show.
+    """
+    if output is not None:
+        return Path(output)
+    return HERE / "results" / "tmp" if quick else HERE / "results"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = ["match", "speed", "scaling", "uses"]
     parser.add_argument(
-        "suites", nargs="*", default=["match", "speed", "scaling", "uses"], choices=sorted(SUITES)
+        "suites",
+        nargs="*",
+        default=default,
+        choices=sorted(SUITES),
+        help=f"suites to run (default: {' '.join(default)})",
     )
-    parser.add_argument("--quick", action="store_true", help="a smoke run in minutes")
-    parser.add_argument("--output", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run in minutes, written to results/tmp/ unless --output is given",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=None, help="folder for the results (default: results/)"
+    )
     args = parser.parse_args(argv)
+    args.output = output_folder(args.quick, args.output)
     settings = dict(QUICK if args.quick else FULL)
     settings["output"] = args.output
     args.output.mkdir(parents=True, exist_ok=True)

@@ -168,3 +168,11 @@ def test_the_bounds_meet_at_the_capacity_of_a_gaussian_input():
 def test_terms_tables_show_each_bound_pair_as_a_span():
     assert report._span(4.231, 4.379) == "4.23 to 4.38"
     assert report._span(1.374, 1.371) == "1.37"
+
+
+def test_a_quick_run_leaves_the_committed_results_alone():
+    run = pytest.importorskip("run")
+    results = Path(run.__file__).resolve().parent / "results"
+    assert run.output_folder(quick=False) == results
+    assert run.output_folder(quick=True) == results / "tmp"  # ignored by git
+    assert run.output_folder(quick=True, output="elsewhere") == Path("elsewhere")
