@@ -94,7 +94,7 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         ``"nccl"`` puts process ``r`` on GPU ``r`` (modulo the GPUs present);
         ``"auto"`` picks it when the estimator's device is CUDA, else
         ``"gloo"`` (CPU processes, each with an equal share of the cores
-        this process may use, or ``OMP_NUM_THREADS`` threads when set).
+        this process may use, at most ``OMP_NUM_THREADS`` threads when set).
 
     Returns
     -------
@@ -161,12 +161,11 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
 
 
 def _threads_per_process(n_processes):
-    """An equal share of the cores this process may use, or ``OMP_NUM_THREADS`` when set."""
-    explicit = os.environ.get("OMP_NUM_THREADS", "")
-    if explicit.isdigit() and int(explicit) > 0:
-        return int(explicit)
+    """An equal share of the cores this process may use, at most ``OMP_NUM_THREADS`` when set."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (usable or 1) // n_processes)
+    share = max(1, (usable or 1) // n_processes)
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    return min(share, int(limit)) if limit.isdigit() and int(limit) > 0 else share
 
 
 def _stop(processes):

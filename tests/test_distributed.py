@@ -257,8 +257,11 @@ def test_processes_get_an_equal_share_of_the_usable_cores(monkeypatch):
     monkeypatch.setattr(distributed.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     assert distributed._threads_per_process(2) == 1
     assert distributed._threads_per_process(5) == 1
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setattr(distributed.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert distributed._threads_per_process(2) == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # a limit, not a count to multiply
     assert distributed._threads_per_process(2) == 3
+    assert distributed._threads_per_process(4) == 2
 
 
 @given(n_rows=st.integers(0, 60), size=st.integers(2, 5))
