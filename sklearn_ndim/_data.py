@@ -113,6 +113,11 @@ def equal_columns(X):
     return equal
 
 
+def _row_major(chunk):
+    """``chunk`` itself when row-major (the usual case), else a row-major copy."""
+    return chunk if chunk.flags.c_contiguous else np.ascontiguousarray(chunk)
+
+
 class InputScaler:
     """Per-feature (or per-image-channel) standardisation, computed in float64.
 
@@ -163,12 +168,15 @@ class InputScaler:
         )
         counts = np.bincount(groups) * n_samples
         total = np.zeros(groups.max() + 1)
+        # Row-major chunks: the sums' rounding then does not depend on the layout
+        # (a DataFrame's values are column-major), so processes of a
+        # data-parallel fit get bitwise equal statistics from equal data.
         for rows in _chunks(n_samples):
-            total += np.bincount(groups, X[rows].sum(axis=0, dtype=np.float64))
+            total += np.bincount(groups, _row_major(X[rows]).sum(axis=0, dtype=np.float64))
         mean = (total / counts)[groups]
         squares = np.zeros_like(total)
         for rows in _chunks(n_samples):
-            centred = X[rows].astype(np.float64) - mean
+            centred = _row_major(X[rows]).astype(np.float64) - mean
             squares += np.bincount(groups, np.einsum("ij,ij->j", centred, centred))
         variance = squares / counts
         if not np.all(np.isfinite(variance)):

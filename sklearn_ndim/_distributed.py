@@ -9,6 +9,7 @@ against the embeddings gathered from all processes, so the effective batch
 """
 
 import contextvars
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -147,21 +148,32 @@ def mean_across(value):
 
 
 def check_same_rows(X, scaler):
-    """Refuse a group whose processes were given different rows.
+    """Refuse a group whose processes were given different rows, in every process.
 
     A data-parallel fit shards one ``X`` that every process holds; different
     rows would train different models in silence, or abort in a later
-    collective. The fingerprint is the shape, the input statistics and the
-    sum of the first rows: equal bit for bit on equal data.
+    collective. The fingerprint is the shape, the input statistics (when
+    standardising) and the sum of the first 1,000 rows: equal bit for bit on
+    equal data. A process whose own checks failed passes ``X=None``: the
+    others then fail too, instead of waiting for it in a later collective,
+    and this one returns to raise its own error.
     """
-    head = np.asarray(X[:1000], dtype=np.float64)
-    fingerprint = torch.tensor(
-        [X.shape[0], X.shape[1], scaler.mean.sum(), scaler.scale.sum(), head.sum()],
-        dtype=torch.float64,
-        device=_collective_device(),
-    )
+    if X is None:
+        values = [math.nan] * 5 + [1.0]
+    else:
+        head = np.ascontiguousarray(X[:1000], dtype=np.float64)
+        values = [X.shape[0], X.shape[1], scaler.mean.sum(), scaler.scale.sum(), head.sum(), 0.0]
+    fingerprint = torch.tensor(values, dtype=torch.float64, device=_collective_device())
     everyone = gather(fingerprint[None])
-    if not bool((everyone == everyone[0]).all()):
+    if bool(everyone[:, 5].any()):
+        if X is None:
+            return
+        failed = ", ".join(str(rank) for rank in torch.nonzero(everyone[:, 5]).flatten().tolist())
+        raise ValueError(
+            f"Process {failed} of this torch.distributed group failed its checks of X or the "
+            "parameters (its own error says why), so this process stops too."
+        )
+    if not bool((everyone[:, :5] == everyone[0, :5]).all()):
         rows = ", ".join(str(int(n)) for n in everyone[:, 0].tolist())
         raise ValueError(
             "The processes of this torch.distributed group were given different rows (rows per "

@@ -98,7 +98,7 @@ def _fit_state(estimator, X, group):
     input_ndim = _input_ndim(X)
     # A memmap is read chunk by chunk, never loaded whole.
     chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
-    X, sample_shape, scaler = check_fit_arguments(estimator, X)
+    X, sample_shape, scaler = _checked_in_every_process(estimator, X, group)
     prior = resolve_prior(estimator.prior)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
@@ -113,7 +113,6 @@ def _fit_state(estimator, X, group):
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     if group is not None:
-        check_same_rows(X, scaler)
         # With random_state=None each process drew its own seed; the model's
         # initial weights (and the decoder's) must be the same everywhere.
         seed = broadcast_int(seed)
@@ -275,6 +274,23 @@ def _seeded(seed, device):
             with torch.cuda.device(cuda_index):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+def _checked_in_every_process(estimator, X, group):
+    """:func:`check_fit_arguments`, then, in a group, the same rows in every process.
+
+    A process whose checks fail tells the others before raising, so that none
+    waits for it in a later collective.
+    """
+    if group is None:
+        return check_fit_arguments(estimator, X)
+    try:
+        checked = check_fit_arguments(estimator, X)
+    except Exception:
+        check_same_rows(None, None)
+        raise
+    check_same_rows(checked[0], checked[2])
+    return checked
 
 
 def check_fit_arguments(estimator, X, n_processes=1):

@@ -51,7 +51,8 @@ RESERVOIR_ROWS = 8192
 def partial_fit_state(estimator, X):
     """One training pass over the chunk ``X``, continuing the estimator's model.
 
-    The first call sets up the model as :func:`fit_state` would (its input
+    The first call sets up the model as
+    :func:`~sklearn_ndim._fitting.fit_state` would (its input
     standardisation comes from this first chunk). Neighbour views of a chunk
     are drawn from the chunk and from a reservoir sample of the rows seen so
     far; after each pass the normaliser is recalibrated on that reservoir, so
@@ -59,10 +60,11 @@ def partial_fit_state(estimator, X):
     the estimator's own model is never changed in place.
     """
     if not hasattr(estimator, "net_"):
-        _warn_if_in_a_process_group()
         return _first_partial_fit(estimator, X)
     check_model_params_unchanged(estimator)
     X = validate_fitted_input(estimator, X)
+    if getattr(estimator, "_reservoir", None) is None:
+        _warn_if_in_a_process_group()  # a stream starts here, after fit or io.load
     # The copy carries a CPU copy of Adam's moments and step count instead of
     # an optimiser (as a pickle does): Adam goes on from them, and a failed
     # pass changes nothing. Models from io.load start with a fresh Adam.
@@ -123,6 +125,7 @@ def _first_partial_fit(estimator, X):
     device = resolve_device(estimator.device)
     input_ndim = _input_ndim(X)
     X, sample_shape = validate_training_input(estimator, X, whole_data=False)
+    _warn_if_in_a_process_group()
     batch_size = min(estimator.batch_size, X.shape[0])
     if batch_size < estimator.batch_size:
         warnings.warn(

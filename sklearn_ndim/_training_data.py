@@ -209,14 +209,55 @@ class ChunkedBatchIterator:
                 yield batch, indices, views
 
 
-def _as_records(rows):
-    """Each row of a 2-D tensor as one opaque record, so that rows compare bytewise in C."""
+#: Odd 64-bit multiplier of the row hash (the golden ratio's, as in Fibonacci hashing).
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+#: Rows compared per block, which bounds the temporary copies.
+_COMPARE_ROWS = 65_536
+
+
+def _words(rows):
+    """The rows of a tensor as a C-contiguous ``(n, w)`` array of 32-bit words.
+
+    Zero-padded to whole words: two rows are bytewise equal exactly when their
+    words are.
+    """
     flat = np.ascontiguousarray(rows.detach().cpu().numpy())
-    return flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
+    flat = flat.reshape(len(flat), int(np.prod(flat.shape[1:], dtype=np.int64)))
+    data = flat.view(np.uint8)
+    if data.shape[1] % 4:
+        data = np.pad(data, ((0, 0), (0, 4 - data.shape[1] % 4)))
+    return np.ascontiguousarray(data).view(np.uint32)
+
+
+def _hashes(words):
+    """A 64-bit hash of each row: a few bytes per row, not a copy of the rows."""
+    hashes = np.zeros(len(words), dtype=np.uint64)
+    for column in words.T:
+        hashes ^= column.astype(np.uint64)
+        hashes *= _HASH_MULTIPLIER
+        hashes ^= hashes >> np.uint64(31)
+    return hashes
+
+
+def _records(words):
+    """Each row as one opaque record, for exact comparisons (on the few colliding rows)."""
+    return words.view(np.dtype((np.void, 4 * words.shape[1]))).ravel()
+
+
+def _equal_rows(words, first, second, reference=None):
+    """Whether rows ``first`` of ``words`` equal rows ``second`` of ``reference`` (or ``words``)."""
+    reference = words if reference is None else reference
+    equal = np.empty(len(first), dtype=bool)
+    for start in range(0, len(first), _COMPARE_ROWS):
+        block = slice(start, start + _COMPARE_ROWS)
+        equal[block] = (words[first[block]] == reference[second[block]]).all(axis=1)
+    return equal
 
 
 def row_copies(rows, reference):
     """Mask of the ``rows`` that are exact (bytewise) copies of some row of ``reference``.
+
+    Rows are matched by a hash, and every match is confirmed on the bytes.
 
     Parameters
     ----------
@@ -227,7 +268,22 @@ def row_copies(rows, reference):
     -------
     torch.Tensor of shape (n,), bool, on ``rows``' device
     """
-    found = np.isin(_as_records(rows), _as_records(reference))
+    words, reference_words = _words(rows), _words(reference)
+    found = np.zeros(len(words), dtype=bool)
+    if len(words) and len(reference_words):
+        hashes, reference_hashes = _hashes(words), _hashes(reference_words)
+        order = np.argsort(reference_hashes, kind="stable")
+        sorted_hashes = reference_hashes[order]
+        position = np.minimum(np.searchsorted(sorted_hashes, hashes), len(order) - 1)
+        candidates = np.flatnonzero(sorted_hashes[position] == hashes)
+        found[candidates] = _equal_rows(
+            words, candidates, order[position[candidates]], reference_words
+        )
+        # Same hash, other bytes: a collision, decided exactly among those rows.
+        unsure = candidates[~found[candidates]]
+        if unsure.size:
+            alike = np.flatnonzero(np.isin(reference_hashes, hashes[unsure]))
+            found[unsure] = np.isin(_records(words[unsure]), _records(reference_words[alike]))
     return torch.as_tensor(found, dtype=torch.bool, device=rows.device)
 
 
@@ -242,10 +298,23 @@ def _distinct_rows(pool, rows):
 
 
 def first_occurrences(rows):
-    """Mask keeping the first of each group of bytewise identical ``rows``."""
-    keep = np.zeros(len(rows), dtype=bool)
-    if len(rows):
-        keep[np.unique(_as_records(rows), return_index=True)[1]] = True
+    """Mask keeping the first of each group of bytewise identical ``rows``.
+
+    Rows are grouped by a hash, and every group is confirmed on the bytes.
+    """
+    words = _words(rows)
+    keep = np.zeros(len(words), dtype=bool)
+    if len(words):
+        _, first, group = np.unique(_hashes(words), return_index=True, return_inverse=True)
+        group = group.ravel()
+        index = np.arange(len(words))
+        keep = first[group] == index
+        collided = ~_equal_rows(words, index, first[group])
+        if collided.any():
+            # Same hash, other bytes: decide those groups exactly.
+            members = np.flatnonzero(np.isin(group, group[collided]))
+            keep[members] = False
+            keep[members[np.unique(_records(words[members]), return_index=True)[1]]] = True
     return torch.as_tensor(keep, device=rows.device)
 
 

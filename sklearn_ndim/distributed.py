@@ -22,6 +22,7 @@ Hyper-parameter searches over a cluster need no process group: run
 with a ``dask.distributed.Client``); each candidate then fits in one worker.
 """
 
+import multiprocessing
 import numbers
 import os
 import socket
@@ -130,24 +131,27 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     threads = _threads_per_process(n_processes)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rank0.safetensors"
-        processes = torch.multiprocessing.start_processes(
-            _worker,
-            args=(n_processes, _free_port(), backend, clone(estimator), X, str(path), threads),
-            nprocs=n_processes,
-            start_method="spawn",
-            join=False,
-        )
+        earlier = set(multiprocessing.active_children())
         try:
+            # Starting takes seconds (each process imports torch and receives X):
+            # an interrupt may come before the processes are handed back.
+            processes = torch.multiprocessing.start_processes(
+                _worker,
+                args=(n_processes, _free_port(), backend, clone(estimator), X, str(path), threads),
+                nprocs=n_processes,
+                start_method="spawn",
+                join=False,
+            )
             while not processes.join():
                 pass
         except KeyboardInterrupt:
-            _stop(processes)
+            _stop(set(multiprocessing.active_children()) - earlier)
             raise KeyboardInterrupt(
                 "fit_distributed was interrupted; its processes were stopped and the estimator "
                 "was left as it was."
             ) from None
         except BaseException:
-            _stop(processes)
+            _stop(set(multiprocessing.active_children()) - earlier)
             raise
         from .io import load
 
@@ -164,16 +168,20 @@ def _threads_per_process(n_processes):
     """An equal share of the cores this process may use, at most ``OMP_NUM_THREADS`` when set."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     share = max(1, (usable or 1) // n_processes)
-    limit = os.environ.get("OMP_NUM_THREADS", "")
-    return min(share, int(limit)) if limit.isdigit() and int(limit) > 0 else share
+    # OpenMP reads "4", " 4 " and "4,2" (nested levels) as 4 threads at the outer level.
+    try:
+        limit = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip())
+    except ValueError:
+        return share
+    return min(share, limit) if limit > 0 else share
 
 
 def _stop(processes):
-    """Terminate the processes that still run (after an interrupt or a failed one)."""
-    for process in processes.processes:
+    """Terminate the ``processes`` that still run (after an interrupt or a failed one)."""
+    for process in processes:
         if process.is_alive():
             process.terminate()
-    for process in processes.processes:
+    for process in processes:
         process.join()
 
 

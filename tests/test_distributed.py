@@ -184,19 +184,29 @@ def test_processes_without_a_random_state_train_one_model(tmp_path):
     np.testing.assert_array_equal(Z0, Z1)
 
 
-def _different_rows_worker(rank, port, folder, n_rows):
+def _rows_check_worker(rank, port, folder, case):
     _join(rank, port)
     try:
-        # Rows read per process, as a torchrun script might: not the same X.
-        X = np.random.default_rng(rank).normal(size=(n_rows[rank], 3))
+        X = np.random.default_rng(0).normal(size=(60, 3))
+        if case == "other rows":  # rows read per process, as a torchrun script might
+            X = np.random.default_rng(rank).normal(size=(60, 3))
+        elif case == "more rows":
+            X = X[: 40 + 20 * rank]
+        elif case == "other layout":  # the same rows, column-major (a DataFrame's values)
+            X = np.asfortranarray(X) if rank == 0 else X
+        elif case == "one fails" and rank == 0:
+            X = np.where(X > 1, np.nan, X)
         embedder = NoisyInfoMaxEmbedder(2, max_epochs=1, random_state=0)
         try:
             embedder.fit(X)
             outcome = "fitted"
+            with pytest.warns(UserWarning, match="partial_fit is not data-parallel"):
+                embedder.partial_fit(X)  # a stream after a data-parallel fit
         except ValueError as error:
             outcome = str(error)
         with pytest.warns(UserWarning, match="partial_fit is not data-parallel"):
-            NoisyInfoMaxEmbedder(2, max_epochs=1, batch_size=16).partial_fit(X)
+            stream = NoisyInfoMaxEmbedder(2, max_epochs=1, batch_size=16)
+            stream.partial_fit(np.random.default_rng(rank).normal(size=(30, 3)))
         with open(f"{folder}/rank{rank}.txt", "w") as handle:
             handle.write(outcome)
         dist.barrier()
@@ -205,19 +215,24 @@ def _different_rows_worker(rank, port, folder, n_rows):
     leave_worker_process()
 
 
-@pytest.mark.parametrize("n_rows", [(40, 40), (40, 60)])
-def test_processes_given_different_rows_are_refused_in_every_process(tmp_path, n_rows):
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("other rows", ["were given different rows (rows per process: 60, 60"] * 2),
+        ("more rows", ["were given different rows (rows per process: 40, 60"] * 2),
+        ("other layout", ["fitted", "fitted"]),
+        ("one fails", ["NaN", "Process 0 of this torch.distributed group failed its checks"]),
+    ],
+)
+def test_processes_given_different_rows_are_refused_in_every_process(tmp_path, case, expected):
     torch.multiprocessing.start_processes(
-        _different_rows_worker,
-        args=(_free_port(), str(tmp_path), n_rows),
+        _rows_check_worker,
+        args=(_free_port(), str(tmp_path), case),
         nprocs=2,
         start_method="spawn",
     )
     for rank in range(2):
-        outcome = (tmp_path / f"rank{rank}.txt").read_text()
-        assert (
-            "were given different rows (rows per process: " + ", ".join(map(str, n_rows)) in outcome
-        )
+        assert expected[rank] in (tmp_path / f"rank{rank}.txt").read_text()
 
 
 def _sleeping_worker(rank, *args):
@@ -250,6 +265,22 @@ def test_an_interrupted_fit_distributed_stops_its_processes(monkeypatch):
     assert not hasattr(embedder, "n_features_in_")
 
 
+def test_an_interrupt_while_the_processes_start_stops_them(monkeypatch):
+    started = []
+    real_start = torch.multiprocessing.start_processes
+
+    def interrupted_while_starting(function, args, nprocs, start_method, join):
+        started.append(
+            real_start(_sleeping_worker, (), nprocs, join=False, start_method=start_method)
+        )
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch.multiprocessing, "start_processes", interrupted_while_starting)
+    with pytest.raises(KeyboardInterrupt, match="processes were stopped"):
+        fit_distributed(NoisyInfoMaxEmbedder(2), np.random.default_rng(0).normal(size=(40, 3)), 2)
+    assert not any(process.is_alive() for process in started[0].processes)
+
+
 def test_processes_get_an_equal_share_of_the_usable_cores(monkeypatch):
     from sklearn_ndim import distributed
 
@@ -262,6 +293,9 @@ def test_processes_get_an_equal_share_of_the_usable_cores(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # a limit, not a count to multiply
     assert distributed._threads_per_process(2) == 3
     assert distributed._threads_per_process(4) == 2
+    for spelled, expected in ((" 3 ", 3), ("3,2", 3), ("0", 4), ("abc", 4), ("\u00b2", 4)):
+        monkeypatch.setenv("OMP_NUM_THREADS", spelled)
+        assert distributed._threads_per_process(2) == expected, spelled
 
 
 @given(n_rows=st.integers(0, 60), size=st.integers(2, 5))
