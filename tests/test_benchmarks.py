@@ -176,3 +176,23 @@ def test_a_quick_run_leaves_the_committed_results_alone():
     assert run.output_folder(quick=False) == results
     assert run.output_folder(quick=True) == results / "tmp"  # ignored by git
     assert run.output_folder(quick=True, output="elsewhere") == Path("elsewhere")
+
+
+def test_the_runner_without_suites_runs_the_default_ones(monkeypatch):
+    run = pytest.importorskip("run")
+    ran = []
+    monkeypatch.setitem(run.SUITES, "match", lambda settings, log: ran.append("match") or [])
+    for name in ("speed", "scaling", "uses"):
+        monkeypatch.setitem(
+            run.SUITES, name, lambda settings, log, name=name: ran.append(name) or []
+        )
+    monkeypatch.setattr(run, "output_folder", lambda quick, output=None: Path(output or "."))
+    monkeypatch.setattr(run.report, "markdown", lambda payload: "")
+    monkeypatch.setattr(run.report, "figures", lambda payload, folder: None)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        run.main(["--quick", "--output", folder])
+        assert ran == ["match", "speed", "scaling", "uses"]
+        with pytest.raises(SystemExit):
+            run.main(["nonsense", "--output", folder])
