@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 from contextlib import ExitStack, contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -27,7 +28,6 @@ from ._distributed import (
     seed_offset,
 )
 from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
-from ._priors import resolve_prior
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
 from ._training import (
     InfoMaxNet,
@@ -98,8 +98,7 @@ def _fit_state(estimator, X, group):
     input_ndim = _input_ndim(X)
     # A memmap is read chunk by chunk, never loaded whole.
     chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
-    X, sample_shape, scaler = _checked_in_every_process(estimator, X, group)
-    prior = resolve_prior(estimator.prior)
+    X, sample_shape, scaler, prior = _checked_in_every_process(estimator, X, group)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
     max_epochs = resolve_max_epochs(estimator, X.shape[0])
@@ -289,8 +288,17 @@ def _checked_in_every_process(estimator, X, group):
     except Exception:
         check_same_rows(None, None)
         raise
-    check_same_rows(checked[0], checked[2])
+    check_same_rows(checked.X, checked.scaler)
     return checked
+
+
+class FitArguments(NamedTuple):
+    """What :func:`check_fit_arguments` validated, for the fit to use as it is."""
+
+    X: object
+    sample_shape: object
+    scaler: InputScaler
+    prior: object
 
 
 def check_fit_arguments(estimator, X, n_processes=1):
@@ -298,12 +306,13 @@ def check_fit_arguments(estimator, X, n_processes=1):
 
     ``fit_distributed`` calls it before it starts any process, so that bad
     input fails once, here, and not in every process. Returns the validated
-    rows, the shape of one sample and the input scaler (its statistics show
-    whether any feature varies).
+    rows, the shape of one sample, the input scaler (its statistics show
+    whether any feature varies) and the resolved prior, as a
+    :class:`FitArguments`.
     """
     # Parameters first: a bad one fails before any warning about the data.
     check_not_bool(estimator.n_components, "n_components")
-    check_prior(estimator)
+    prior = check_prior(estimator)
     resolve_device(estimator.device)
     check_callbacks(estimator.callbacks)
     X, sample_shape = validate_training_input(estimator, X)
@@ -317,7 +326,7 @@ def check_fit_arguments(estimator, X, n_processes=1):
     _check_whitening(estimator, min(estimator.batch_size, rows_per_process))
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     check_features_vary(X, scaler, estimator.standardize, estimator.n_components)
-    return X, sample_shape, scaler
+    return FitArguments(X, sample_shape, scaler, prior)
 
 
 def _check_whitening(estimator, batch_size):

@@ -268,33 +268,8 @@ def row_copies(rows, reference):
     -------
     torch.Tensor of shape (n,), bool, on ``rows``' device
     """
-    words, reference_words = _words(rows), _words(reference)
-    found = np.zeros(len(words), dtype=bool)
-    if len(words) and len(reference_words):
-        hashes, reference_hashes = _hashes(words), _hashes(reference_words)
-        order = np.argsort(reference_hashes, kind="stable")
-        sorted_hashes = reference_hashes[order]
-        position = np.minimum(np.searchsorted(sorted_hashes, hashes), len(order) - 1)
-        candidates = np.flatnonzero(sorted_hashes[position] == hashes)
-        found[candidates] = _equal_rows(
-            words, candidates, order[position[candidates]], reference_words
-        )
-        # Same hash, other bytes: a collision, decided exactly among those rows.
-        unsure = candidates[~found[candidates]]
-        if unsure.size:
-            alike = np.flatnonzero(np.isin(reference_hashes, hashes[unsure]))
-            found[unsure] = np.isin(_records(words[unsure]), _records(reference_words[alike]))
+    found = _copies(_Hashed(rows), _Hashed(reference))
     return torch.as_tensor(found, dtype=torch.bool, device=rows.device)
-
-
-def _distinct_rows(pool, rows):
-    """The rows of ``pool`` that are neither repeats nor copies of ``rows``, once each.
-
-    ``pool`` itself is returned when nothing is left out, so that it is not copied.
-    """
-    keep = first_occurrences(pool)
-    keep &= ~row_copies(pool, rows)
-    return pool if bool(keep.all()) else pool[keep]
 
 
 def first_occurrences(rows):
@@ -302,20 +277,64 @@ def first_occurrences(rows):
 
     Rows are grouped by a hash, and every group is confirmed on the bytes.
     """
-    words = _words(rows)
-    keep = np.zeros(len(words), dtype=bool)
-    if len(words):
-        _, first, group = np.unique(_hashes(words), return_index=True, return_inverse=True)
+    return torch.as_tensor(_first_occurrences(_Hashed(rows)), device=rows.device)
+
+
+def _distinct_rows(pool, rows):
+    """The rows of ``pool`` that are neither repeats nor copies of ``rows``, once each.
+
+    ``pool`` itself is returned when nothing is left out, so that it is not copied.
+    """
+    hashed = _Hashed(pool)  # once, for both tests
+    keep = _first_occurrences(hashed) & ~_copies(hashed, _Hashed(rows))
+    return pool if bool(keep.all()) else pool[torch.as_tensor(keep, device=pool.device)]
+
+
+class _Hashed:
+    """Rows as 32-bit words with their hashes, computed once for several comparisons."""
+
+    def __init__(self, rows):
+        self.words = _words(rows)
+        self.hashes = _hashes(self.words)
+
+    def __len__(self):
+        return len(self.words)
+
+
+def _copies(rows, reference):
+    """Mask of the hashed ``rows`` that copy some row of the hashed ``reference``."""
+    found = np.zeros(len(rows), dtype=bool)
+    if len(rows) and len(reference):
+        order = np.argsort(reference.hashes, kind="stable")
+        sorted_hashes = reference.hashes[order]
+        position = np.minimum(np.searchsorted(sorted_hashes, rows.hashes), len(order) - 1)
+        candidates = np.flatnonzero(sorted_hashes[position] == rows.hashes)
+        found[candidates] = _equal_rows(
+            rows.words, candidates, order[position[candidates]], reference.words
+        )
+        # Same hash, other bytes: a collision, decided exactly among those rows.
+        unsure = candidates[~found[candidates]]
+        if unsure.size:
+            alike = np.flatnonzero(np.isin(reference.hashes, rows.hashes[unsure]))
+            found[unsure] = np.isin(_records(rows.words[unsure]), _records(reference.words[alike]))
+    return found
+
+
+def _first_occurrences(rows):
+    """Mask keeping the first of each group of identical hashed ``rows``."""
+    keep = np.zeros(len(rows), dtype=bool)
+    if len(rows):
+        _, first, group = np.unique(rows.hashes, return_index=True, return_inverse=True)
         group = group.ravel()
-        index = np.arange(len(words))
+        index = np.arange(len(rows))
         keep = first[group] == index
-        collided = ~_equal_rows(words, index, first[group])
+        collided = ~_equal_rows(rows.words, index, first[group])
         if collided.any():
             # Same hash, other bytes: decide those groups exactly.
             members = np.flatnonzero(np.isin(group, group[collided]))
             keep[members] = False
-            keep[members[np.unique(_records(words[members]), return_index=True)[1]]] = True
-    return torch.as_tensor(keep, device=rows.device)
+            keep[members[np.unique(_records(rows.words[members]), return_index=True)[1]]] = True
+    return keep
 
 
 class Reservoir:

@@ -144,14 +144,13 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
             )
             while not processes.join():
                 pass
-        except KeyboardInterrupt:
+        except BaseException as error:
             _stop(set(multiprocessing.active_children()) - earlier)
-            raise KeyboardInterrupt(
-                "fit_distributed was interrupted; its processes were stopped and the estimator "
-                "was left as it was."
-            ) from None
-        except BaseException:
-            _stop(set(multiprocessing.active_children()) - earlier)
+            if isinstance(error, KeyboardInterrupt):
+                raise KeyboardInterrupt(
+                    "fit_distributed was interrupted; its processes were stopped and the "
+                    "estimator was left as it was."
+                ) from None
             raise
         from .io import load
 
@@ -194,10 +193,9 @@ def _check_before_spawning(estimator, X, n_processes):
     with warnings.catch_warnings():
         # Warnings about the data come from the processes, once each.
         warnings.simplefilter("ignore")
-        check_fit_arguments(probe, X, n_processes)
+        checked = check_fit_arguments(probe, X, n_processes)
     # Process 0 hands the model back through a model file: a prior that the
     # file cannot name would fail only after the whole fit.
-    from ._priors import resolve_prior
     from .io import _check_prior_round_trips
 
-    _check_prior_round_trips(resolve_prior(probe.prior))
+    _check_prior_round_trips(checked.prior)

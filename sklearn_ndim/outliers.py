@@ -225,7 +225,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         with _names_checked_once():
             if self.calibration_scores_ is None:
                 return self.embedder_.prior_pvalues(X)
-            return self._pvalues_of(self._statistic(X))
+            return self._calibrated_pvalues(X)
 
     def score_samples(self, X):
         """Log p-value of each row (lower is more abnormal).
@@ -243,7 +243,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         with _names_checked_once():
             if self.calibration_scores_ is None:
                 return self.embedder_.score_samples(X)
-            return np.log(self._pvalues_of(self._statistic(X)))
+            return np.log(self._calibrated_pvalues(X))
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
@@ -272,6 +272,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     # ----------------------------------------------------------------- helpers
+
+    def _calibrated_pvalues(self, X):
+        """Conformal p-values of checked rows, from the held-out calibration scores."""
+        return self._pvalues_of(self._statistic(X))
 
     def _check_fitted_input(self, X):
         """Refuse bad rows, and rows of other features, in this detector's own name."""
