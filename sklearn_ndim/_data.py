@@ -118,6 +118,13 @@ def _row_major(chunk):
     return chunk if chunk.flags.c_contiguous else np.ascontiguousarray(chunk)
 
 
+#: Spreads below this (2**-500) are rescaled before squaring, which would underflow.
+_TINY_SPREAD = 2.0**-500
+#: Values within this many float64 units of round-off of a feature's first value
+#: count as that value: their differences are arithmetic noise, not data.
+_ROUNDOFF_ULPS = 8
+
+
 class InputScaler:
     """Per-feature (or per-image-channel) standardisation, computed in float64.
 
@@ -129,6 +136,12 @@ class InputScaler:
         Features that never varied in training (none when None): they are
         set to zero in every standardised row, so that a value they take
         later, which the model never saw vary, cannot move the embedding.
+
+    Attributes
+    ----------
+    roundoff_constant : ndarray of bool of shape (n_features,)
+        The constant features whose values did differ, but by float64
+        round-off only (set by :meth:`fit`, for a warning; not kept in files).
     """
 
     def __init__(self, mean, scale, constant=None):
@@ -139,15 +152,24 @@ class InputScaler:
             if constant is None
             else np.asarray(constant, dtype=bool)
         )
+        self.roundoff_constant = np.zeros(self.mean.shape, dtype=bool)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         if "constant" not in state:  # pickled before the mask: none marked
             self.constant = np.zeros(self.mean.shape, dtype=bool)
+        if "roundoff_constant" not in state:
+            self.roundoff_constant = np.zeros(self.mean.shape, dtype=bool)
 
     @classmethod
     def fit(cls, X, sample_shape=None, standardize=True):
         """Statistics of the flat rows ``X`` in two exact float64 passes over chunks.
+
+        A feature (an image channel) is constant when its values differ from
+        its first one by no more than float64 round-off of that value: exact
+        copies, and sums such as 0.1 + 0.2 against 0.3. A spread too small to
+        square in float64 (below about 1e-154) is scaled by a power of two,
+        which is exact, so such features keep their scale.
 
         Parameters
         ----------
@@ -166,17 +188,32 @@ class InputScaler:
             if sample_shape is None
             else np.repeat(np.arange(sample_shape[0]), n_features // sample_shape[0])
         )
+        n_groups = groups.max() + 1
         counts = np.bincount(groups) * n_samples
-        total = np.zeros(groups.max() + 1)
+        # Each group's first value: the spread is measured from it.
+        origin = _row_major(X[:1]).astype(np.float64)[0][
+            np.searchsorted(groups, np.arange(n_groups))
+        ]
+        total = np.zeros(n_groups)
+        spread = np.zeros(n_groups)
         # Row-major chunks: the sums' rounding then does not depend on the layout
         # (a DataFrame's values are column-major), so processes of a
         # data-parallel fit get bitwise equal statistics from equal data.
         for rows in _chunks(n_samples):
-            total += np.bincount(groups, _row_major(X[rows]).sum(axis=0, dtype=np.float64))
+            chunk = _row_major(X[rows])
+            total += np.bincount(groups, chunk.sum(axis=0, dtype=np.float64))
+            deviation = np.abs(chunk.astype(np.float64) - origin[groups]).max(axis=0)
+            np.maximum.at(spread, groups, deviation)
         mean = (total / counts)[groups]
+        # Powers of two rescale exactly; 1 (no change) unless squares would underflow.
+        tiny = (spread > 0) & (spread < _TINY_SPREAD)
+        # (capped at 2**1000: float64 ends at 2**1024; subnormal spreads still square.)
+        factor = np.where(tiny, np.ldexp(1.0, np.minimum(-np.frexp(spread)[1], 1000)), 1.0)
         squares = np.zeros_like(total)
         for rows in _chunks(n_samples):
             centred = _row_major(X[rows]).astype(np.float64) - mean
+            if tiny.any():
+                centred *= factor[groups]
             squares += np.bincount(groups, np.einsum("ij,ij->j", centred, centred))
         variance = squares / counts
         if not np.all(np.isfinite(variance)):
@@ -184,13 +221,11 @@ class InputScaler:
                 "X has features whose spread overflows float64 when squared (values beyond "
                 "about 1e154); rescale them before fitting."
             )
-        group_mean = total / counts
-        # scikit-learn's test for a constant feature: a variance within the
-        # round-off of the two-pass computation is zero, and gets scale 1.
-        eps = np.finfo(np.float64).eps
-        constant = variance <= counts * eps * variance + (counts * group_mean * eps) ** 2
-        scale = np.where(constant, 1.0, np.sqrt(variance))
-        return cls(mean, scale[groups], constant[groups])
+        constant = spread <= _ROUNDOFF_ULPS * np.finfo(np.float64).eps * np.abs(origin)
+        scale = np.where(constant, 1.0, np.sqrt(variance) / factor)
+        scaler = cls(mean, scale[groups], constant[groups])
+        scaler.roundoff_constant = (constant & (spread > 0))[groups]
+        return scaler
 
     def transform(self, X, dtype=np.float32):
         """Standardised ``X`` computed in float64, returned in ``dtype``."""

@@ -221,10 +221,16 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Dimension of the embedding.
 
     net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch module. It
-        takes inputs standardised with the training statistics and returns
-        the Gaussian-space embedding (``prior_.from_gaussian`` maps it to
-        the prior).
+        The trained skorch net; ``net_.module_`` is the torch module. In
+        eval mode it maps flat rows standardised as
+        ``(X - input_mean_) / input_scale_`` to the Gaussian-space embedding
+        (``prior_.from_gaussian`` maps it to the prior).
+
+    input_mean_, input_scale_ : ndarray of shape (``n_features_in_``,)
+        The input standardisation (per channel for images, repeated over
+        its pixels). ``input_scale_`` is ``inf`` for the constant features,
+        which the model ignores: their standardised values are then 0, as
+        in training. With ``standardize=False``, 0 and 1.
 
     batch_size_ : int
         Rows per training batch actually used, ``min(batch_size, n_samples)``,
@@ -589,6 +595,16 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         return decoded_rows(self, rng.standard_normal((n_samples, self.n_components_)))
+
+    @property
+    def input_mean_(self):
+        check_is_fitted(self)
+        return self._scaler.mean.copy()
+
+    @property
+    def input_scale_(self):
+        check_is_fitted(self)
+        return np.where(self._scaler.constant, np.inf, self._scaler.scale)
 
     def __getstate__(self):
         return portable_state(super().__getstate__())

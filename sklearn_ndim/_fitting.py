@@ -27,7 +27,7 @@ from ._distributed import (
     initialised_group,
     seed_offset,
 )
-from ._model import InfoMaxModule, build_decoder, build_encoder, check_encoder_output, make_critic
+from ._model import InfoMaxModule, build_decoder, build_encoder, make_critic
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
 from ._training import (
     InfoMaxNet,
@@ -41,7 +41,7 @@ from ._validation import (
     caller_stacklevel,
     check_callbacks,
     check_features_vary,
-    check_not_bool,
+    check_no_booleans,
     check_prior,
     model_params,
     resolve_device,
@@ -311,7 +311,7 @@ def check_fit_arguments(estimator, X, n_processes=1):
     :class:`FitArguments`.
     """
     # Parameters first: a bad one fails before any warning about the data.
-    check_not_bool(estimator.n_components, "n_components")
+    check_no_booleans(estimator)
     prior = check_prior(estimator)
     resolve_device(estimator.device)
     check_callbacks(estimator.callbacks)
@@ -373,7 +373,6 @@ def resolve_noise_scale(estimator, prior, batch_size):
 
 def build_module(estimator, sample_shape, n_features, prior, noise_scale, device):
     """The untrained module for ``estimator``'s parameters, on ``device``."""
-    check_not_bool(estimator.prior_penalty, "prior_penalty")
     encoder, input_shape = build_encoder(
         estimator.encoder,
         sample_shape,
@@ -391,7 +390,6 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         whiten=estimator.normalizer == "whiten",
         prior_penalty=estimator.prior_penalty,
     ).to(device)
-    check_encoder_output(module, estimator.n_components)
     set_mixed_precision(module, device)
     return module
 

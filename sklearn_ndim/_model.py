@@ -281,7 +281,9 @@ class OutputNormalizer(nn.Module):
     ``BatchNorm1d(affine=False)``); in evaluation mode the frozen buffers
     ``mean`` and ``whitening`` are used, so an output never depends on which
     other rows share its batch. :meth:`calibrate` sets the buffers from clean
-    rows after training.
+    rows after training; evaluation before it (or before loading a state
+    dict that holds them) raises, as the buffers would leave the encoder's
+    output as it is.
 
     Parameters
     ----------
@@ -296,12 +298,22 @@ class OutputNormalizer(nn.Module):
         Added to the variance (the covariance's diagonal) for stability.
     """
 
+    #: Whether the frozen statistics are set. Modules pickled before the
+    #: attribute existed were calibrated, hence the class default.
+    calibrated = True
+
     def __init__(self, n_components, whiten=False, eps=1e-5):
         super().__init__()
         self.whiten = whiten
         self.eps = eps
         self.register_buffer("mean", torch.zeros(n_components))
         self.register_buffer("whitening", torch.eye(n_components))
+        self.calibrated = False
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if prefix + "mean" in state_dict and prefix + "whitening" in state_dict:
+            self.calibrated = True
 
     def forward(self, h, reference=None):
         """Normalise ``h``; in training with the statistics of ``reference`` (default ``h``)."""
@@ -317,7 +329,20 @@ class OutputNormalizer(nn.Module):
             cov = torch.cov(reference.T, correction=0).reshape(h.shape[1], -1)
             whitening = self._whitening(cov)
         else:
+            if not self.calibrated:
+                raise RuntimeError(
+                    "The OutputNormalizer is in evaluation mode but was never calibrated, so it "
+                    "would return the encoder's output unnormalised. Call "
+                    "normalizer.calibrate(h) with the encoder's outputs of clean training rows "
+                    "(or load a state dict that holds them), or use train() mode for batch "
+                    "statistics."
+                )
             mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
+        if h.ndim != 2 or h.shape[1] != self.mean.shape[0]:
+            raise ValueError(
+                f"The OutputNormalizer is for {self.mean.shape[0]} dimensions; got outputs of "
+                f"shape {tuple(h.shape)}."
+            )
         return (h - mean) @ whitening.T
 
     def _whitening(self, cov):
@@ -349,6 +374,7 @@ class OutputNormalizer(nn.Module):
             cov += centred.T @ centred
         self.mean.copy_(mean)
         self.whitening.copy_(self._whitening(cov / h.shape[0]))
+        self.calibrated = True
 
 
 # ------------------------------------------------------------------- critics
@@ -463,13 +489,22 @@ class InfoMaxModule(nn.Module):
         Scores all pairs of a batch, ``critic(a, y) -> (B, B)``.
     input_shape : tuple of int
         Shape of one sample as the encoder expects it, ``(n_features,)`` or
-        ``(channels, height, width)``; rows arrive flattened and standardised.
+        ``(channels, height, width)``. :meth:`forward` takes flat,
+        standardised rows and shapes them; :meth:`pair_channel` and
+        :func:`~sklearn_ndim.nn.contrastive_loss` take shaped ones.
     whiten : bool, default=False
         Whiten the output instead of standardising each dimension.
     prior_penalty : float, default=0.0
         Weight of :func:`~sklearn_ndim.nn.sliced_wasserstein_to_normal` of the
         batch's Gaussian-space embeddings in the training loss (0: the
         paper's objective alone).
+
+    Notes
+    -----
+    The encoder's output shape is checked on two zero samples when the module
+    is made. In evaluation mode the normaliser uses frozen statistics: call
+    ``module.normalizer.calibrate(module.encode(x))`` on clean training rows
+    after training, as the estimator does.
     """
 
     def __init__(
@@ -494,6 +529,7 @@ class InfoMaxModule(nn.Module):
         self.encoder = encoder
         self.normalizer = OutputNormalizer(n_components, whiten=whiten)
         self.critic = critic
+        check_encoder_output(self, n_components)
 
     def shape_input(self, x):
         """Reshape flat rows to ``(n, *input_shape)``."""

@@ -41,8 +41,24 @@ def info_nce(scores, scores_reverse=None, offset=0):
     mutual_info : torch.Tensor
         Scalar lower bound ``ln N - loss`` in nats; it can never exceed ``ln N``.
     """
+    rows, columns = scores.shape if scores.ndim == 2 else (None, None)
+    if rows is None or columns < rows or not 0 <= offset <= columns - rows:
+        raise ValueError(
+            f"scores must be (B, N) with N >= B and the positives in columns offset .. "
+            f"offset + B - 1; got shape {tuple(scores.shape)} and offset={offset}."
+        )
     if scores_reverse is None:
+        if rows != columns:
+            raise ValueError(
+                f"scores of shape {tuple(scores.shape)} are not square: pass scores_reverse, "
+                "the scores of the other direction, of the same shape."
+            )
         scores_reverse = scores.T
+    elif scores_reverse.shape != scores.shape:
+        raise ValueError(
+            f"scores_reverse has shape {tuple(scores_reverse.shape)}; it must match scores, "
+            f"{tuple(scores.shape)}."
+        )
     targets = offset + torch.arange(scores.shape[0], device=scores.device)
     loss = 0.5 * (F.cross_entropy(scores, targets) + F.cross_entropy(scores_reverse, targets))
     return loss, math.log(scores.shape[1]) - loss.detach()
@@ -59,8 +75,9 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
     Parameters
     ----------
     module : InfoMaxModule
-    x : torch.Tensor of shape (B, ...)
-        Standardised, shaped rows.
+    x : torch.Tensor of shape (B, *module.input_shape)
+        Standardised rows, shaped as the encoder expects
+        (``module.shape_input`` shapes flat rows).
     indices : torch.Tensor of shape (B,)
         Their positions in the chunk (neighbour views use them).
     views : callable
@@ -82,6 +99,12 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
         The InfoNCE estimate in nats, as :func:`info_nce` (the penalty does
         not enter it).
     """
+    if tuple(x.shape[1:]) != module.input_shape:
+        raise ValueError(
+            f"contrastive_loss takes rows shaped as the encoder expects, (batch, "
+            f"{', '.join(map(str, module.input_shape))}); got {tuple(x.shape)}. Flat rows become "
+            "that with module.shape_input(x)."
+        )
     pair_channel = module.pair_channel if pair_channel is None else pair_channel
     clean, noisy, embedded = pair_channel(views(x, indices, generator), x, generator)
     group = current_group()

@@ -50,13 +50,17 @@ _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 def print_table_row(text):
     """Print a row of skorch's epoch table; colour codes only on a terminal.
 
-    Through ``tqdm.write``, which clears a running progress bar first and
-    redraws it after, so that the row and the bar never share a line.
+    As ``tqdm.write``: a running progress bar is cleared first and redrawn
+    after, so that the row and the bar never share a line. The row is flushed
+    before the bar comes back: when stdout is a file it is buffered, while
+    the bar (on stderr) is not, and in a shared log (``2>&1``) the row would
+    otherwise land after the redrawn bar.
     """
     if not sys.stdout.isatty():
         text = _ANSI_CODE.sub("", text)
-    tqdm.write(text, file=sys.stdout)
-    sys.stdout.flush()
+    with tqdm.external_write_mode(file=sys.stdout):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 @contextmanager

@@ -32,7 +32,7 @@ from ._validation import (
     caller_stacklevel,
     check_features_vary,
     check_model_params_unchanged,
-    check_not_bool,
+    check_no_booleans,
     check_prior,
     check_stream_callbacks,
     model_params,
@@ -61,6 +61,7 @@ def partial_fit_state(estimator, X):
     """
     if not hasattr(estimator, "net_"):
         return _first_partial_fit(estimator, X)
+    check_no_booleans(estimator)
     check_model_params_unchanged(estimator)
     X = validate_fitted_input(estimator, X)
     if getattr(estimator, "_reservoir", None) is None:
@@ -120,7 +121,7 @@ def _check_chunk_size(X, batch_size):
 
 
 def _first_partial_fit(estimator, X):
-    check_not_bool(estimator.n_components, "n_components")
+    check_no_booleans(estimator)
     prior = check_prior(estimator)
     device = resolve_device(estimator.device)
     input_ndim = _input_ndim(X)

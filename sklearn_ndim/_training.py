@@ -5,8 +5,11 @@ The step itself (:func:`~sklearn_ndim._objective.contrastive_loss`) lives in
 :mod:`sklearn_ndim._training_data`.
 """
 
+import contextlib
 import copy
 import math
+import signal
+import threading
 
 import numpy as np
 import torch
@@ -50,6 +53,35 @@ def fused_adam(device):
     the default MLP, a tenth of a training step.
     """
     return torch.device(device).type in ("cpu", "cuda")
+
+
+class _InterruptRecord:
+    received = False
+
+
+@contextlib.contextmanager
+def _recording_interrupts():
+    """Note whether a SIGINT arrives, then handle it as before.
+
+    Only the main thread can set signal handlers (a SIGINT reaches it
+    anyway); where the handler is not a Python callable (ignored), nothing
+    changes.
+    """
+    record = _InterruptRecord()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield record
+        return
+
+    def handler(signum, frame):
+        record.received = True
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield record
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -152,14 +184,16 @@ class InfoMaxNet(NeuralNet):
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.interrupted_ = False
-        try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
-        except KeyboardInterrupt:
-            # skorch's partial_fit swallows KeyboardInterrupt because callbacks
-            # such as EarlyStopping raise it to stop; only those come from
-            # ``notify('on_epoch_end')``. Anything else is a real Ctrl-C.
-            self.interrupted_ = not self._stopping_by_callback
-            raise
+        with _recording_interrupts() as interrupts:
+            try:
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            except KeyboardInterrupt:
+                # skorch's partial_fit swallows KeyboardInterrupt because callbacks
+                # such as EarlyStopping raise it to stop; only those come from
+                # ``notify('on_epoch_end')``. Anything else, and a SIGINT that
+                # arrives while the callbacks run, is a real Ctrl-C.
+                self.interrupted_ = interrupts.received or not self._stopping_by_callback
+                raise
 
     def notify(self, method_name, **cb_kwargs):
         self._stopping_by_callback = False

@@ -16,7 +16,8 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks.scoring import ScoringBase
 
 from ._data import equal_columns, split_image_shape
 from ._priors import resolve_prior
@@ -26,6 +27,7 @@ __all__ = [
     "resolve_device",
     "check_callbacks",
     "check_not_bool",
+    "check_no_booleans",
     "check_features_vary",
     "check_prior",
     "warn_if_embedding_cannot_fill_its_space",
@@ -310,6 +312,17 @@ def check_features_vary(X, scaler, standardize, n_components, where="X"):
     count as constant, otherwise the columns whose values are all equal.
     """
     constant = scaler.constant if standardize else equal_columns(X)
+    roundoff = np.flatnonzero(getattr(scaler, "roundoff_constant", ())) if standardize else ()
+    if len(roundoff):
+        shown = ", ".join(map(str, roundoff[:10])) + (", ..." if len(roundoff) > 10 else "")
+        warnings.warn(
+            f"{len(roundoff)} feature(s) of {where} (columns {shown}) differ between rows by "
+            "float64 round-off only (a few units in the last place of their values), so they "
+            "are treated as constant and ignored. Rescale or re-centre them if their "
+            "differences are data.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     n_features = constant.size
     n_varying = n_features - int(constant.sum())
     if n_varying == 0:
@@ -337,6 +350,40 @@ def check_not_bool(value, name):
     """Refuse ``True``/``False`` where an integer is meant (bool is an int in Python)."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, not the boolean {value!r}.")
+
+
+def _numeric_kind(constraints):
+    """What a numeric parameter takes, in words; None for other parameters."""
+    if "random_state" in constraints:
+        return "an integer, a numpy RandomState or None"
+    for constraint in constraints:
+        if isinstance(constraint, Interval):
+            return "an integer" if constraint.type is Integral else "a number"
+    return None
+
+
+#: Numeric parameters and what they take: scikit-learn's constraints accept
+#: True and False for them, because bool is an int in Python.
+_NUMERIC_PARAMETERS = {
+    name: kind
+    for name, constraints in EMBEDDER_PARAMETER_CONSTRAINTS.items()
+    if isinstance(constraints, list) and (kind := _numeric_kind(constraints)) is not None
+}
+
+
+def check_no_booleans(estimator):
+    """Refuse ``True``/``False`` for every numeric parameter of ``estimator``.
+
+    ``noise_scale=False`` would otherwise train plain InfoMax (noise 0) and
+    ``learning_rate=True`` at a rate of 1, without a word.
+    """
+    for name, kind in _NUMERIC_PARAMETERS.items():
+        value = getattr(estimator, name)
+        if isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be {kind}, not the "
+                f"boolean {value!r}."
+            )
 
 
 def resolve_device(device):
@@ -392,8 +439,41 @@ def check_callbacks(callbacks):
                 "callbacks must be skorch.callbacks.Callback instances or (name, instance) "
                 f"tuples; got {item!r}."
             )
+        _check_callback_needs(callback)
         checked.append(item)
     return checked
+
+
+#: What the training history records each epoch, for callbacks to monitor.
+_MONITORED = "'train_loss' (InfoNCE's cross-entropy) or 'mutual_info' (its estimate in nats)"
+
+
+def _check_callback_needs(callback):
+    """Refuse callbacks that need targets or a validation split, which training has neither of.
+
+    skorch's scoring callbacks would fail on the batches ``(x, indices, views)``
+    or, on the validation split, silently never run; a monitor of
+    ``valid_loss`` would fail with a bare KeyError after the first epoch.
+    """
+    name = type(callback).__name__
+    if isinstance(callback, ScoringBase):
+        raise ValueError(
+            f"{name} scores predictions against targets, but the embedder trains without "
+            "targets and without a validation split, so it could not run. To log a label-free "
+            "measure, record it in a Callback's on_epoch_end with net.history.record(name, "
+            f"value); to stop early, monitor {_MONITORED}."
+        )
+    monitor = getattr(callback, "monitor", None)
+    if isinstance(monitor, str) and monitor.startswith("valid"):
+        raise ValueError(
+            f"{name} monitors {monitor!r}, which the embedder never records: it trains without "
+            f"a validation split. Monitor {_MONITORED}"
+            + (
+                ", e.g. EarlyStopping(monitor='train_loss')."
+                if isinstance(callback, EarlyStopping)
+                else "."
+            )
+        )
 
 
 def whitening_lacks_rows(normalizer, batch_size, n_components):

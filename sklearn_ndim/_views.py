@@ -8,6 +8,7 @@ images standardised per channel), so the scales below are in those units.
 
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -231,12 +232,16 @@ _NN_DESCENT_CANDIDATES = 8
 def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
     """Indices ``(m, k)`` of the ``k`` nearest other rows of ``bank`` (Euclidean).
 
+    Distances are computed in float32 on rows centred by their mean, so an
+    offset common to all rows costs no precision.
+
     Parameters
     ----------
     bank : torch.Tensor of shape (n_samples, ...)
-        Scaled samples (images are compared as flat vectors).
+        Samples on comparable scales, such as standardised features (images
+        are compared as flat vectors).
     n_neighbors : int
-        ``k``; capped at ``n_samples - 1``.
+        ``k >= 1``; capped at ``n_samples - 1``.
     random_state : int, default=0
         Seeds the approximate search.
     queries : int, default=None
@@ -249,7 +254,16 @@ def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
         Never a row itself nor a copy of it at distance zero (a view towards
         either would be no view), unless a row has fewer than ``k`` others.
     """
-    n_rows = bank.shape[0]
+    if not isinstance(bank, torch.Tensor):
+        raise TypeError(
+            f"bank must be a torch.Tensor; got {type(bank).__name__}. Convert it with "
+            "torch.as_tensor(bank)."
+        )
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, Integral) or n_neighbors < 1:
+        raise ValueError(f"n_neighbors must be an integer of at least 1; got {n_neighbors!r}.")
+    n_rows = bank.shape[0] if bank.ndim else 0
+    if n_rows < 2:
+        raise ValueError(f"bank needs at least 2 rows to have neighbours; got {n_rows}.")
     queries = n_rows if queries is None else queries
     k = min(n_neighbors, n_rows - 1)
     points = bank.detach().reshape(n_rows, -1)
@@ -273,7 +287,10 @@ def _exact_neighbors(points, k, queries):
     The distance block, its mask and the output are allocated once and reused:
     a new block per step left the allocator's heap fragmented between them.
     """
+    # |q|^2 + |p|^2 - 2 q.p cancels badly far from the origin: 1,000 rows
+    # offset by 1,000 found neighbours 2.9 times as far as the nearest.
     points = points.to(torch.float32)
+    points = points - points.mean(0, dtype=torch.float64).to(torch.float32)
     norms = (points * points).sum(1)
     n_rows = points.shape[0]
     rows_per_block = max(1, min(queries, _DISTANCE_BLOCK // n_rows))
@@ -361,6 +378,11 @@ class ImageViews:
         self.jitter_scale = jitter_scale
 
     def __call__(self, x, indices, generator):
+        if x.ndim != 4:
+            raise ValueError(
+                "ImageViews takes images of shape (batch, channels, height, width); got "
+                f"{tuple(x.shape)}. Add the channel axis, e.g. x[:, None]."
+            )
         n_images = x.shape[0]
         device = x.device
         if self.neighbor_mix is not None:

@@ -22,6 +22,16 @@ A bare training step with a Gaussian channel:
 >>> x = torch.randn(64, 10)
 >>> loss, mutual_info = contrastive_loss(module, x, torch.arange(64), jitter, None)
 >>> loss.backward()
+
+After training, freeze the normaliser's statistics on clean rows; in
+evaluation mode an uncalibrated normaliser refuses to run:
+
+>>> module = module.eval()
+>>> with torch.no_grad():
+...     module.normalizer.calibrate(module.encode(x))
+...     z = module(x)
+>>> z.shape
+torch.Size([64, 4])
 """
 
 from ._model import (

@@ -32,7 +32,11 @@ def blobs():
 
 @pytest.fixture
 def tiny_module():
-    """Factory of a seeded 4 -> 2 InfoMaxModule (one hidden layer of 8, separable critic)."""
+    """Factory of a seeded 4 -> 2 InfoMaxModule (one hidden layer of 8, separable critic).
+
+    Its normaliser is calibrated on 64 standard-normal rows, so that it runs in
+    eval mode too; the module is returned in training mode.
+    """
     import torch
 
     from sklearn_ndim._model import InfoMaxModule, MLPEncoder, SeparableCritic
@@ -40,14 +44,17 @@ def tiny_module():
 
     def build(noise_scale=1.0):
         torch.manual_seed(0)
-        return InfoMaxModule(
+        module = InfoMaxModule(
             MLPEncoder(4, 2, (8,)),
             2,
             resolve_prior("gaussian"),
             noise_scale,
             SeparableCritic(2, noise_scale),
             (4,),
-        )
+        ).eval()
+        with torch.no_grad():
+            module.normalizer.calibrate(module.encode(torch.randn(64, 4)))
+        return module.train()
 
     return build
 

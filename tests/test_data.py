@@ -125,3 +125,37 @@ def test_a_constant_feature_with_round_off_variance_counts_as_constant():
     assert np.ptp(X[:, 56]) == 0
     assert InputScaler.fit(X).scale[56] == 1.0
     assert InputScaler.fit(X).scale.min() > 0.1
+
+
+@pytest.mark.parametrize("factor", [1e-200, 1e-300, 1e-310, 1e150])
+def test_a_feature_keeps_its_scale_however_small_or_large(factor):
+    # The variance of values of 1e-200 underflowed to 0, and such features were
+    # called constant (all of them: "every feature of X is constant").
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    reference = InputScaler.fit(X).transform(X, np.float64)
+    scaled = InputScaler.fit(X * factor)
+    assert not scaled.constant.any()
+    np.testing.assert_allclose(scaled.transform(X * factor, np.float64), reference, atol=1e-9)
+
+
+def test_features_that_vary_little_on_a_large_offset_still_vary():
+    # sklearn's round-off bound, (n * mean * eps)^2 = 0.1 here, had called six rarely
+    # inked pixels of digits + 1e12 constant; their differences are whole numbers.
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data
+    plain, shifted = InputScaler.fit(X), InputScaler.fit(X + 1e12)
+    np.testing.assert_array_equal(shifted.constant, plain.constant)
+    assert not shifted.roundoff_constant.any()
+    np.testing.assert_allclose(
+        shifted.transform(X + 1e12, np.float64), plain.transform(X, np.float64), atol=0.01
+    )
+
+
+def test_values_that_differ_by_round_off_only_are_constant_and_named():
+    X = np.column_stack([np.r_[np.full(5, 0.1 + 0.2), np.full(5, 0.3)], np.arange(10.0)])
+    scaler = InputScaler.fit(X)
+    np.testing.assert_array_equal(scaler.constant, [True, False])
+    np.testing.assert_array_equal(scaler.roundoff_constant, [True, False])
+    exact = InputScaler.fit(np.column_stack([np.full(10, 0.3), np.arange(10.0)]))
+    assert not exact.roundoff_constant.any()

@@ -28,9 +28,10 @@ from sklearn_ndim.distributed import fit_distributed
 
 
 def _module(prior_penalty=0.0):
+    """A module calibrated on seeded rows: in eval mode every process normalises alike."""
     torch.manual_seed(0)
     encoder = MLPEncoder(5, 3, (8,))
-    return InfoMaxModule(
+    module = InfoMaxModule(
         encoder,
         3,
         resolve_prior("gaussian"),
@@ -38,7 +39,10 @@ def _module(prior_penalty=0.0):
         QuadraticCritic(0.5),
         (5,),
         prior_penalty=prior_penalty,
-    )
+    ).eval()
+    with torch.no_grad():
+        module.normalizer.calibrate(module.encode(torch.randn(64, 5)))
+    return module
 
 
 def _directions():

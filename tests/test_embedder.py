@@ -3,6 +3,7 @@
 import io
 import math
 import pickle
+import signal
 
 import joblib
 import numpy as np
@@ -212,6 +213,24 @@ def test_ctrl_c_is_not_swallowed(blobs, fast):
     with pytest.raises(KeyboardInterrupt, match="interrupted after"):
         embedder.fit(blobs[0])
     assert not hasattr(embedder, "net_")
+
+
+class _CtrlCAtEpochEnd(Callback):
+    """A real SIGINT (as from Ctrl-C) while callbacks run at an epoch's end."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_ctrl_c_at_an_epochs_end_is_not_taken_for_early_stopping(blobs, fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **{**fast, "max_epochs": 2}).fit(blobs[0])
+    before = embedder.transform(blobs[0])
+    embedder.set_params(callbacks=[_CtrlCAtEpochEnd()], max_epochs=5)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 2 of 5 epochs"):
+        embedder.fit(blobs[0][:150])
+    np.testing.assert_array_equal(embedder.transform(blobs[0]), before)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_early_stopping_is_a_normal_end(blobs, fast):
@@ -548,3 +567,28 @@ def test_changing_the_prior_after_fit_does_not_reinterpret_the_model(blobs, fast
     for old, new in zip(before, after, strict=True):
         np.testing.assert_array_equal(old, new)
     assert embedder.prior_.name == "gaussian"
+
+
+@pytest.mark.parametrize("image", [False, True])
+def test_the_module_reproduces_transform_from_the_public_input_statistics(fast, image):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2, 4, 4)) if image else rng.normal(size=(120, 6))
+    X[:, 0] = 3.0  # a constant feature (an image's whole first channel)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    flat = X.reshape(len(X), -1)
+    assert np.isinf(embedder.input_scale_).sum() == (16 if image else 1)
+    moved = flat.copy()
+    moved[:, 0] = 50.0  # constant in training: ignored, here too
+    standardised = (moved - embedder.input_mean_) / embedder.input_scale_
+    module = embedder.net_.module_.eval()
+    with torch.no_grad():
+        out = module(torch.as_tensor(standardised, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(out, embedder.transform(X), rtol=0, atol=1e-5)
+
+
+def test_the_input_statistics_need_a_fit_and_are_copies(fast):
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast)
+    assert not hasattr(embedder, "input_mean_")
+    embedder.fit(np.random.default_rng(0).normal(size=(60, 3)))
+    embedder.input_mean_[:] = 7.0
+    assert not np.any(embedder.input_mean_ == 7.0)

@@ -5,8 +5,10 @@ import pytest
 import scipy.sparse as sp
 import torch
 from scipy import stats
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim._validation import _NUMERIC_PARAMETERS
 
 
 @pytest.fixture(scope="module")
@@ -162,13 +164,11 @@ def test_callbacks_classes_are_refused(table, fast):
 @pytest.mark.parametrize(
     "params, error, message",
     [
-        ({"n_components": True}, TypeError, "not the boolean True"),
         ({"noise_scale": 1e-300}, ValueError, "noise_scale"),
         ({"noise_scale": 1e300}, ValueError, "noise_scale"),
         ({"prior_penalty": -1.0}, ValueError, "prior_penalty"),
         ({"prior_penalty": float("inf")}, ValueError, "prior_penalty"),
         ({"prior_penalty": float("nan")}, ValueError, "prior_penalty"),
-        ({"prior_penalty": True}, TypeError, "not the boolean True"),
         ({"device": "meta"}, ValueError, "does not support"),
         ({"device": "xpu"}, ValueError, "does not support"),
         ({"prior": stats.norm(loc=[0.0, 1.0])}, ValueError, "finite scalar parameters"),
@@ -181,10 +181,53 @@ def test_nonsense_parameters_are_refused_before_training(table, fast, params, er
         NoisyInfoMaxEmbedder(**{**fast, **params}).fit(table)
 
 
+NUMERIC_PARAMETERS = sorted(_NUMERIC_PARAMETERS)
+
+
+@pytest.mark.parametrize("name", NUMERIC_PARAMETERS)
+@pytest.mark.parametrize("value", [True, False, np.True_])
+def test_booleans_are_refused_for_every_numeric_parameter(table, fast, name, value):
+    # bool is an int in Python, so scikit-learn's constraints let True and False through:
+    # noise_scale=False trained plain InfoMax and learning_rate=True a rate of 1.
+    embedder = NoisyInfoMaxEmbedder(**{**fast, name: value})
+    # scikit-learn's own check refuses values that are out of range as numbers (batch_size=1).
+    refused = f"{name}' parameter .*(not the boolean|Got {value!r} instead)"
+    with pytest.raises(InvalidParameterError, match=refused):
+        embedder.fit(table)
+    assert not hasattr(embedder, "net_")
+    with pytest.raises(InvalidParameterError, match=refused):
+        embedder.partial_fit(table)
+
+
+def test_numeric_parameters_cover_the_numbers():
+    assert {"n_components", "noise_scale", "learning_rate", "max_epochs", "random_state"} <= set(
+        NUMERIC_PARAMETERS
+    )
+    assert not {"flip", "standardize", "verbose", "fit_inverse_transform"} & set(NUMERIC_PARAMETERS)
+
+
+def test_a_boolean_is_refused_in_a_later_partial_fit_too(table, fast):
+    embedder = NoisyInfoMaxEmbedder(**fast).partial_fit(table)
+    before = embedder.transform(table)
+    embedder.set_params(learning_rate=True)
+    with pytest.raises(InvalidParameterError, match="learning_rate.*a number, not the boolean"):
+        embedder.partial_fit(table)
+    np.testing.assert_array_equal(embedder.transform(table), before)
+
+
 def test_channels_last_images_are_detected(fast):
     images = np.random.default_rng(0).random((20, 12, 12, 3))
     with pytest.raises(ValueError, match="channels-last"):
         NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
+
+
+@pytest.mark.parametrize("factor", [1e-200, 1e-300])
+def test_tiny_features_embed_as_their_rescaled_copies(fast, factor):
+    # Their variance underflowed: every feature was called constant and fit refused X.
+    X = np.random.default_rng(0).normal(size=(200, 5))
+    plain = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
+    tiny = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X * factor)
+    np.testing.assert_allclose(tiny.transform(X * factor), plain.transform(X), atol=1e-4)
 
 
 def test_a_large_offset_does_not_destroy_the_signal(fast):

@@ -1,5 +1,7 @@
 """The torch modules: encoders, output normaliser, critics and their wiring."""
 
+import pickle
+
 import pytest
 import torch
 
@@ -79,10 +81,16 @@ def test_a_callable_encoder_with_other_arguments_is_explained():
         build_encoder(raises_inside, None, 5, 2, (8,))
 
 
-def test_encoder_output_shape_is_checked():
+def test_encoder_output_shape_is_checked_when_the_module_is_made():
+    # It had trained silently at the encoder's width, d = 3, and failed only at calibration.
+    with pytest.raises(ValueError, match=r"must return \(batch, n_components=2\)"):
+        InfoMaxModule(
+            torch.nn.Linear(5, 3), 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (5,)
+        )
     module = InfoMaxModule(
-        torch.nn.Linear(5, 3), 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (5,)
+        torch.nn.Linear(5, 2), 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (5,)
     )
+    module.encoder = torch.nn.Linear(5, 3)
     with pytest.raises(ValueError, match=r"must return \(batch, n_components=2\)"):
         check_encoder_output(module, 2)
 
@@ -90,9 +98,8 @@ def test_encoder_output_shape_is_checked():
 def test_an_encoder_that_fails_on_the_input_shape_is_explained():
     # A table encoder given images: torch's "mat1 and mat2" error, with the shape it got.
     flat = torch.nn.Sequential(torch.nn.Linear(64, 2))
-    module = InfoMaxModule(flat, 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (1, 8, 8))
     with pytest.raises(ValueError, match=r"failed on a batch of 2 samples of shape \(1, 8, 8\)"):
-        check_encoder_output(module, 2)
+        InfoMaxModule(flat, 2, resolve_prior("gaussian"), 1.0, SeparableCritic(2), (1, 8, 8))
 
 
 # ---------------------------------------------------------------- normaliser
@@ -115,6 +122,37 @@ def test_eval_mode_uses_calibrated_statistics_row_by_row():
     whole = normalizer(h)
     assert torch.allclose(whole[:1], normalizer(h[:1]))
     assert torch.allclose(whole.mean(0), torch.zeros(2), atol=1e-5)
+
+
+def test_evaluation_before_calibration_is_refused():
+    # The frozen buffers start as mean 0 and the identity: the output would be the raw h.
+    normalizer = OutputNormalizer(2).eval()
+    with pytest.raises(RuntimeError, match="never calibrated.*calibrate"):
+        normalizer(torch.randn(10, 2))
+    normalizer.calibrate(torch.randn(10, 2) * 3 + 1)
+    assert normalizer(torch.randn(10, 2)).shape == (10, 2)
+
+
+def test_a_loaded_state_dict_counts_as_calibration_and_pickles_keep_it():
+    source = OutputNormalizer(2, whiten=True)
+    h = torch.randn(200, 2, generator=torch.Generator().manual_seed(0)) * 2 - 3
+    source.calibrate(h)
+    loaded = OutputNormalizer(2, whiten=True)
+    loaded.load_state_dict(source.state_dict())
+    torch.testing.assert_close(loaded.eval()(h), source.eval()(h), rtol=0, atol=0)
+    copied = pickle.loads(pickle.dumps(source))
+    torch.testing.assert_close(copied.eval()(h), source(h), rtol=0, atol=0)
+    # Modules pickled before the flag existed were calibrated.
+    del copied.__dict__["calibrated"]
+    assert copied.calibrated
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_outputs_of_another_width_are_refused(training):
+    normalizer = OutputNormalizer(3)
+    normalizer.calibrate(torch.randn(50, 3))
+    with pytest.raises(ValueError, match=r"for 3 dimensions; got outputs of shape \(50, 4\)"):
+        normalizer.train(training)(torch.randn(50, 4))
 
 
 def test_whitening_removes_correlation_in_training_and_after_calibration():
@@ -242,6 +280,7 @@ def test_mixed_precision_runs_the_encoder_only_and_keeps_float32_outputs():
         p.grad is not None and p.grad.dtype == torch.float32 for p in module.encoder.parameters()
     )
     module.eval()
+    module.normalizer.calibrate(module.encode(x))
     assert module.embed(x).dtype == torch.float32
 
 

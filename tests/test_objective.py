@@ -78,3 +78,45 @@ def test_nets_pickled_by_earlier_versions_still_find_the_criterion():
     from sklearn_ndim import _training
 
     assert _training.InfoNCELoss is InfoNCELoss
+
+
+@pytest.mark.parametrize(
+    "scores, kwargs, message",
+    [
+        (torch.randn(4, 12), {}, "not square: pass scores_reverse"),
+        (torch.randn(4, 3), {}, r"N >= B"),
+        (torch.randn(4, 12), {"scores_reverse": torch.randn(4, 12), "offset": 9}, "offset=9"),
+        (torch.randn(4, 12), {"scores_reverse": torch.randn(12, 4)}, "must match scores"),
+        (torch.randn(4), {}, r"got shape \(4,\)"),
+    ],
+)
+def test_info_nce_explains_scores_of_the_wrong_shape(scores, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        info_nce(scores, **kwargs)
+
+
+def test_info_nce_with_gathered_candidates_finds_the_positives_at_the_offset():
+    scores = torch.full((2, 6), -10.0)
+    scores[0, 4], scores[1, 5] = 10.0, 10.0
+    loss, mutual_info = info_nce(scores, scores, offset=4)
+    assert loss.item() < 1e-6 and mutual_info.item() == pytest.approx(math.log(6), abs=1e-6)
+
+
+def test_contrastive_loss_explains_flat_rows_for_an_image_module():
+    from sklearn_ndim._model import ConvEncoder, InfoMaxModule, SeparableCritic
+    from sklearn_ndim._priors import resolve_prior
+
+    module = InfoMaxModule(
+        ConvEncoder((1, 12, 12), 2),
+        2,
+        resolve_prior("gaussian"),
+        1.0,
+        SeparableCritic(2),
+        (1, 12, 12),
+    )
+    flat = torch.randn(8, 144)
+    with pytest.raises(ValueError, match=r"\(batch, 1, 12, 12\); got \(8, 144\).*shape_input"):
+        contrastive_loss(module, flat, torch.arange(8), lambda x, i, g: x, None)
+    shaped = module.shape_input(flat)
+    loss, _ = contrastive_loss(module, shaped, torch.arange(8), lambda x, i, g: x, None)
+    assert loss.ndim == 0

@@ -77,3 +77,18 @@ def test_gradient_steps_move_rows_towards_the_prior():
     after = sliced_wasserstein_to_normal(g.detach(), 256, torch.Generator().manual_seed(9))
     assert after < 0.1 * before
     assert stats.kstest(g.detach()[:, 0].numpy(), "norm").pvalue > 0.05
+
+
+@pytest.mark.parametrize(
+    "g, n_projections, message",
+    [
+        (torch.randn(10, 2), 0, "at least 1; got 0"),
+        (torch.randn(10, 2), 2.5, "an integer"),
+        (torch.randn(10), 4, r"\(n, d\)"),
+        (torch.randn(0, 2), 4, r"n >= 1"),
+    ],
+)
+def test_the_penalty_explains_bad_arguments(g, n_projections, message):
+    # n_projections=0 had returned nan.
+    with pytest.raises(ValueError, match=message):
+        sliced_wasserstein_to_normal(g, n_projections)

@@ -24,11 +24,26 @@ def test_table_rows_keep_colour_codes_only_on_a_terminal(monkeypatch, tty):
     assert out.getvalue() == ("\x1b[36m0.5\x1b[0m | 1\n" if tty else "0.5 | 1\n")
 
 
+class _BufferedStdout(io.StringIO):
+    """stdout redirected to a file: what it is given reaches ``target`` at flush()."""
+
+    def __init__(self, target):
+        super().__init__()
+        self.target = target
+
+    def flush(self):
+        self.target.write(self.getvalue())
+        self.seek(0)
+        self.truncate()
+
+
 def test_a_table_row_never_shares_a_line_with_the_progress_bar(monkeypatch):
     from tqdm.auto import tqdm
 
-    shared = io.StringIO()  # the bar on stderr and the rows on stdout, as in `2>&1`
-    monkeypatch.setattr(sys, "stdout", shared)
+    # The bar on stderr (unbuffered) and the rows on stdout (buffered), as in `2>&1`
+    # to a log file: the row had come out after the redrawn bar, on its line.
+    shared = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", _BufferedStdout(shared))
     monkeypatch.setattr(sys, "stderr", shared)
     with tqdm(total=3, file=sys.stderr, desc="training") as bar:
         bar.update(1)

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import (
+    BatchScoring,
+    Checkpoint,
+    EarlyStopping,
+    EpochScoring,
+    LRScheduler,
+    PassthroughScoring,
+)
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim._validation import check_callbacks, check_not_bool, resolve_device
@@ -116,3 +123,43 @@ def test_a_bad_prior_fails_first_with_the_public_names(prior, method):
         with pytest.raises(InvalidParameterError, match=r"'prior' parameter .* a Prior \("):
             getattr(embedder, method)(np.random.default_rng(0).normal(size=(10, 2)))
     assert not hasattr(embedder, "n_features_in_")
+
+
+@pytest.mark.parametrize(
+    "callback, message",
+    [
+        (EpochScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
+        (EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True), "trains without targets"),
+        (BatchScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
+        (EarlyStopping(), "EarlyStopping monitors 'valid_loss'.*monitor='train_loss'"),
+        (Checkpoint(dirname="unused"), "Checkpoint monitors 'valid_loss_best'"),
+    ],
+)
+def test_callbacks_that_need_targets_or_a_validation_split_are_refused(callback, message):
+    with pytest.raises(ValueError, match=message):
+        check_callbacks([callback])
+    with pytest.raises(ValueError, match=message):
+        check_callbacks([("named", callback)])
+
+
+def test_callbacks_that_monitor_what_training_records_are_accepted():
+    callbacks = [
+        EarlyStopping(monitor="train_loss"),
+        Checkpoint(monitor="train_loss_best", dirname="unused"),
+        LRScheduler(monitor="train_loss"),
+        PassthroughScoring(name="train_loss", on_train=True),
+    ]
+    assert check_callbacks(callbacks) == callbacks
+
+
+def test_features_constant_up_to_round_off_are_named_in_a_warning():
+    from sklearn_ndim._data import InputScaler
+    from sklearn_ndim._validation import check_features_vary
+
+    X = np.column_stack([np.r_[np.full(5, 0.1 + 0.2), np.full(5, 0.3)], np.arange(10.0)])
+    with pytest.warns(UserWarning, match=r"1 feature\(s\) of X \(columns 0\) differ .* round-off"):
+        check_features_vary(X, InputScaler.fit(X), True, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact = np.column_stack([np.full(10, 0.3), np.arange(10.0)])
+        check_features_vary(exact, InputScaler.fit(exact), True, 1)

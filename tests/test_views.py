@@ -208,3 +208,40 @@ def test_settings_that_do_not_apply_to_a_table_warn(fast):
         NoisyInfoMaxEmbedder(2, n_neighbors=49, **fast).fit(X)
         NoisyInfoMaxEmbedder(2, intensity_jitter=0.0, max_shift=0, **fast).fit(X)  # "none" too
         NoisyInfoMaxEmbedder(2, **fast).fit(X[:8])  # "auto" on tiny data: capped quietly
+
+
+@pytest.mark.parametrize("offset", [0.0, 100.0, 1000.0])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_exact_neighbours_do_not_depend_on_an_offset_common_to_all_rows(offset, dtype):
+    # Squared distances as |q|^2 + |p|^2 - 2 q.p cancelled far from the origin: at an
+    # offset of 1,000 the neighbours found were 2.9 times as far as the nearest.
+    from sklearn.neighbors import NearestNeighbors
+
+    rows = np.random.default_rng(0).normal(size=(1000, 5))
+    found = nearest_neighbors(torch.as_tensor(rows + offset, dtype=dtype), 10).numpy()
+    exact = NearestNeighbors(n_neighbors=11).fit(rows).kneighbors(rows)[1][:, 1:]
+    found_distance = np.linalg.norm(rows[found] - rows[:, None], axis=2).mean()
+    exact_distance = np.linalg.norm(rows[exact] - rows[:, None], axis=2).mean()
+    assert found_distance == pytest.approx(exact_distance, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "bank, n_neighbors, error, message",
+    [
+        (np.zeros((5, 2)), 2, TypeError, "torch.as_tensor"),
+        (torch.randn(5, 2), 0, ValueError, "at least 1; got 0"),
+        (torch.randn(5, 2), -1, ValueError, "at least 1; got -1"),
+        (torch.randn(5, 2), True, ValueError, "at least 1; got True"),
+        (torch.randn(5, 2), 2.0, ValueError, "an integer"),
+        (torch.randn(1, 2), 2, ValueError, "at least 2 rows"),
+    ],
+)
+def test_nearest_neighbors_explains_bad_arguments(bank, n_neighbors, error, message):
+    with pytest.raises(error, match=message):
+        nearest_neighbors(bank, n_neighbors)
+
+
+def test_image_views_explain_images_without_a_channel_axis():
+    views = ImageViews(max_shift=1, flip=False, intensity_jitter=0.1, jitter_scale=0.1)
+    with pytest.raises(ValueError, match=r"\(batch, channels, height, width\); got \(4, 8, 8\)"):
+        views(torch.zeros(4, 8, 8), torch.arange(4), None)
