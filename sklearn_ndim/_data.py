@@ -118,11 +118,9 @@ def _row_major(chunk):
     return chunk if chunk.flags.c_contiguous else np.ascontiguousarray(chunk)
 
 
-#: Spreads below this (2**-500) are rescaled before squaring, which would underflow.
-_TINY_SPREAD = 2.0**-500
-#: Values within this many float64 units of round-off of a feature's first value
-#: count as that value: their differences are arithmetic noise, not data.
-_ROUNDOFF_ULPS = 8
+#: Ranges below this (2**-500, about 3e-151) are rescaled before squaring, which
+#: would underflow.
+_TINY_RANGE = 2.0**-500
 
 
 class InputScaler:
@@ -133,15 +131,15 @@ class InputScaler:
     mean, scale : ndarray of shape (n_features,)
         Offsets and scales of the flat rows; constant features have scale 1.
     constant : ndarray of bool of shape (n_features,), default=None
-        Features that never varied in training (none when None): they are
-        set to zero in every standardised row, so that a value they take
+        Features constant in training, up to round-off (none when None): they
+        are set to zero in every standardised row, so that a value they take
         later, which the model never saw vary, cannot move the embedding.
 
     Attributes
     ----------
     roundoff_constant : ndarray of bool of shape (n_features,)
-        The constant features whose values did differ, but by float64
-        round-off only (set by :meth:`fit`, for a warning; not kept in files).
+        The constant features whose values did differ, by less than the
+        round-off of their statistics (set by :meth:`fit`, for a warning).
     """
 
     def __init__(self, mean, scale, constant=None):
@@ -165,11 +163,10 @@ class InputScaler:
     def fit(cls, X, sample_shape=None, standardize=True):
         """Statistics of the flat rows ``X`` in two exact float64 passes over chunks.
 
-        A feature (an image channel) is constant when its values differ from
-        its first one by no more than float64 round-off of that value: exact
-        copies, and sums such as 0.1 + 0.2 against 0.3. A spread too small to
-        square in float64 (below about 1e-154) is scaled by a power of two,
-        which is exact, so such features keep their scale.
+        A feature (an image channel) is constant when its variance is within
+        the round-off of computing it, scikit-learn's test. A range too small
+        to square in float64 (below about 3e-151) is scaled by a power of
+        two, which is exact, so such features keep their scale.
 
         Parameters
         ----------
@@ -190,41 +187,49 @@ class InputScaler:
         )
         n_groups = groups.max() + 1
         counts = np.bincount(groups) * n_samples
-        # Each group's first value: the spread is measured from it.
-        origin = _row_major(X[:1]).astype(np.float64)[0][
-            np.searchsorted(groups, np.arange(n_groups))
-        ]
         total = np.zeros(n_groups)
-        spread = np.zeros(n_groups)
+        low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
         # Row-major chunks: the sums' rounding then does not depend on the layout
         # (a DataFrame's values are column-major), so processes of a
         # data-parallel fit get bitwise equal statistics from equal data.
         for rows in _chunks(n_samples):
             chunk = _row_major(X[rows])
             total += np.bincount(groups, chunk.sum(axis=0, dtype=np.float64))
-            deviation = np.abs(chunk.astype(np.float64) - origin[groups]).max(axis=0)
-            np.maximum.at(spread, groups, deviation)
+            np.minimum(low, chunk.min(axis=0), out=low)
+            np.maximum(high, chunk.max(axis=0), out=high)
+        group_low, group_high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
+        np.minimum.at(group_low, groups, low)
+        np.maximum.at(group_high, groups, high)
+        with np.errstate(over="ignore"):
+            value_range = group_high - group_low
         mean = (total / counts)[groups]
         # Powers of two rescale exactly; 1 (no change) unless squares would underflow.
-        tiny = (spread > 0) & (spread < _TINY_SPREAD)
-        # (capped at 2**1000: float64 ends at 2**1024; subnormal spreads still square.)
-        factor = np.where(tiny, np.ldexp(1.0, np.minimum(-np.frexp(spread)[1], 1000)), 1.0)
+        tiny = (value_range > 0) & (value_range < _TINY_RANGE)
+        factor = np.where(tiny, np.ldexp(1.0, np.minimum(-np.frexp(value_range)[1], 1000)), 1.0)
         squares = np.zeros_like(total)
         for rows in _chunks(n_samples):
             centred = _row_major(X[rows]).astype(np.float64) - mean
             if tiny.any():
                 centred *= factor[groups]
-            squares += np.bincount(groups, np.einsum("ij,ij->j", centred, centred))
-        variance = squares / counts
+            with np.errstate(over="ignore"):  # an overflow is refused below, with its cause
+                squares += np.bincount(groups, np.einsum("ij,ij->j", centred, centred))
+        # A feature with one value has none, however large the value (its
+        # centred squares can overflow, from the mean's rounding).
+        variance = np.where(value_range == 0, 0.0, squares / counts)
         if not np.all(np.isfinite(variance)):
             raise ValueError(
                 "X has features whose spread overflows float64 when squared (values beyond "
                 "about 1e154); rescale them before fitting."
             )
-        constant = spread <= _ROUNDOFF_ULPS * np.finfo(np.float64).eps * np.abs(origin)
+        # scikit-learn's test for a constant feature: a variance within the
+        # round-off of the two-pass computation is zero, and gets scale 1.
+        eps = np.finfo(np.float64).eps
+        with np.errstate(over="ignore"):
+            roundoff = (counts * (total / counts) * factor * eps) ** 2
+        constant = variance <= counts * eps * variance + roundoff
         scale = np.where(constant, 1.0, np.sqrt(variance) / factor)
         scaler = cls(mean, scale[groups], constant[groups])
-        scaler.roundoff_constant = (constant & (spread > 0))[groups]
+        scaler.roundoff_constant = (constant & (value_range > 0))[groups]
         return scaler
 
     def transform(self, X, dtype=np.float32):

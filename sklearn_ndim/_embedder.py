@@ -410,8 +410,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 "trained. Set fit_inverse_transform=False to stream (set_params), or fit on "
                 "data in memory (or a memmap) to get a decoder."
             )
-        if not hasattr(self, "net_"):
-            self._validate_params()
+        # Every call: the training controls (learning_rate...) may have changed.
+        self._validate_params()
         return update_atomically(self, partial_fit_state, X)
 
     def transform(self, X):

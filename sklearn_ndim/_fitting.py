@@ -46,6 +46,7 @@ from ._validation import (
     model_params,
     resolve_device,
     validate_training_input,
+    warn_if_roundoff_constant,
     whitening_lacks_rows,
 )
 from ._views import ViewSpec, warn_if_too_many_neighbors
@@ -326,6 +327,7 @@ def check_fit_arguments(estimator, X, n_processes=1):
     _check_whitening(estimator, min(estimator.batch_size, rows_per_process))
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
     check_features_vary(X, scaler, estimator.standardize, estimator.n_components)
+    warn_if_roundoff_constant(scaler, sample_shape)
     return FitArguments(X, sample_shape, scaler, prior)
 
 
@@ -380,8 +382,10 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         estimator.n_components,
         estimator.hidden_layer_sizes,
     )
+    # On the device first: the module checks its encoder's output when made, and
+    # a custom encoder may run only there.
     module = InfoMaxModule(
-        encoder,
+        encoder.to(device),
         estimator.n_components,
         prior,
         noise_scale,

@@ -14,6 +14,7 @@ the encoder grow its output and make the noise meaningless.
 
 import copy
 import inspect
+import itertools
 import math
 from numbers import Integral
 
@@ -312,11 +313,18 @@ class OutputNormalizer(nn.Module):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        if prefix + "mean" in state_dict and prefix + "whitening" in state_dict:
-            self.calibrated = True
+        # Calibrated unless the buffers still hold their initial values (a
+        # state dict saved before calibration, by a mid-training checkpoint).
+        identity = torch.eye(self.whitening.shape[0], dtype=self.whitening.dtype)
+        self.calibrated = bool(self.mean.any() or not torch.equal(self.whitening.cpu(), identity))
 
     def forward(self, h, reference=None):
         """Normalise ``h``; in training with the statistics of ``reference`` (default ``h``)."""
+        if h.ndim != 2 or h.shape[1] != self.mean.shape[0]:
+            raise ValueError(
+                f"The OutputNormalizer is for {self.mean.shape[0]} dimensions; got outputs of "
+                f"shape {tuple(h.shape)}."
+            )
         if self.training:
             reference = h if reference is None else reference
             if self.whiten and reference.shape[0] <= reference.shape[1]:
@@ -338,11 +346,6 @@ class OutputNormalizer(nn.Module):
                     "statistics."
                 )
             mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
-        if h.ndim != 2 or h.shape[1] != self.mean.shape[0]:
-            raise ValueError(
-                f"The OutputNormalizer is for {self.mean.shape[0]} dimensions; got outputs of "
-                f"shape {tuple(h.shape)}."
-            )
         return (h - mean) @ whitening.T
 
     def _whitening(self, cov):
@@ -502,7 +505,8 @@ class InfoMaxModule(nn.Module):
     Notes
     -----
     The encoder's output shape is checked on two zero samples when the module
-    is made. In evaluation mode the normaliser uses frozen statistics: call
+    is made, on the device of the encoder's parameters (move the encoder
+    first if it runs only there). In evaluation mode the normaliser uses frozen statistics: call
     ``module.normalizer.calibrate(module.encode(x))`` on clean training rows
     after training, as the estimator does.
     """
@@ -585,7 +589,7 @@ def check_encoder_output(module, n_components):
     """Raise a clear error unless the encoder maps a batch to ``(batch, n_components)``."""
     encoder = module.encoder
     training = encoder.training
-    probe = next(module.parameters(), None)
+    probe = next(itertools.chain(encoder.parameters(), encoder.buffers()), None)
     device = probe.device if probe is not None else torch.device("cpu")
     encoder.eval()
     try:

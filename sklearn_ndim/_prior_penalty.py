@@ -15,6 +15,8 @@ comparing with fresh prior samples (Kolouri et al., "Sliced-Wasserstein
 autoencoder", ICLR 2019, sample them).
 """
 
+from numbers import Integral
+
 import torch
 
 __all__ = ["N_PROJECTIONS", "normal_order_statistics", "sliced_wasserstein_to_normal"]
@@ -76,7 +78,11 @@ def sliced_wasserstein_to_normal(g, n_projections=N_PROJECTIONS, generator=None)
     """
     if g.ndim != 2 or g.shape[0] < 1:
         raise ValueError(f"g must hold rows of shape (n, d) with n >= 1; got {tuple(g.shape)}.")
-    if isinstance(n_projections, bool) or not isinstance(n_projections, int) or n_projections < 1:
+    if (
+        isinstance(n_projections, bool)
+        or not isinstance(n_projections, Integral)
+        or n_projections < 1
+    ):
         raise ValueError(f"n_projections must be an integer of at least 1; got {n_projections!r}.")
     n, d = g.shape
     directions = torch.randn(d, n_projections, generator=generator, device=g.device, dtype=g.dtype)

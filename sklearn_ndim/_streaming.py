@@ -201,9 +201,15 @@ def _warn_if_constant_in_first_chunk(scaler):
     """
     n_constant = int(scaler.constant.sum())
     if n_constant:
+        n_roundoff = int(scaler.roundoff_constant.sum())
+        roundoff = (
+            f" ({n_roundoff} of them vary, but by less than the round-off of their statistics)"
+            if n_roundoff
+            else ""
+        )
         warnings.warn(
-            f"{n_constant} feature(s) constant in the first partial_fit chunk: the stream "
-            "ignores them from now on, in training and transform. If they vary in later "
+            f"{n_constant} feature(s) constant in the first partial_fit chunk{roundoff}: the "
+            "stream ignores them from now on, in training and transform. If they vary in later "
             "chunks, start the stream with a chunk where they vary (a representative one).",
             UserWarning,
             stacklevel=caller_stacklevel(),

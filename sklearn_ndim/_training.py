@@ -56,16 +56,19 @@ def fused_adam(device):
 
 
 class _InterruptRecord:
-    received = False
+    """The KeyboardInterrupt that a SIGINT handler raised, if any."""
+
+    raised = None
 
 
 @contextlib.contextmanager
 def _recording_interrupts():
-    """Note whether a SIGINT arrives, then handle it as before.
+    """Note the KeyboardInterrupt that the SIGINT handler raises, if it raises one.
 
-    Only the main thread can set signal handlers (a SIGINT reaches it
-    anyway); where the handler is not a Python callable (ignored), nothing
-    changes.
+    A handler that does not raise (an application handling Ctrl-C itself)
+    interrupts nothing, so it is not recorded. Only the main thread can set
+    signal handlers (a SIGINT reaches it anyway); where the handler is not a
+    Python callable (ignored, or set outside Python), nothing changes.
     """
     record = _InterruptRecord()
     previous = signal.getsignal(signal.SIGINT)
@@ -74,8 +77,11 @@ def _recording_interrupts():
         return
 
     def handler(signum, frame):
-        record.received = True
-        previous(signum, frame)
+        try:
+            previous(signum, frame)
+        except KeyboardInterrupt as interrupt:
+            record.raised = interrupt
+            raise
 
     signal.signal(signal.SIGINT, handler)
     try:
@@ -187,12 +193,12 @@ class InfoMaxNet(NeuralNet):
         with _recording_interrupts() as interrupts:
             try:
                 return super().fit_loop(X, y, epochs=epochs, **fit_params)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as interrupt:
                 # skorch's partial_fit swallows KeyboardInterrupt because callbacks
                 # such as EarlyStopping raise it to stop; only those come from
-                # ``notify('on_epoch_end')``. Anything else, and a SIGINT that
-                # arrives while the callbacks run, is a real Ctrl-C.
-                self.interrupted_ = interrupts.received or not self._stopping_by_callback
+                # ``notify('on_epoch_end')``. Anything else, and the interrupt of
+                # a Ctrl-C while the callbacks run, is a real Ctrl-C.
+                self.interrupted_ = interrupt is interrupts.raised or not self._stopping_by_callback
                 raise
 
     def notify(self, method_name, **cb_kwargs):

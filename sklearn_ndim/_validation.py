@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.callbacks.scoring import ScoringBase
 
 from ._data import equal_columns, split_image_shape
@@ -29,6 +29,7 @@ __all__ = [
     "check_not_bool",
     "check_no_booleans",
     "check_features_vary",
+    "warn_if_roundoff_constant",
     "check_prior",
     "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
@@ -312,17 +313,6 @@ def check_features_vary(X, scaler, standardize, n_components, where="X"):
     count as constant, otherwise the columns whose values are all equal.
     """
     constant = scaler.constant if standardize else equal_columns(X)
-    roundoff = np.flatnonzero(getattr(scaler, "roundoff_constant", ())) if standardize else ()
-    if len(roundoff):
-        shown = ", ".join(map(str, roundoff[:10])) + (", ..." if len(roundoff) > 10 else "")
-        warnings.warn(
-            f"{len(roundoff)} feature(s) of {where} (columns {shown}) differ between rows by "
-            "float64 round-off only (a few units in the last place of their values), so they "
-            "are treated as constant and ignored. Rescale or re-centre them if their "
-            "differences are data.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
     n_features = constant.size
     n_varying = n_features - int(constant.sum())
     if n_varying == 0:
@@ -331,6 +321,13 @@ def check_features_vary(X, scaler, standardize, n_components, where="X"):
             if where != "X"
             else "check that X holds the intended columns and rows"
         )
+        if standardize and scaler.roundoff_constant.any():
+            raise ValueError(
+                f"Every feature of {where} is constant, or varies by less than the round-off "
+                "of its float64 statistics (scikit-learn's test, as in StandardScaler), so "
+                f"there is nothing to embed: {hint}. If the differences are data (small "
+                "changes on a large offset), subtract each feature's offset first."
+            )
         raise ValueError(
             f"Every feature of {where} is constant (the same value in every row), so there is "
             f"nothing to embed: {hint}."
@@ -346,6 +343,32 @@ def check_features_vary(X, scaler, standardize, n_components, where="X"):
         )
 
 
+def warn_if_roundoff_constant(scaler, sample_shape=None, where="X"):
+    """Name the features that count as constant although their values differ (by round-off).
+
+    scikit-learn's test calls a feature constant when its variance is within
+    the round-off of computing it: differences in the last digits of large
+    values (a feature on an offset of 1e12 that varies by 1, say).
+    """
+    roundoff = np.flatnonzero(scaler.roundoff_constant)
+    if not len(roundoff):
+        return
+    if sample_shape is None:
+        what = "feature(s)"
+    else:
+        roundoff = np.unique(roundoff // (scaler.roundoff_constant.size // sample_shape[0]))
+        what = "image channel(s)"
+    shown = ", ".join(map(str, roundoff[:10])) + (", ..." if len(roundoff) > 10 else "")
+    warnings.warn(
+        f"{len(roundoff)} {what} of {where} ({shown}) vary by less than the round-off of their "
+        "float64 statistics, so they are treated as constant and ignored, as scikit-learn's "
+        "StandardScaler does. If their differences are data, subtract their offset (their "
+        "first value) before fitting.",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
+
+
 def check_not_bool(value, name):
     """Refuse ``True``/``False`` where an integer is meant (bool is an int in Python)."""
     if isinstance(value, bool):
@@ -356,10 +379,12 @@ def _numeric_kind(constraints):
     """What a numeric parameter takes, in words; None for other parameters."""
     if "random_state" in constraints:
         return "an integer, a numpy RandomState or None"
-    for constraint in constraints:
-        if isinstance(constraint, Interval):
-            return "an integer" if constraint.type is Integral else "a number"
-    return None
+    interval = next((c for c in constraints if isinstance(c, Interval)), None)
+    if interval is None:
+        return None
+    kind = "an integer" if interval.type is Integral else "a number"
+    words = [repr(option) for c in constraints if isinstance(c, StrOptions) for option in c.options]
+    return " or ".join([kind, *sorted(words)])
 
 
 #: Numeric parameters and what they take: scikit-learn's constraints accept
@@ -444,6 +469,9 @@ def check_callbacks(callbacks):
     return checked
 
 
+#: skorch's default monitors, which need a validation split.
+_NEVER_RECORDED = frozenset({"valid_loss", "valid_loss_best"})
+
 #: What the training history records each epoch, for callbacks to monitor.
 _MONITORED = "'train_loss' (InfoNCE's cross-entropy) or 'mutual_info' (its estimate in nats)"
 
@@ -456,15 +484,20 @@ def _check_callback_needs(callback):
     ``valid_loss`` would fail with a bare KeyError after the first epoch.
     """
     name = type(callback).__name__
-    if isinstance(callback, ScoringBase):
+    # EpochScoring(on_train=True, use_caching=False) calls its scorer with the
+    # training data and no predictions, which a label-free scorer can use.
+    usable = isinstance(callback, EpochScoring) and callback.on_train and not callback.use_caching
+    if isinstance(callback, ScoringBase) and not usable:
         raise ValueError(
             f"{name} scores predictions against targets, but the embedder trains without "
-            "targets and without a validation split, so it could not run. To log a label-free "
-            "measure, record it in a Callback's on_epoch_end with net.history.record(name, "
-            f"value); to stop early, monitor {_MONITORED}."
+            "targets and without a validation split, so it would fail or never run. For a "
+            "label-free measure, use EpochScoring(scoring, on_train=True, use_caching=False), "
+            "whose scoring(net, X, y) gets the training data and y=None, or record it in a "
+            f"Callback's on_epoch_end with net.history.record(name, value); to stop early, "
+            f"monitor {_MONITORED}."
         )
     monitor = getattr(callback, "monitor", None)
-    if isinstance(monitor, str) and monitor.startswith("valid"):
+    if monitor in _NEVER_RECORDED:
         raise ValueError(
             f"{name} monitors {monitor!r}, which the embedder never records: it trains without "
             f"a validation split. Monitor {_MONITORED}"

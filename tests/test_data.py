@@ -138,18 +138,36 @@ def test_a_feature_keeps_its_scale_however_small_or_large(factor):
     np.testing.assert_allclose(scaled.transform(X * factor, np.float64), reference, atol=1e-9)
 
 
-def test_features_that_vary_little_on_a_large_offset_still_vary():
-    # sklearn's round-off bound, (n * mean * eps)^2 = 0.1 here, had called six rarely
-    # inked pixels of digits + 1e12 constant; their differences are whole numbers.
+def test_features_that_vary_little_on_a_large_offset_are_constant_and_flagged():
+    # As in scikit-learn, a variance within the round-off bound (n * mean * eps)^2 counts
+    # as none: rarely inked pixels of digits + 1e12. They are flagged for a warning.
     from sklearn.datasets import load_digits
 
     X = load_digits().data
     plain, shifted = InputScaler.fit(X), InputScaler.fit(X + 1e12)
-    np.testing.assert_array_equal(shifted.constant, plain.constant)
-    assert not shifted.roundoff_constant.any()
-    np.testing.assert_allclose(
-        shifted.transform(X + 1e12, np.float64), plain.transform(X, np.float64), atol=0.01
-    )
+    flagged = np.flatnonzero(shifted.roundoff_constant)
+    assert len(flagged) > 0 and not plain.constant[flagged].any()
+    np.testing.assert_array_equal(shifted.constant, plain.constant | shifted.roundoff_constant)
+    assert not plain.roundoff_constant.any()
+
+
+def test_the_constant_test_does_not_depend_on_the_row_order():
+    rng = np.random.default_rng(0)
+    eps = np.finfo(np.float64).eps
+    nearly = np.tile([1.0, 1.0 + 6 * eps, 1.0 - 6 * eps], 3)
+    X = np.column_stack([nearly, rng.normal(size=9)])
+    for order in (np.arange(9), rng.permutation(9), [1, 0, *range(2, 9)]):
+        scaler = InputScaler.fit(X[order])
+        np.testing.assert_array_equal(scaler.constant, [True, False])
+        np.testing.assert_array_equal(scaler.roundoff_constant, [True, False])
+
+
+def test_computed_totals_that_differ_by_round_off_are_constant():
+    rng = np.random.default_rng(0)
+    totals = (rng.dirichlet(np.ones(1000), 2000) * 100).sum(axis=1)  # 100 up to round-off
+    assert np.ptp(totals) > 0
+    scaler = InputScaler.fit(np.column_stack([totals, rng.normal(size=2000)]))
+    np.testing.assert_array_equal(scaler.constant, [True, False])
 
 
 def test_values_that_differ_by_round_off_only_are_constant_and_named():
@@ -159,3 +177,12 @@ def test_values_that_differ_by_round_off_only_are_constant_and_named():
     np.testing.assert_array_equal(scaler.roundoff_constant, [True, False])
     exact = InputScaler.fit(np.column_stack([np.full(10, 0.3), np.arange(10.0)]))
     assert not exact.roundoff_constant.any()
+
+
+def test_a_constant_feature_of_huge_value_is_constant_not_an_overflow():
+    X = np.column_stack([np.full(10, 1e200), np.arange(10.0)])
+    scaler = InputScaler.fit(X)
+    np.testing.assert_array_equal(scaler.constant, [True, False])
+    assert not scaler.roundoff_constant.any()
+    with pytest.raises(ValueError, match="overflows float64"):
+        InputScaler.fit(np.column_stack([np.r_[np.full(5, 1e200), np.full(5, -1e200)], X[:, 1]]))

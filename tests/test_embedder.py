@@ -233,6 +233,31 @@ def test_ctrl_c_at_an_epochs_end_is_not_taken_for_early_stopping(blobs, fast):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_early_stopping_is_a_normal_end_after_a_sigint_that_a_handler_absorbed(
+    blobs, fast, monkeypatch
+):
+    # An application that handles Ctrl-C itself (its handler does not raise) interrupts
+    # nothing: a later EarlyStopping still ends the fit normally.
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+
+        class _SigintAtFirstEpoch(Callback):
+            def on_epoch_end(self, net, **kwargs):
+                if len(net.history) == 1:
+                    signal.raise_signal(signal.SIGINT)
+
+        stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+        embedder = NoisyInfoMaxEmbedder(
+            n_components=2,
+            callbacks=[_SigintAtFirstEpoch(), stopper],
+            **{**fast, "max_epochs": 6},
+        )
+        embedder.fit(blobs[0])
+        assert embedder.n_iter_ < 6
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_early_stopping_is_a_normal_end(blobs, fast):
     stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
     embedder = NoisyInfoMaxEmbedder(

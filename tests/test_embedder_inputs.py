@@ -185,7 +185,7 @@ NUMERIC_PARAMETERS = sorted(_NUMERIC_PARAMETERS)
 
 
 @pytest.mark.parametrize("name", NUMERIC_PARAMETERS)
-@pytest.mark.parametrize("value", [True, False, np.True_])
+@pytest.mark.parametrize("value", [True, False])
 def test_booleans_are_refused_for_every_numeric_parameter(table, fast, name, value):
     # bool is an int in Python, so scikit-learn's constraints let True and False through:
     # noise_scale=False trained plain InfoMax and learning_rate=True a rate of 1.
@@ -206,13 +206,27 @@ def test_numeric_parameters_cover_the_numbers():
     assert not {"flip", "standardize", "verbose", "fit_inverse_transform"} & set(NUMERIC_PARAMETERS)
 
 
-def test_a_boolean_is_refused_in_a_later_partial_fit_too(table, fast):
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (True, "a number, not the boolean"),
+        (np.True_, "must be a float in the range"),
+        (-1.0, "must be a float in the range"),  # it trained by gradient ascent
+    ],
+)
+def test_a_bad_learning_rate_is_refused_in_a_later_partial_fit_too(table, fast, value, message):
     embedder = NoisyInfoMaxEmbedder(**fast).partial_fit(table)
     before = embedder.transform(table)
-    embedder.set_params(learning_rate=True)
-    with pytest.raises(InvalidParameterError, match="learning_rate.*a number, not the boolean"):
+    embedder.set_params(learning_rate=value)
+    with pytest.raises(InvalidParameterError, match=f"learning_rate.*{message}"):
         embedder.partial_fit(table)
     np.testing.assert_array_equal(embedder.transform(table), before)
+
+
+def test_boolean_messages_name_every_kind_of_value():
+    embedder = NoisyInfoMaxEmbedder(noise_scale=False)
+    with pytest.raises(InvalidParameterError, match="must be a number or 'auto', not the boolean"):
+        embedder.fit(np.random.default_rng(0).normal(size=(20, 3)))
 
 
 def test_channels_last_images_are_detected(fast):

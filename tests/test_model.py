@@ -147,12 +147,21 @@ def test_a_loaded_state_dict_counts_as_calibration_and_pickles_keep_it():
     assert copied.calibrated
 
 
+def test_a_state_dict_saved_before_calibration_does_not_count_as_calibration():
+    # A mid-training checkpoint holds the initial buffers: evaluation would return h.
+    loaded = OutputNormalizer(2)
+    loaded.load_state_dict(OutputNormalizer(2).state_dict())
+    with pytest.raises(RuntimeError, match="never calibrated"):
+        loaded.eval()(torch.randn(5, 2))
+
+
 @pytest.mark.parametrize("training", [True, False])
-def test_outputs_of_another_width_are_refused(training):
+@pytest.mark.parametrize("shape", [(50, 4), (3,)])
+def test_outputs_of_another_width_are_refused(training, shape):
     normalizer = OutputNormalizer(3)
     normalizer.calibrate(torch.randn(50, 3))
-    with pytest.raises(ValueError, match=r"for 3 dimensions; got outputs of shape \(50, 4\)"):
-        normalizer.train(training)(torch.randn(50, 4))
+    with pytest.raises(ValueError, match=r"for 3 dimensions; got outputs of shape"):
+        normalizer.train(training)(torch.randn(shape))
 
 
 def test_whitening_removes_correlation_in_training_and_after_calibration():

@@ -6,6 +6,7 @@ import torch
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import (
     BatchScoring,
+    Callback,
     Checkpoint,
     EarlyStopping,
     EpochScoring,
@@ -129,8 +130,9 @@ def test_a_bad_prior_fails_first_with_the_public_names(prior, method):
     "callback, message",
     [
         (EpochScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
-        (EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True), "trains without targets"),
+        (EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True), "use_caching=False"),
         (BatchScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
+        (BatchScoring(lambda net, X, y: 0.0, name="s", on_train=True), "trains without"),
         (EarlyStopping(), "EarlyStopping monitors 'valid_loss'.*monitor='train_loss'"),
         (Checkpoint(dirname="unused"), "Checkpoint monitors 'valid_loss_best'"),
     ],
@@ -148,18 +150,51 @@ def test_callbacks_that_monitor_what_training_records_are_accepted():
         Checkpoint(monitor="train_loss_best", dirname="unused"),
         LRScheduler(monitor="train_loss"),
         PassthroughScoring(name="train_loss", on_train=True),
+        # A label-free scorer of the training data, and a monitor of what a callback records.
+        EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True, use_caching=False),
+        EarlyStopping(monitor="valid_alignment"),
     ]
     assert check_callbacks(callbacks) == callbacks
 
 
+class _RecordsAlignment(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("valid_alignment", float(len(net.history)))  # worsens
+
+
+def test_a_label_free_epoch_score_and_a_user_recorded_monitor_work_in_a_fit():
+    X = np.random.default_rng(0).normal(size=(80, 4))
+    scorer = EpochScoring(
+        lambda net, X, y: float(len(X)), name="rows", on_train=True, use_caching=False
+    )
+    stopper = EarlyStopping(monitor="valid_alignment", patience=1, threshold=10.0)
+    embedder = NoisyInfoMaxEmbedder(
+        2, max_epochs=6, random_state=0, callbacks=[_RecordsAlignment(), scorer, stopper]
+    ).fit(X)
+    assert embedder.history_[0]["rows"] == 80
+    assert embedder.n_iter_ < 6
+
+
 def test_features_constant_up_to_round_off_are_named_in_a_warning():
     from sklearn_ndim._data import InputScaler
-    from sklearn_ndim._validation import check_features_vary
+    from sklearn_ndim._validation import warn_if_roundoff_constant
 
     X = np.column_stack([np.r_[np.full(5, 0.1 + 0.2), np.full(5, 0.3)], np.arange(10.0)])
-    with pytest.warns(UserWarning, match=r"1 feature\(s\) of X \(columns 0\) differ .* round-off"):
-        check_features_vary(X, InputScaler.fit(X), True, 1)
+    with pytest.warns(UserWarning, match=r"1 feature\(s\) of X \(0\) vary by less than"):
+        warn_if_roundoff_constant(InputScaler.fit(X))
+    # Images: named by channel, once.
+    images = np.stack([np.arange(40.0).reshape(10, 4), X[:, :1].repeat(4, axis=1)], axis=1)
+    flat = images.reshape(10, -1)
+    with pytest.warns(UserWarning, match=r"1 image channel\(s\) of X \(1\) vary"):
+        warn_if_roundoff_constant(InputScaler.fit(flat, (2, 2, 2)), (2, 2, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         exact = np.column_stack([np.full(10, 0.3), np.arange(10.0)])
-        check_features_vary(exact, InputScaler.fit(exact), True, 1)
+        warn_if_roundoff_constant(InputScaler.fit(exact))
+
+
+def test_an_x_constant_up_to_round_off_is_refused_with_the_fix():
+    X = np.random.default_rng(0).normal(size=(35, 1)) * 1e-6 + 1e8  # std 7.8e-7: round-off
+    with pytest.raises(ValueError, match="less than the round-off.*subtract each feature's offset"):
+        NoisyInfoMaxEmbedder(1).fit(X)
+    NoisyInfoMaxEmbedder(1, max_epochs=1).fit(X - 1e8)
