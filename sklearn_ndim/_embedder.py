@@ -9,11 +9,12 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
 from ._fitting import fit_state, update_atomically
 from ._inference import (
+    check_codes,
     check_decoder,
     decoded_rows,
     gaussian_embedding,
@@ -425,8 +426,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
-            Embedding in the prior's space, in the input's float precision
-            (float32 in, float32 out; otherwise float64).
+            Embedding in the prior's space: float32 for float32 input, float64
+            otherwise. float64 input is computed in float64, all other input
+            (float32, integers such as uint8 images, float16) in float32.
         """
         check_is_fitted(self)
         X = validate_fitted_input(self, X)
@@ -563,12 +565,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             or ``(n, C, H, W)``); float32 for float32 input, else float64.
         """
         check_decoder(self)
-        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns; embeddings of this model have {self.n_components_}."
-            )
-        self.prior_.check_support(Z)
+        Z = check_codes(self, X)
         return decoded_rows(self, self.prior_.to_gaussian(Z).astype(Z.dtype, copy=False))
 
     def sample(self, n_samples=1, random_state=None):

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._stats import MIN_ENTROPY_ROWS, excess_kl
@@ -17,6 +18,7 @@ from ._training import decode, embed, estimate_mutual_info
 from ._training_data import STREAM_CHUNK_ROWS, TrainingData
 
 __all__ = [
+    "check_codes",
     "output_dtype",
     "gaussian_embedding",
     "decoded_rows",
@@ -89,6 +91,35 @@ def check_decoder(estimator):
             "This embedder has no decoder: fit it with fit_inverse_transform=True to use "
             "inverse_transform and sample."
         )
+
+
+def check_codes(estimator, X):
+    """Embeddings given to ``inverse_transform``, validated: a float array in the prior's support.
+
+    A DataFrame with the model's own column names in another order is
+    refused: its columns would be read by position.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        names = [str(name) for name in columns]
+        expected = list(estimator.get_feature_names_out())
+        if sorted(names) == sorted(expected) and names != expected:
+            raise ValueError(
+                "X holds this model's embedding columns in another order; columns are read by "
+                f"position: select them as X[{expected!r}]."
+            )
+    dtypes = getattr(X, "dtypes", None)  # a DataFrame's, one per column
+    kinds = {getattr(d, "kind", "") for d in dtypes} if dtypes is not None else set()
+    if "b" in kinds or (dtypes is None and np.asarray(X).dtype.kind == "b"):
+        # True would read as 1, the uniform prior's edge.
+        raise ValueError("X holds booleans; embeddings are numbers, as transform returns them.")
+    Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+    if Z.shape[1] != estimator.n_components_:
+        raise ValueError(
+            f"X has {Z.shape[1]} columns; embeddings of this model have {estimator.n_components_}."
+        )
+    estimator.prior_.check_support(Z)
+    return Z
 
 
 def decoded_rows(estimator, g):

@@ -172,6 +172,28 @@ class Prior:
             f"{column})"
         )
 
+    def on_support_edge(self, x, name="X"):
+        """A sentence on the values of ``x`` exactly at a finite end of the support, or "".
+
+        The prior gives them probability zero (the model's own output never
+        reaches them), and the Gaussian space saturates them at its limit, where
+        a few of them dominate the match: most often they are rounded values.
+        """
+        x = np.asarray(x)
+        low, high = self.marginal.support()
+        edge = np.zeros(x.shape, dtype=bool)
+        for bound in (low, high):
+            if np.isfinite(bound):
+                edge |= x == bound
+        if not edge.any():
+            return ""
+        row, column = np.argwhere(edge)[0]
+        return (
+            f"{name} has {int(edge.sum())} values exactly at an end of the support [{low:g}, "
+            f"{high:g}] of the prior {self!r} (the first, {float(x[row, column])!r}, in row "
+            f"{row}, column {column}), which the prior gives probability zero"
+        )
+
     def logpdf(self, x):
         """Log-density of each row under the product prior, shape ``(n,)``."""
         return self.marginal.logpdf(np.asarray(x, dtype=np.float64)).sum(axis=1)

@@ -9,6 +9,17 @@ import numpy as np
 __all__ = ["MarginalTests", "PriorMatchReport", "InformationReport"]
 
 
+def _plain(value):
+    """``value`` with numpy scalars and arrays made Python numbers and lists, recursively."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    return value
+
+
 def _fmt(value, digits=4):
     if value is None:
         return "-"
@@ -185,7 +196,7 @@ class PriorMatchReport:
         -------
         fields : dict
         """
-        return asdict(self)
+        return _plain(asdict(self))
 
     def __str__(self):
         def on_rows(rows):
@@ -319,7 +330,7 @@ class InformationReport:
         -------
         fields : dict
         """
-        return asdict(self)
+        return _plain(asdict(self))
 
     def __str__(self):
         rows = [

@@ -4,6 +4,7 @@ Everything here works on plain float64 arrays that have already been
 validated; the public wrappers with full docstrings live in ``metrics``.
 """
 
+import functools
 import math
 import numbers
 
@@ -60,13 +61,27 @@ def subsample(Z, max_samples, random_state):
     return Z[np.sort(rows)]
 
 
+def _holds_text(Z):
+    """Whether ``Z`` (an array, a DataFrame, nested lists) holds strings or bytes."""
+    dtypes = getattr(Z, "dtypes", None)  # a DataFrame: one dtype per column
+    try:
+        kinds = {np.asarray(Z).dtype} if dtypes is None else set(dtypes)
+    except ValueError:  # ragged nested lists: check_array explains them
+        return False
+    if any(getattr(kind, "kind", "O") in "US" for kind in kinds):
+        return True
+    if any(getattr(kind, "kind", "O") == "O" for kind in kinds):
+        values = np.asarray(Z, dtype=object).ravel()
+        return any(isinstance(value, (str, bytes)) for value in values)
+    return False
+
+
 def check_embedding(Z, min_samples=2):
     """Return ``Z`` as a finite 2-D float64 array, or raise scikit-learn's clear error."""
-    dtype = getattr(Z, "dtype", None)
-    if isinstance(dtype, np.dtype) and dtype.kind in "US":
+    if _holds_text(Z):
         raise ValueError(
-            f"Z holds text (dtype {dtype}); an embedding is numeric: pass the output of "
-            "transform, converted with astype(float) if it was read as text."
+            "Z holds text; an embedding is numeric: pass the output of transform, converted "
+            "with astype(float) if it was read as text."
         )
     return check_array(
         Z, dtype=np.float64, ensure_min_samples=min_samples, input_name="Z", copy=False
@@ -116,7 +131,16 @@ def _hz_bandwidth(n_samples, n_components):
 
 
 def _covariance(Z):
+    """Centred rows and their biased covariance, both scaled by one power of two.
+
+    The scale is exact and leaves every affine-invariant use unchanged (the
+    whitened rows, the eigenvalue ratio); it keeps the covariance from
+    underflowing or overflowing for samples of scale 1e-170 or 1e155.
+    """
     centred = Z - Z.mean(axis=0)
+    largest = np.abs(centred).max() if centred.size else 0.0
+    if 0.0 < largest < np.inf:
+        centred = np.ldexp(centred, -np.frexp(largest)[1])
     return centred, centred.T @ centred / Z.shape[0]
 
 
@@ -176,8 +200,33 @@ def henze_zirkler_statistic(Z):
     )
 
 
+#: Below this many rows per dimension the lognormal approximation is far off
+#: (exact N(0, I) samples of 30 x 20 gave p < 0.05 in 54 % of draws, and of
+#: 15 x 10 in 16 %): the null distribution is simulated instead.
+_HZ_MIN_ROWS_PER_DIMENSION = 3
+#: Draws of the simulated null, and their seed (the p-value is a fixed function).
+_HZ_NULL_DRAWS = 2000
+_HZ_NULL_SEED = 0
+
+
+@functools.lru_cache(maxsize=32)
+def _simulated_hz_null(n_samples, n_components):
+    rng = np.random.default_rng(_HZ_NULL_SEED)
+    return np.sort(
+        [
+            henze_zirkler_statistic(rng.standard_normal((n_samples, n_components)))
+            for _ in range(_HZ_NULL_DRAWS)
+        ]
+    )
+
+
 def henze_zirkler_pvalue(statistic, n_samples, n_components):
-    """Upper-tail p-value of the statistic under normality (lognormal approximation).
+    """Upper-tail p-value of the statistic under normality.
+
+    From the lognormal approximation of Henze and Zirkler; below
+    ``3 d`` rows, where that approximation is far off, from 2,000 seeded
+    draws of the statistic on N(0, I) samples of the same size (a fixed
+    function too, with a resolution of 1/2001).
 
     Returns ``nan`` when the test is degenerate: with the Henze-Zirkler
     bandwidth the null distribution collapses onto 1 as the dimension grows
@@ -203,6 +252,10 @@ def henze_zirkler_pvalue(statistic, n_samples, n_components):
     relative_var = var / mean**2
     if relative_var < _HZ_MIN_RELATIVE_VARIANCE or not math.isfinite(statistic):
         return math.nan
+    if n_samples < _HZ_MIN_ROWS_PER_DIMENSION * n_components:
+        null = _simulated_hz_null(int(n_samples), int(n_components))
+        exceeding = null.size - np.searchsorted(null, statistic, side="left")
+        return float((1 + exceeding) / (1 + null.size))
     log_var = math.log1p(relative_var)
     log_mean = math.log(mean) - 0.5 * log_var
     return float(stats.lognorm.sf(statistic, s=math.sqrt(log_var), scale=math.exp(log_mean)))

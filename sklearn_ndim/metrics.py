@@ -35,7 +35,7 @@ from ._stats import (
     subsample,
     unit_directions,
 )
-from ._validation import caller_stacklevel
+from ._validation import MAX_NOISE, MIN_NOISE, caller_stacklevel
 
 __all__ = [
     "PriorMatchReport",
@@ -66,12 +66,23 @@ def _gaussian_space(given, Z, prior):
 
 
 def warn_outside_support(given, prior):
-    """Warn when the caller's array ``given`` has values outside ``prior``'s support."""
-    outside = prior.outside_support(np.asarray(given), name="Z")
+    """Warn when the caller's ``given`` has values outside, or at an end of, the support."""
+    given = np.asarray(given)
+    outside = prior.outside_support(given, name="Z")
     if outside:
         warnings.warn(
             f"{outside}. They count as the support's edge and the match reads as poor: was Z "
             "embedded with another prior? Pass the embedder's prior_ as prior.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        return
+    edge = prior.on_support_edge(given, name="Z")
+    if edge:
+        warnings.warn(
+            f"{edge}. They saturate the Gaussian space (at 37.5 standard deviations for "
+            "'uniform'), and a few of them dominate the match. If they are rounded values (a "
+            "quantile transform's 0 and 1, say), clip them into the open interval.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -154,7 +165,9 @@ def henze_zirkler(Z, max_samples=5000, random_state=0):
     The statistic is a weighted L2 distance between the empirical
     characteristic function of the standardised sample and that of N(0, I),
     with the bandwidth of Henze and Zirkler (1990); the p-value uses their
-    lognormal approximation. The sample is standardised by its own mean and
+    lognormal approximation, or below ``3 * n_components`` rows, where that
+    approximation is far off, 2,000 seeded draws of the statistic on exact
+    N(0, I) samples of the same size. The sample is standardised by its own mean and
     covariance, so this tests normality with *any* mean and covariance, not
     N(0, I): see :func:`energy_test` and :func:`prior_match_report` for the
     full check.
@@ -453,7 +466,7 @@ def information_report(embedder):
     capacity = float(embedder.capacity_)
     mutual_info = float(embedder.mutual_info_)
     ln_batch = math.log(batch_size)
-    ceiling_noise = suggest_noise_scale(embedder.n_components_, batch_size, embedder.prior_)
+    ceiling_noise = embedder.prior_.noise_for_capacity(embedder.n_components_, ln_batch)
     # "auto" noise gives C = ln B up to rounding; that is not an excess.
     capacity_visible = capacity <= ln_batch * (1 + 1e-9)
     if not capacity_visible:
@@ -546,6 +559,20 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
     """
     check_positive_int(n_components, "n_components")
     check_positive_int(batch_size, "batch_size", minimum=2)
-    if not (isinstance(fraction, (int, float, np.number)) and 0 < fraction < math.inf):
+    if isinstance(fraction, (bool, np.bool_)) or not (
+        isinstance(fraction, (int, float, np.number)) and 0 < fraction < math.inf
+    ):
         raise ValueError(f"fraction must be a positive finite number; got {fraction!r}.")
-    return resolve_prior(prior).noise_for_capacity(n_components, fraction * math.log(batch_size))
+    resolved = resolve_prior(prior)
+    capacity = float(fraction) * math.log(batch_size)
+    # The noise scales NoisyInfoMaxEmbedder accepts, as capacities in nats.
+    lowest = resolved.capacity(n_components, MAX_NOISE)
+    highest = resolved.capacity(n_components, MIN_NOISE)
+    if not lowest <= capacity <= highest:
+        raise ValueError(
+            f"A capacity of {fraction!r} * ln({batch_size}) = {capacity:.4g} nats at "
+            f"n_components={n_components} needs a noise scale outside [{MIN_NOISE:g}, "
+            f"{MAX_NOISE:g}], the range noise_scale accepts; choose a fraction between "
+            f"{lowest / math.log(batch_size):.3g} and {highest / math.log(batch_size):.3g}."
+        )
+    return resolved.noise_for_capacity(n_components, capacity)

@@ -293,14 +293,12 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         if type(embedder) is not NoisyInfoMaxEmbedder:
             # A subclass or another embedder: through its public methods.
             reconstructed = embedder.inverse_transform(embedder.transform(X))
-            residual = np.asarray(X, dtype=np.float64) - reconstructed
-            return residual.reshape(len(reconstructed), -1), embedder.score_samples(X)
+            return _flat_difference(X, reconstructed), embedder.score_samples(X)
         rows = validate_fitted_input(embedder, X)
         g = gaussian_embedding(embedder, rows)
         # Decoded in the precision that transform would have returned.
         reconstructed = decoded_rows(embedder, g.astype(output_dtype(rows), copy=False))
-        residual = (np.asarray(X, dtype=np.float64) - reconstructed).reshape(len(g), -1)
-        return residual, typicality_logp(g)
+        return _flat_difference(X, reconstructed), typicality_logp(g)
 
     def _residual_variance(self, X):
         """Per-feature variance of the decoder's error over the rows of ``X``, by blocks.
@@ -400,6 +398,17 @@ def _check_input(X, minimum=1):
 def _sliceable(X):
     """``X`` as rows that slice and index: DataFrames as they are, array-likes as arrays."""
     return X if hasattr(X, "iloc") else np.asarray(X)
+
+
+def _flat_difference(X, reconstructed):
+    """``X - reconstructed`` as flat rows, whichever of the two is flat and which images.
+
+    The embedder takes flat rows and images alike; its decoder returns the
+    layout it was fitted on.
+    """
+    n_rows = len(reconstructed)
+    flat = np.asarray(X, dtype=np.float64).reshape(n_rows, -1)
+    return flat - np.asarray(reconstructed, dtype=np.float64).reshape(n_rows, -1)
 
 
 def _rows(X, indices):

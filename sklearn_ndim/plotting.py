@@ -353,11 +353,18 @@ def plot_training_history(embedder, ax=None):
     fig : matplotlib.figure.Figure
     """
     plt = _pyplot()
-    check_is_fitted(embedder, ["history_", "capacity_"])
+    check_is_fitted(embedder)
+    if not all(hasattr(embedder, name) for name in ("history_", "capacity_", "batch_size_")):
+        raise TypeError(
+            "plot_training_history draws the history_ of a fitted NoisyInfoMaxEmbedder; got a "
+            f"{type(embedder).__name__}."
+        )
     history = embedder.history_
     batch_size = int(embedder.batch_size_)
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
+    elif not hasattr(ax, "twinx"):
+        raise TypeError(f"ax must be one matplotlib Axes; got {type(ax).__name__}.")
     epochs = history[:, "epoch"]
     ax.plot(epochs, history[:, "mutual_info"], marker=".", label="InfoNCE estimate (MI)")
     ln_batch = math.log(batch_size)

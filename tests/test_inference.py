@@ -107,3 +107,23 @@ def test_a_non_finite_estimate_on_ordinary_rows_is_not_blamed_on_their_distance(
     broken.net_.module_.encoder.register_forward_hook(lambda module, args, out: out * np.nan)
     with pytest.raises(ValueError, match="within .* standard deviations .* output on these rows"):
         broken.estimate_mutual_info(X)
+
+
+def test_inverse_transform_refuses_reordered_columns_and_booleans():
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(0).normal(size=(80, 4))
+    model = NoisyInfoMaxEmbedder(
+        n_components=2, fit_inverse_transform=True, max_epochs=1, random_state=0
+    ).set_output(transform="pandas")
+    Z = model.fit(X).transform(X)
+    # Read by position, the columns had given other rows without a word.
+    with pytest.raises(ValueError, match="another order.*select them as X\\["):
+        model.inverse_transform(Z[Z.columns[::-1]])
+    np.testing.assert_array_equal(
+        model.inverse_transform(Z[Z.columns[::-1]][list(Z.columns)]), model.inverse_transform(Z)
+    )
+    renamed = Z.set_axis(["a", "b"], axis=1)  # the user's own names: by position
+    np.testing.assert_array_equal(model.inverse_transform(renamed), model.inverse_transform(Z))
+    for booleans in (Z.to_numpy() > 0, pd.DataFrame(Z.to_numpy() > 0)):
+        with pytest.raises(ValueError, match="X holds booleans"):
+            model.inverse_transform(booleans)

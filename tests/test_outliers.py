@@ -192,3 +192,14 @@ def test_rows_without_the_fitted_names_warn_once_in_the_detectors_name(data, fas
         detector.predict(data[0])
     named = [str(w.message) for w in caught if "feature names" in str(w.message)]
     assert len(named) == 1 and "OutlierDetector was fitted with feature names" in named[0]
+
+
+@pytest.mark.parametrize("statistic", ["reconstruction", "combined"])
+def test_images_and_their_flat_rows_score_alike(statistic):
+    # The embedder takes both layouts; the residual failed to broadcast (3, 36) - (3, 6, 6).
+    images = np.random.default_rng(0).uniform(size=(120, 6, 6))
+    embedder = NoisyInfoMaxEmbedder(n_components=2, max_epochs=1, batch_size=32, random_state=0)
+    detector = OutlierDetector(embedder, statistic=statistic, random_state=0).fit(images)
+    np.testing.assert_allclose(
+        detector.pvalues(images[:3].reshape(3, -1)), detector.pvalues(images[:3]), rtol=1e-12
+    )

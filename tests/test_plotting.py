@@ -201,3 +201,17 @@ def test_missing_matplotlib_explains_how_to_install(monkeypatch, Z):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install sklearn-ndim\[plot\]"):
         plot_qq(Z)
+
+
+def test_plot_training_history_explains_other_estimators_and_axes():
+    from sklearn.decomposition import PCA
+
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    # It had said "This PCA instance is not fitted yet".
+    with pytest.raises(TypeError, match="fitted NoisyInfoMaxEmbedder; got a PCA"):
+        plot_training_history(PCA(1).fit(X))
+    embedder = NoisyInfoMaxEmbedder(n_components=2, max_epochs=1, random_state=0).fit(X)
+    fig, ax = plt.subplots()
+    with pytest.raises(TypeError, match="one matplotlib Axes; got list"):
+        plot_training_history(embedder, ax=[ax])
+    assert plot_training_history(embedder, ax=ax) is fig
