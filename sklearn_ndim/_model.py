@@ -492,7 +492,7 @@ class InfoMaxModule(nn.Module):
         Scores all pairs of a batch, ``critic(a, y) -> (B, B)``.
     input_shape : tuple of int
         Shape of one sample as the encoder expects it, ``(n_features,)`` or
-        ``(channels, height, width)``. :meth:`forward` takes flat,
+        ``(channels, height, width)``. Calling the module takes flat,
         standardised rows and shapes them; :meth:`pair_channel` and
         :func:`~sklearn_ndim.nn.contrastive_loss` take shaped ones.
     whiten : bool, default=False

@@ -75,7 +75,7 @@ def contrastive_loss(module, x, indices, views, generator, pair_channel=None):
     Parameters
     ----------
     module : InfoMaxModule
-    x : torch.Tensor of shape (B, *module.input_shape)
+    x : torch.Tensor of shape (B, \\*module.input_shape)
         Standardised rows, shaped as the encoder expects
         (``module.shape_input`` shapes flat rows).
     indices : torch.Tensor of shape (B,)
