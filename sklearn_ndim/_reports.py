@@ -1,12 +1,18 @@
 """Result objects of :mod:`sklearn_ndim.metrics`: readable tables and plain dicts."""
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 __all__ = ["MarginalTests", "PriorMatchReport", "InformationReport"]
+
+
+def _is_number(value):
+    """A real number, not a bool nor text ("0.05" compared with a float raised TypeError)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def _plain(value):
@@ -181,9 +187,9 @@ class PriorMatchReport:
             ``sw2_ratio <= max_ratio and normality_pvalue > alpha``, and no
             dimension collapsed (``collapsed``).
         """
-        if not 0 <= alpha <= 1:
+        if not (_is_number(alpha) and 0 <= alpha <= 1):
             raise ValueError(f"alpha is a test level in [0, 1]; got {alpha!r}.")
-        if not max_ratio > 0:
+        if not (_is_number(max_ratio) and max_ratio > 0):
             raise ValueError(f"max_ratio is a W2 ratio, > 0; got {max_ratio!r}.")
         return bool(
             not self.collapsed and self.sw2_ratio <= max_ratio and self.normality_pvalue > alpha

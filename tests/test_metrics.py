@@ -166,6 +166,9 @@ def test_passes_thresholds():
     assert not dataclasses.replace(report, collapsed=True).passes(alpha=0.0, max_ratio=np.inf)
     # An energy statistic that overflowed gives no verdict, so no pass.
     assert not dataclasses.replace(report, energy_pvalue=math.nan).passes(alpha=0.0)
+    for bad in ({"alpha": "0.05"}, {"alpha": True}, {"max_ratio": "1.5"}, {"max_ratio": None}):
+        with pytest.raises(ValueError, match="alpha is a test level|max_ratio is a W2 ratio"):
+            report.passes(**bad)
 
 
 def test_a_shifted_or_scaled_sample_fails_although_its_shape_is_normal():
