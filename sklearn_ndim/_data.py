@@ -194,7 +194,8 @@ class InputScaler:
         # data-parallel fit get bitwise equal statistics from equal data.
         for rows in _chunks(n_samples):
             chunk = _row_major(X[rows])
-            total += np.bincount(groups, chunk.sum(axis=0, dtype=np.float64))
+            with np.errstate(over="ignore"):  # an overflow is refused below, with its cause
+                total += np.bincount(groups, chunk.sum(axis=0, dtype=np.float64))
             np.minimum(low, chunk.min(axis=0), out=low)
             np.maximum(high, chunk.max(axis=0), out=high)
         group_low, group_high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
@@ -202,7 +203,8 @@ class InputScaler:
         np.maximum.at(group_high, groups, high)
         with np.errstate(over="ignore"):
             value_range = group_high - group_low
-        mean = (total / counts)[groups]
+        # A feature with one value has it as its mean (a sum of 1e308s overflows).
+        mean = np.where(value_range == 0, group_low, total / counts)[groups]
         # Powers of two rescale exactly; 1 (no change) unless squares would underflow.
         tiny = (value_range > 0) & (value_range < _TINY_RANGE)
         factor = np.where(tiny, np.ldexp(1.0, np.minimum(-np.frexp(value_range)[1], 1000)), 1.0)

@@ -38,6 +38,7 @@ from ._training import (
 )
 from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, TrainingData
 from ._validation import (
+    accepted_noise_for_capacity,
     caller_stacklevel,
     check_callbacks,
     check_features_vary,
@@ -367,9 +368,14 @@ def resolve_max_epochs(estimator, n_samples):
 
 
 def resolve_noise_scale(estimator, prior, batch_size):
-    """The noise scale to train with: ``"auto"`` puts the capacity at ``ln B``."""
+    """The noise scale to train with: ``"auto"`` puts the capacity at ``ln B``.
+
+    Within the range an explicit ``noise_scale`` may take: at ``d = 1`` a
+    large batch would need a smaller scale.
+    """
     if isinstance(estimator.noise_scale, str) and estimator.noise_scale == "auto":
-        return prior.noise_for_capacity(estimator.n_components, math.log(batch_size))
+        capacity = math.log(batch_size)
+        return accepted_noise_for_capacity(prior, estimator.n_components, capacity)[0]
     return float(estimator.noise_scale)
 
 

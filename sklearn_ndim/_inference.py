@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._stats import MIN_ENTROPY_ROWS, excess_kl
+from ._stats import MIN_ENTROPY_ROWS, column_kinds, excess_kl, holds_text, object_value_types
 from ._training import decode, embed, estimate_mutual_info
 from ._training_data import STREAM_CHUNK_ROWS, TrainingData
 
@@ -108,9 +108,15 @@ def check_codes(estimator, X):
                 "X holds this model's embedding columns in another order; columns are read by "
                 f"position: select them as X[{expected!r}]."
             )
-    dtypes = getattr(X, "dtypes", None)  # a DataFrame's, one per column
-    kinds = {getattr(d, "kind", "") for d in dtypes} if dtypes is not None else set()
-    if "b" in kinds or (dtypes is None and np.asarray(X).dtype.kind == "b"):
+    if holds_text(X):
+        raise ValueError(
+            "X holds text; embeddings are numbers, as transform returns them (convert text read "
+            "from a file with astype(float))."
+        )
+    kinds = column_kinds(X)
+    if "b" in kinds or (
+        "O" in kinds and any(issubclass(t, (bool, np.bool_)) for t in object_value_types(X))
+    ):
         # True would read as 1, the uniform prior's edge.
         raise ValueError("X holds booleans; embeddings are numbers, as transform returns them.")
     Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")

@@ -106,8 +106,15 @@ class Prior:
         return 0.5 * n_components * math.log1p(noise_scale**-2)
 
     def noise_for_capacity(self, n_components, capacity):
-        """Noise scale whose capacity is ``capacity`` nats (inverse of :meth:`capacity`)."""
-        return 1.0 / math.sqrt(math.expm1(2.0 * capacity / n_components))
+        """Noise scale whose capacity is ``capacity`` nats (inverse of :meth:`capacity`).
+
+        In logs where ``expm1`` would overflow, so that large capacities give
+        a small scale (``0.0`` only beyond float64's range), not an error.
+        """
+        x = 2.0 * capacity / n_components
+        if x < 700.0:
+            return 1.0 / math.sqrt(math.expm1(x))
+        return math.exp(-0.5 * (x + math.log1p(-math.exp(-x))))
 
     def add_noise(self, x, noise_scale, generator=None):
         """``x + Z`` with the channel's noise at ``noise_scale`` (tensor in, tensor out)."""
@@ -175,9 +182,23 @@ class Prior:
     def on_support_edge(self, x, name="X"):
         """A sentence on the values of ``x`` exactly at a finite end of the support, or "".
 
-        The prior gives them probability zero (the model's own output never
-        reaches them), and the Gaussian space saturates them at its limit, where
-        a few of them dominate the match: most often they are rounded values.
+        The prior gives them probability zero (the model's output lies inside
+        the open support), and the Gaussian space saturates them at its limit,
+        where a few of them dominate the match: most often they are rounded
+        values.
+
+        Parameters
+        ----------
+        x : ndarray
+            Values in the prior's space.
+        name : str, default="X"
+            How the sentence names ``x``.
+
+        Returns
+        -------
+        sentence : str
+            How many values lie at an end, and the first of them; ``""`` when
+            none do.
         """
         x = np.asarray(x)
         low, high = self.marginal.support()
@@ -344,7 +365,16 @@ class ScipyPrior(Prior):
 
     def from_gaussian(self, g, dtype=np.float64):
         g = np.clip(np.asarray(g, dtype=np.float64), -self.limit_, self.limit_)
-        return _finite_in(self._raw_from_gaussian(g), dtype)
+        values = _finite_in(self._raw_from_gaussian(g), dtype)
+        # Inside the open support, as the uniform prior's output: a quantile near
+        # a finite end can round onto it (beta(0.5, 0.5) in float32 beyond 3.7).
+        low, high = self._marginal.support()
+        kind = values.dtype.type
+        if np.isfinite(low):
+            values = np.maximum(values, np.nextafter(kind(low), kind(np.inf)))
+        if np.isfinite(high):
+            values = np.minimum(values, np.nextafter(kind(high), kind(-np.inf)))
+        return values
 
     def to_gaussian(self, x):
         x = np.asarray(x, dtype=np.float64)

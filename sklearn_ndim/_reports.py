@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._stats import simulated_hz_floor
+
 __all__ = ["MarginalTests", "PriorMatchReport", "InformationReport"]
 
 
@@ -92,7 +94,8 @@ class PriorMatchReport:
         Henze-Zirkler normality test in base space (normality with any mean
         and covariance: read it beside ``sw2`` and ``kl``). ``hz_pvalue`` is
         ``nan`` at high dimension (about ``d >= 32``), where the test is
-        degenerate: its null distribution collapses onto a point.
+        degenerate: its null distribution collapses onto a point. Below
+        ``10 d`` rows it comes from a simulated null and is at least 1/2001.
     hz_n_samples : int
         Rows the HZ test used; fewer than ``n_samples`` means a subsample.
     energy_statistic, energy_floor : float
@@ -209,38 +212,39 @@ class PriorMatchReport:
             return "" if rows == self.n_samples else f" (on {rows} rows)"
 
         worst = int(np.argmax(self.ks_statistic))
-        # (name, value, floor, p-value, whether the p-value is Monte-Carlo: such a
-        # p-value cannot go below 1 / (1 + n_reference)).
+        # (name, value, floor, p-value, the smallest p-value a Monte-Carlo test can
+        # give, 1 / (1 + draws), or None for an analytic one).
+        smallest = 1 / (1 + self.n_reference)
         rows = [
             (
                 f"sliced W2 (ratio {self.sw2_ratio:.2f})",
                 self.sw2,
                 self.sw2_floor,
                 self.sw2_pvalue,
-                True,
+                smallest,
             ),
-            ("Gaussian-fit KL (nats)", self.kl, self.kl_floor, None, False),
+            ("Gaussian-fit KL (nats)", self.kl, self.kl_floor, None, None),
             (
                 "Henze-Zirkler normality" + on_rows(self.hz_n_samples),
                 self.hz_statistic,
                 None,
                 self.hz_pvalue,
-                False,
+                simulated_hz_floor(self.hz_n_samples, self.n_components),
             ),
             (
                 "energy distance to N(0, I)" + on_rows(self.energy_n_samples),
                 self.energy_statistic,
                 self.energy_floor,
                 self.energy_pvalue,
-                True,
+                smallest,
             ),
-            ("max |correlation|", self.max_correlation, self.max_correlation_floor, None, False),
+            ("max |correlation|", self.max_correlation, self.max_correlation_floor, None, None),
             (
                 f"KS, worst dim {worst} (Holm p)",
                 self.ks_statistic[worst],
                 None,
                 self.ks_min_pvalue,
-                False,
+                None,
             ),
         ]
         lines = [
@@ -254,11 +258,9 @@ class PriorMatchReport:
                 "All but KS in the Gaussian space (each dimension mapped by Phi^-1(F)), where "
                 "the prior is N(0, I)",
             )
-        smallest = 1 / (1 + self.n_reference)
         lines += [
-            f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}"
-            f"{_fmt_pvalue(pvalue, smallest if monte_carlo else None):>11}"
-            for name, value, floor, pvalue, monte_carlo in rows
+            f"{name:<40}{_fmt(value):>11}{_fmt(floor):>11}{_fmt_pvalue(pvalue, lowest):>11}"
+            for name, value, floor, pvalue, lowest in rows
         ]
         if self.collapsed:
             lines.append(

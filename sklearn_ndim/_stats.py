@@ -61,24 +61,45 @@ def subsample(Z, max_samples, random_state):
     return Z[np.sort(rows)]
 
 
-def _holds_text(Z):
-    """Whether ``Z`` (an array, a DataFrame, nested lists) holds strings or bytes."""
-    dtypes = getattr(Z, "dtypes", None)  # a DataFrame: one dtype per column
-    try:
-        kinds = {np.asarray(Z).dtype} if dtypes is None else set(dtypes)
-    except ValueError:  # ragged nested lists: check_array explains them
-        return False
-    if any(getattr(kind, "kind", "O") in "US" for kind in kinds):
-        return True
-    if any(getattr(kind, "kind", "O") == "O" for kind in kinds):
+def column_kinds(Z):
+    """The numpy dtype kinds (``"f"``, ``"b"``, ``"O"``...) of ``Z``'s columns.
+
+    A DataFrame has one dtype per column; anything else one for all. Nested
+    lists that do not form an array give none (``check_array`` explains them).
+    """
+    dtypes = getattr(Z, "dtypes", None)
+    if dtypes is not None and getattr(Z, "ndim", None) == 2:
+        return {getattr(dtype, "kind", "O") for dtype in dtypes}
+    dtype = getattr(Z, "dtype", None)
+    if dtype is None:
+        try:
+            dtype = np.asarray(Z).dtype
+        except ValueError:
+            return set()
+    return {getattr(dtype, "kind", "O")}
+
+
+def object_value_types(Z):
+    """The Python types of the values in ``Z``'s object columns (only those are read)."""
+    if getattr(Z, "ndim", None) == 2 and hasattr(Z, "iloc"):
+        columns = [i for i, dtype in enumerate(Z.dtypes) if getattr(dtype, "kind", "O") == "O"]
+        values = Z.iloc[:, columns].to_numpy(dtype=object).ravel()
+    else:
         values = np.asarray(Z, dtype=object).ravel()
-        return any(isinstance(value, (str, bytes)) for value in values)
-    return False
+    return {type(value) for value in values}
+
+
+def holds_text(Z):
+    """Whether ``Z`` (an array, a DataFrame, a Series, nested lists) holds strings or bytes."""
+    kinds = column_kinds(Z)
+    if kinds & {"U", "S"}:
+        return True
+    return "O" in kinds and any(issubclass(t, (str, bytes)) for t in object_value_types(Z))
 
 
 def check_embedding(Z, min_samples=2):
     """Return ``Z`` as a finite 2-D float64 array, or raise scikit-learn's clear error."""
-    if _holds_text(Z):
+    if holds_text(Z):
         raise ValueError(
             "Z holds text; an embedding is numeric: pass the output of transform, converted "
             "with astype(float) if it was read as text."
@@ -200,10 +221,12 @@ def henze_zirkler_statistic(Z):
     )
 
 
-#: Below this many rows per dimension the lognormal approximation is far off
-#: (exact N(0, I) samples of 30 x 20 gave p < 0.05 in 54 % of draws, and of
-#: 15 x 10 in 16 %): the null distribution is simulated instead.
-_HZ_MIN_ROWS_PER_DIMENSION = 3
+#: Below this many rows per dimension the lognormal approximation is off: exact
+#: N(0, I) samples of 30 x 20 gave p < 0.05 in 54 % of draws, and at 3 rows per
+#: dimension the median p-value was 0.22 to 0.29 for d = 10 to 30 (0.41 to 0.48
+#: at 10 rows). The null distribution is simulated instead: at most about a
+#: second, once per shape (d >= 32 has no usable test).
+_HZ_MIN_ROWS_PER_DIMENSION = 10
 #: Draws of the simulated null, and their seed (the p-value is a fixed function).
 _HZ_NULL_DRAWS = 2000
 _HZ_NULL_SEED = 0
@@ -220,11 +243,18 @@ def _simulated_hz_null(n_samples, n_components):
     )
 
 
+def simulated_hz_floor(n_samples, n_components):
+    """Smallest p-value of the simulated null for this shape, or None where it is not used."""
+    if n_samples < _HZ_MIN_ROWS_PER_DIMENSION * n_components:
+        return 1.0 / (1 + _HZ_NULL_DRAWS)
+    return None
+
+
 def henze_zirkler_pvalue(statistic, n_samples, n_components):
     """Upper-tail p-value of the statistic under normality.
 
     From the lognormal approximation of Henze and Zirkler; below
-    ``3 d`` rows, where that approximation is far off, from 2,000 seeded
+    ``10 d`` rows, where that approximation is off, from 2,000 seeded
     draws of the statistic on N(0, I) samples of the same size (a fixed
     function too, with a resolution of 1/2001).
 
@@ -252,7 +282,7 @@ def henze_zirkler_pvalue(statistic, n_samples, n_components):
     relative_var = var / mean**2
     if relative_var < _HZ_MIN_RELATIVE_VARIANCE or not math.isfinite(statistic):
         return math.nan
-    if n_samples < _HZ_MIN_ROWS_PER_DIMENSION * n_components:
+    if simulated_hz_floor(n_samples, n_components) is not None:
         null = _simulated_hz_null(int(n_samples), int(n_components))
         exceeding = null.size - np.searchsorted(null, statistic, side="left")
         return float((1 + exceeding) / (1 + null.size))

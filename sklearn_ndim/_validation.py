@@ -27,6 +27,7 @@ __all__ = [
     "resolve_device",
     "check_callbacks",
     "check_not_bool",
+    "accepted_noise_for_capacity",
     "check_no_booleans",
     "check_features_vary",
     "warn_if_roundoff_constant",
@@ -369,6 +370,17 @@ def warn_if_roundoff_constant(scaler, sample_shape=None, where="X"):
     )
 
 
+def accepted_noise_for_capacity(prior, n_components, capacity):
+    """The noise scale of ``capacity`` nats, clipped into the range ``noise_scale`` accepts.
+
+    Returns the scale and whether it was clipped (``noise_scale="auto"`` at
+    ``d = 1`` and ``B > 1,000``, say, would need less than ``MIN_NOISE``).
+    """
+    exact = prior.noise_for_capacity(n_components, capacity)
+    clipped = min(max(exact, MIN_NOISE), MAX_NOISE)
+    return clipped, clipped != exact
+
+
 def check_not_bool(value, name):
     """Refuse ``True``/``False`` where an integer is meant (bool is an int in Python)."""
     if isinstance(value, bool):
@@ -484,17 +496,15 @@ def _check_callback_needs(callback):
     ``valid_loss`` would fail with a bare KeyError after the first epoch.
     """
     name = type(callback).__name__
-    # EpochScoring(on_train=True, use_caching=False) calls its scorer with the
-    # training data and no predictions, which a label-free scorer can use.
+    # EpochScoring(on_train=True, use_caching=False) runs: its scorer gets the net
+    # (and the private training data), enough for a measure of the net itself.
     usable = isinstance(callback, EpochScoring) and callback.on_train and not callback.use_caching
     if isinstance(callback, ScoringBase) and not usable:
         raise ValueError(
             f"{name} scores predictions against targets, but the embedder trains without "
             "targets and without a validation split, so it would fail or never run. For a "
-            "label-free measure, use EpochScoring(scoring, on_train=True, use_caching=False), "
-            "whose scoring(net, X, y) gets the training data and y=None, or record it in a "
-            f"Callback's on_epoch_end with net.history.record(name, value); to stop early, "
-            f"monitor {_MONITORED}."
+            "label-free measure, record it in a Callback's on_epoch_end with "
+            f"net.history.record(name, value); to stop early, monitor {_MONITORED}."
         )
     monitor = getattr(callback, "monitor", None)
     if monitor in _NEVER_RECORDED:

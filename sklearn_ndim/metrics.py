@@ -35,7 +35,7 @@ from ._stats import (
     subsample,
     unit_directions,
 )
-from ._validation import MAX_NOISE, MIN_NOISE, caller_stacklevel
+from ._validation import MAX_NOISE, MIN_NOISE, accepted_noise_for_capacity, caller_stacklevel
 
 __all__ = [
     "PriorMatchReport",
@@ -165,10 +165,11 @@ def henze_zirkler(Z, max_samples=5000, random_state=0):
     The statistic is a weighted L2 distance between the empirical
     characteristic function of the standardised sample and that of N(0, I),
     with the bandwidth of Henze and Zirkler (1990); the p-value uses their
-    lognormal approximation, or below ``3 * n_components`` rows, where that
-    approximation is far off, 2,000 seeded draws of the statistic on exact
-    N(0, I) samples of the same size. The sample is standardised by its own mean and
-    covariance, so this tests normality with *any* mean and covariance, not
+    lognormal approximation, or below ``10 * n_components`` rows, where that
+    approximation is off, 2,000 seeded draws of the statistic on exact
+    N(0, I) samples of the same size (then the p-value is at least 1/2001).
+    The sample is standardised by its own mean and covariance, so this tests
+    normality with *any* mean and covariance, not
     N(0, I): see :func:`energy_test` and :func:`prior_match_report` for the
     full check.
 
@@ -549,7 +550,10 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
     Returns
     -------
     noise_scale : float
-        Standard deviation ``sigma`` of the channel's Gaussian noise.
+        Standard deviation ``sigma`` of the channel's Gaussian noise, within
+        ``[1e-3, 1e3]``, the range ``noise_scale`` accepts (a warning says
+        when the capacity needs a scale outside it, as ``"auto"`` does at
+        ``n_components=1`` with batches of more than 1,000 rows).
 
     Examples
     --------
@@ -565,14 +569,14 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
         raise ValueError(f"fraction must be a positive finite number; got {fraction!r}.")
     resolved = resolve_prior(prior)
     capacity = float(fraction) * math.log(batch_size)
-    # The noise scales NoisyInfoMaxEmbedder accepts, as capacities in nats.
-    lowest = resolved.capacity(n_components, MAX_NOISE)
-    highest = resolved.capacity(n_components, MIN_NOISE)
-    if not lowest <= capacity <= highest:
-        raise ValueError(
+    noise_scale, clipped = accepted_noise_for_capacity(resolved, n_components, capacity)
+    if clipped:
+        warnings.warn(
             f"A capacity of {fraction!r} * ln({batch_size}) = {capacity:.4g} nats at "
             f"n_components={n_components} needs a noise scale outside [{MIN_NOISE:g}, "
-            f"{MAX_NOISE:g}], the range noise_scale accepts; choose a fraction between "
-            f"{lowest / math.log(batch_size):.3g} and {highest / math.log(batch_size):.3g}."
+            f"{MAX_NOISE:g}], the range noise_scale accepts; returning {noise_scale:g}, whose "
+            f"capacity is {resolved.capacity(n_components, noise_scale):.4g} nats.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
         )
-    return resolved.noise_for_capacity(n_components, capacity)
+    return noise_scale

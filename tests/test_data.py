@@ -1,5 +1,7 @@
 """Input layout and float64 standardisation."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -186,3 +188,12 @@ def test_a_constant_feature_of_huge_value_is_constant_not_an_overflow():
     assert not scaler.roundoff_constant.any()
     with pytest.raises(ValueError, match="overflows float64"):
         InputScaler.fit(np.column_stack([np.r_[np.full(5, 1e200), np.full(5, -1e200)], X[:, 1]]))
+
+
+def test_a_constant_feature_of_the_largest_values_keeps_them_as_its_mean():
+    # Its sum overflowed: the mean was inf, which input_mean_ showed.
+    X = np.column_stack([np.full(1000, 1e308), np.arange(1000.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaler = InputScaler.fit(X)
+    assert scaler.mean[0] == 1e308 and scaler.constant[0]

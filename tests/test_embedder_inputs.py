@@ -185,7 +185,7 @@ NUMERIC_PARAMETERS = sorted(_NUMERIC_PARAMETERS)
 
 
 @pytest.mark.parametrize("name", NUMERIC_PARAMETERS)
-@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize("value", [True, False, np.True_])
 def test_booleans_are_refused_for_every_numeric_parameter(table, fast, name, value):
     # bool is an int in Python, so scikit-learn's constraints let True and False through:
     # noise_scale=False trained plain InfoMax and learning_rate=True a rate of 1.

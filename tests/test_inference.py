@@ -124,6 +124,14 @@ def test_inverse_transform_refuses_reordered_columns_and_booleans():
     )
     renamed = Z.set_axis(["a", "b"], axis=1)  # the user's own names: by position
     np.testing.assert_array_equal(model.inverse_transform(renamed), model.inverse_transform(Z))
-    for booleans in (Z.to_numpy() > 0, pd.DataFrame(Z.to_numpy() > 0)):
+    for booleans in (
+        Z.to_numpy() > 0,
+        pd.DataFrame(Z.to_numpy() > 0),
+        pd.DataFrame(Z.to_numpy() > 0).astype(object),
+    ):
         with pytest.raises(ValueError, match="X holds booleans"):
             model.inverse_transform(booleans)
+    with pytest.raises(ValueError, match="X holds text"):
+        model.inverse_transform(Z.astype(str))
+    with pytest.raises(ValueError, match="2-dimensional"):
+        model.inverse_transform(Z.iloc[:, 0])

@@ -118,11 +118,13 @@ def test_values_outside_the_support_are_refused_and_the_boundary_is_not():
     with pytest.raises(ValueError, match=r"2 values outside the support \[0, 1\].*1.5.*row 1"):
         uniform.check_support(np.array([[0.0, 1.0], [1.5, -0.2]]))
     resolve_prior("gaussian").check_support(np.array([[-1e300, 1e300]]))
-    # A bound that float32 cannot hold (0.3) is rounded outwards: the model's own output passes.
+    # A bound that float32 cannot hold (0.3) is rounded outwards for the check; the model's
+    # own output stays inside the open support.
     narrow = resolve_prior(stats.uniform(0, 0.3))
     top = narrow.from_gaussian(np.array([[6.0, -6.0]]), np.float32)
-    assert float(top[0, 0]) > 0.3
+    assert 0.0 < float(top[0, 1]) and float(top[0, 0]) < 0.3
     narrow.check_support(top)
+    narrow.check_support(np.array([[np.float32(0.3), 0.1]], dtype=np.float32))
     above = np.nextafter(np.float32(0.3), np.float32(1))
     with pytest.raises(ValueError, match="outside the support"):
         narrow.check_support(np.array([[above, 0.1]], dtype=np.float32))

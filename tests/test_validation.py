@@ -130,7 +130,7 @@ def test_a_bad_prior_fails_first_with_the_public_names(prior, method):
     "callback, message",
     [
         (EpochScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
-        (EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True), "use_caching=False"),
+        (EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True), "net.history.record"),
         (BatchScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
         (BatchScoring(lambda net, X, y: 0.0, name="s", on_train=True), "trains without"),
         (EarlyStopping(), "EarlyStopping monitors 'valid_loss'.*monitor='train_loss'"),
