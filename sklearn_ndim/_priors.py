@@ -169,14 +169,17 @@ class Prior:
         low, high = self.marginal.support()
         if np.issubdtype(x.dtype, np.floating):
             low, high = _outward(low, x.dtype, -np.inf), _outward(high, x.dtype, np.inf)
-        outside = (x < low) | (x > high)
-        if not outside.any():
+        return self._values_sentence(x, (x < low) | (x > high), "outside", (low, high), name)
+
+    def _values_sentence(self, x, mask, where, support, name):
+        """ "X has N values <where> the support [a, b] of the prior ... (the first, ...)"."""
+        if not mask.any():
             return ""
-        row, column = np.argwhere(outside)[0]
+        row, column = np.argwhere(mask)[0]
         return (
-            f"{name} has {int(outside.sum())} values outside the support [{low:g}, {high:g}] of "
-            f"the prior {self!r} (the first, {float(x[row, column])!r}, in row {row}, column "
-            f"{column})"
+            f"{name} has {int(mask.sum())} values {where} the support [{support[0]:g}, "
+            f"{support[1]:g}] of the prior {self!r} (the first, {float(x[row, column])!r}, in "
+            f"row {row}, column {column})"
         )
 
     def on_support_edge(self, x, name="X"):
@@ -206,14 +209,8 @@ class Prior:
         for bound in (low, high):
             if np.isfinite(bound):
                 edge |= x == bound
-        if not edge.any():
-            return ""
-        row, column = np.argwhere(edge)[0]
-        return (
-            f"{name} has {int(edge.sum())} values exactly at an end of the support [{low:g}, "
-            f"{high:g}] of the prior {self!r} (the first, {float(x[row, column])!r}, in row "
-            f"{row}, column {column}), which the prior gives probability zero"
-        )
+        sentence = self._values_sentence(x, edge, "exactly at an end of", (low, high), name)
+        return sentence and f"{sentence}, which the prior gives probability zero"
 
     def logpdf(self, x):
         """Log-density of each row under the product prior, shape ``(n,)``."""
