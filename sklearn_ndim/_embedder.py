@@ -75,7 +75,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         the Gaussian-space embedding whatever the prior. ``0``
         is plain InfoMax (no push towards the prior). ``"auto"`` picks the
         noise whose channel capacity equals ``ln(batch_size)``, the most
-        InfoNCE can measure; see ``noise_scale_``.
+        InfoNCE can measure, kept within [1e-3, 1e3] (at ``n_components=1``
+        batches of more than 1,000 rows would need less); see
+        ``noise_scale_``.
 
     prior_penalty : float in [0, 1e6], default=0.0
         Weight of a penalty that pulls the embedding towards the prior: the

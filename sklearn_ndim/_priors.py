@@ -67,6 +67,41 @@ def _outward(bound, dtype, direction):
     return rounded
 
 
+def _strictly_inside(bound, dtype, direction):
+    """The ``dtype`` value nearest ``bound`` strictly inside the support (towards ``direction``).
+
+    None when ``bound`` is infinite or beyond ``dtype``'s range.
+    """
+    bound = float(bound)
+    with np.errstate(over="ignore"):
+        rounded = np.asarray(bound, dtype=dtype)
+    if not (np.isfinite(bound) and np.isfinite(rounded)):
+        return None
+    outside = float(rounded) <= bound if direction > 0 else float(rounded) >= bound
+    return np.nextafter(rounded, np.asarray(direction, dtype=dtype)) if outside else rounded
+
+
+def _inside_support(values, low, high):
+    """``values`` clipped into the open support ``(low, high)`` as representable in their dtype.
+
+    A support narrower than one step of the dtype holds no value strictly
+    inside: the values are then clipped into the closed support, rounded
+    outwards, which ``outside_support`` accepts.
+    """
+    dtype = values.dtype
+    inner_low, inner_high = (
+        _strictly_inside(low, dtype, np.inf),
+        _strictly_inside(high, dtype, -np.inf),
+    )
+    if inner_low is not None and inner_high is not None and inner_low > inner_high:
+        inner_low, inner_high = _outward(low, dtype, -np.inf), _outward(high, dtype, np.inf)
+    if inner_low is not None:
+        values = np.maximum(values, inner_low)
+    if inner_high is not None:
+        values = np.minimum(values, inner_high)
+    return values
+
+
 class Prior:
     """A product prior on ``R^d`` and the Gaussian channel that targets it.
 
@@ -112,6 +147,8 @@ class Prior:
         a small scale (``0.0`` only beyond float64's range), not an error.
         """
         x = 2.0 * capacity / n_components
+        if x == 0.0:  # a capacity that underflows: no finite noise is that weak
+            return math.inf
         if x < 700.0:
             return 1.0 / math.sqrt(math.expm1(x))
         return math.exp(-0.5 * (x + math.log1p(-math.exp(-x))))
@@ -209,6 +246,9 @@ class Prior:
         for bound in (low, high):
             if np.isfinite(bound):
                 edge |= x == bound
+                if np.issubdtype(x.dtype, np.floating):  # the bound as x's precision holds it
+                    with np.errstate(over="ignore"):
+                        edge |= x == np.asarray(bound, dtype=x.dtype)
         sentence = self._values_sentence(x, edge, "exactly at an end of", (low, high), name)
         return sentence and f"{sentence}, which the prior gives probability zero"
 
@@ -365,13 +405,7 @@ class ScipyPrior(Prior):
         values = _finite_in(self._raw_from_gaussian(g), dtype)
         # Inside the open support, as the uniform prior's output: a quantile near
         # a finite end can round onto it (beta(0.5, 0.5) in float32 beyond 3.7).
-        low, high = self._marginal.support()
-        kind = values.dtype.type
-        if np.isfinite(low):
-            values = np.maximum(values, np.nextafter(kind(low), kind(np.inf)))
-        if np.isfinite(high):
-            values = np.minimum(values, np.nextafter(kind(high), kind(-np.inf)))
-        return values
+        return _inside_support(values, *self._marginal.support())
 
     def to_gaussian(self, x):
         x = np.asarray(x, dtype=np.float64)

@@ -467,7 +467,10 @@ def information_report(embedder):
     capacity = float(embedder.capacity_)
     mutual_info = float(embedder.mutual_info_)
     ln_batch = math.log(batch_size)
-    ceiling_noise = embedder.prior_.noise_for_capacity(embedder.n_components_, ln_batch)
+    # The scale of capacity ln B, as noise_scale="auto" picks it (within the accepted range).
+    ceiling_noise, _ = accepted_noise_for_capacity(
+        embedder.prior_, embedder.n_components_, ln_batch
+    )
     # "auto" noise gives C = ln B up to rounding; that is not an excess.
     capacity_visible = capacity <= ln_batch * (1 + 1e-9)
     if not capacity_visible:

@@ -377,7 +377,7 @@ def plot_training_history(embedder, ax=None):
             label=f"capacity C = {embedder.capacity_:.3g}",
         )
     # Thin and dashed on top of the thick capacity line, so that both stay
-    # visible when they coincide (noise_scale="auto" sets C = ln B).
+    # visible when they coincide (noise_scale="auto" sets C = ln B, bar d = 1 with B > 1000).
     ax.axhline(
         ln_batch,
         color="black",

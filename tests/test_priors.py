@@ -254,3 +254,25 @@ def test_a_prior_whose_quantile_solver_fails_gets_the_librarys_error():
     # scipy's generic ppf, from the density alone, fails far in the tails.
     with pytest.raises(ValueError, match="quantile functions that fail .*give the distribution"):
         resolve_prior(_DensityOnlyLaplace(name="mylaplace")())
+
+
+def test_a_support_narrower_than_one_float32_step_keeps_the_output_in_the_closed_support():
+    # No float32 lies strictly inside [1e8, 1e8 + 1]: clipping into the open support put
+    # every value below it, and inverse_transform refused the model's own output.
+    narrow = resolve_prior(stats.uniform(1e8, 1))
+    x = narrow.from_gaussian(np.random.default_rng(0).standard_normal((50, 2)), np.float32)
+    assert narrow.outside_support(x) == ""
+    narrow.check_support(x)
+
+
+def test_a_value_rounded_onto_a_bound_in_its_own_precision_is_at_the_end():
+    # float32(0.3) lies above 0.3: accepted as inside (rounded outwards), and now named.
+    narrow = resolve_prior(stats.uniform(0, 0.3))
+    x = np.array([[0.1, 0.3], [0.2, 0.25]], dtype=np.float32)
+    assert narrow.outside_support(x) == ""
+    assert "1 values exactly at an end" in narrow.on_support_edge(x)
+
+
+def test_a_capacity_that_underflows_needs_infinite_noise():
+    assert resolve_prior("gaussian").noise_for_capacity(10, 5e-324) == np.inf
+    assert resolve_prior("gaussian").noise_for_capacity(1, 400.0) == pytest.approx(np.exp(-400.0))

@@ -27,3 +27,13 @@ def test_excess_kl_is_near_zero_for_the_prior_and_large_for_correlated_data():
 def test_excess_kl_of_a_discrete_sample_is_infinite():
     z = np.repeat(np.random.default_rng(2).standard_normal((8, 2)), 60, axis=0)
     assert excess_kl(z) == np.inf
+
+
+def test_column_kinds_reads_dtypes_without_converting_values():
+    import torch
+
+    from sklearn_ndim._stats import column_kinds, holds_text
+
+    assert column_kinds(torch.zeros(3, 2)) == {"f"}  # no object scan of a million values
+    assert column_kinds([[1, 2], [3, 4]]) == {"i"}
+    assert not holds_text(torch.zeros(1_000_000, 8))
