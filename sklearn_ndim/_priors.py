@@ -514,12 +514,10 @@ def _check_frozen(prior):
         )
     parameters = list(prior.args) + list(prior.kwds.values())
     for value in parameters:
-        if not (
-            isinstance(value, numbers.Real)
-            and not isinstance(value, bool)
-            and np.ndim(value) == 0
-            and math.isfinite(value)
-        ):
+        # A number, or a 0-d array of one (np.array(1.0)); never a bool.
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        zero_d = isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+        if not ((number or zero_d) and np.ndim(value) == 0 and math.isfinite(value)):
             raise ValueError(
                 f"prior {prior.dist.name} must have finite scalar parameters (a univariate "
                 f"distribution); got {parameters!r}."

@@ -276,3 +276,13 @@ def test_a_value_rounded_onto_a_bound_in_its_own_precision_is_at_the_end():
 def test_a_capacity_that_underflows_needs_infinite_noise():
     assert resolve_prior("gaussian").noise_for_capacity(10, 5e-324) == np.inf
     assert resolve_prior("gaussian").noise_for_capacity(1, 400.0) == pytest.approx(np.exp(-400.0))
+
+
+def test_a_zero_dimensional_array_parameter_is_a_scalar():
+    # np.array(1.0) is a scalar to scipy; it was refused as "not scalar".
+    prior = resolve_prior(stats.norm(loc=np.array(1.0)))
+    assert prior == resolve_prior(stats.norm(loc=1.0))
+    assert prior.get_config()["kwds"] == {"loc": 1.0}
+    for bad in (np.array([1.0, 2.0]), np.array(True)):
+        with pytest.raises(ValueError, match="finite scalar parameters"):
+            resolve_prior(stats.norm(loc=bad))
