@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._stats import MIN_ENTROPY_ROWS, column_kinds, excess_kl, object_value_types
+from ._stats import MIN_ENTROPY_ROWS, excess_kl, value_kinds
 from ._training import decode, embed, estimate_mutual_info
 from ._training_data import STREAM_CHUNK_ROWS, TrainingData
 
@@ -108,14 +108,13 @@ def check_codes(estimator, X):
                 "X holds this model's embedding columns in another order; columns are read by "
                 f"position: select them as X[{expected!r}]."
             )
-    kinds = column_kinds(X)
-    types = object_value_types(X) if "O" in kinds else set()
-    if kinds & {"U", "S"} or any(issubclass(t, (str, bytes)) for t in types):
+    kinds = value_kinds(X)
+    if kinds & {"U", "S"}:
         raise ValueError(
             "X holds text; embeddings are numbers, as transform returns them (convert text read "
             "from a file with astype(float))."
         )
-    if "b" in kinds or any(issubclass(t, (bool, np.bool_)) for t in types):
+    if "b" in kinds:
         # True would read as 1, the uniform prior's edge.
         raise ValueError("X holds booleans; embeddings are numbers, as transform returns them.")
     Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")

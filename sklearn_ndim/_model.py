@@ -506,9 +506,9 @@ class InfoMaxModule(nn.Module):
     -----
     The encoder's output shape is checked on two zero samples when the module
     is made, on the device of the encoder's parameters (move the encoder
-    first if it runs only there). In evaluation mode the normaliser uses frozen statistics: call
-    ``module.normalizer.calibrate(module.encode(x))`` on clean training rows
-    after training, as the estimator does.
+    first if it runs only there). In evaluation mode the normaliser uses
+    frozen statistics: call ``module.normalizer.calibrate(module.encode(x))``
+    on clean training rows after training, as the estimator does.
     """
 
     def __init__(

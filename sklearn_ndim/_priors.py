@@ -209,7 +209,7 @@ class Prior:
         return self._values_sentence(x, (x < low) | (x > high), "outside", (low, high), name)
 
     def _values_sentence(self, x, mask, where, support, name):
-        """ "X has N values <where> the support [a, b] of the prior ... (the first, ...)"."""
+        """The sentence "X has N values <where> the support [a, b] of the prior ...", or ""."""
         if not mask.any():
             return ""
         row, column = np.argwhere(mask)[0]
@@ -245,10 +245,13 @@ class Prior:
         edge = np.zeros(x.shape, dtype=bool)
         for bound in (low, high):
             if np.isfinite(bound):
-                edge |= x == bound
-                if np.issubdtype(x.dtype, np.floating):  # the bound as x's precision holds it
-                    with np.errstate(over="ignore"):
-                        edge |= x == np.asarray(bound, dtype=x.dtype)
+                # The bound as x's precision holds it (float32(0.3) for 0.3).
+                with np.errstate(over="ignore"):
+                    edge |= x == (
+                        np.asarray(bound, dtype=x.dtype)
+                        if np.issubdtype(x.dtype, np.floating)
+                        else bound
+                    )
         sentence = self._values_sentence(x, edge, "exactly at an end of", (low, high), name)
         return sentence and f"{sentence}, which the prior gives probability zero"
 

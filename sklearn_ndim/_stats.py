@@ -79,22 +79,31 @@ def column_kinds(Z):
     return {dtype.kind}
 
 
-def object_value_types(Z):
-    """The Python types of the values in ``Z``'s object columns (only those are read)."""
+def value_kinds(Z):
+    """:func:`column_kinds`, with the kinds of the values in object columns added.
+
+    Only object columns are read, once: text there adds ``"U"``, booleans
+    ``"b"`` (numbers read from a file as text, a column of True and False).
+    """
+    kinds = column_kinds(Z)
+    if "O" not in kinds:
+        return kinds
     if getattr(Z, "ndim", None) == 2 and hasattr(Z, "iloc"):
         columns = [i for i, dtype in enumerate(Z.dtypes) if getattr(dtype, "kind", "O") == "O"]
         values = Z.iloc[:, columns].to_numpy(dtype=object).ravel()
     else:
         values = np.asarray(Z, dtype=object).ravel()
-    return {type(value) for value in values}
+    types = {type(value) for value in values}
+    if any(issubclass(t, (str, bytes)) for t in types):
+        kinds.add("U")
+    if any(issubclass(t, (bool, np.bool_)) for t in types):
+        kinds.add("b")
+    return kinds
 
 
 def holds_text(Z):
     """Whether ``Z`` (an array, a DataFrame, a Series, nested lists) holds strings or bytes."""
-    kinds = column_kinds(Z)
-    if kinds & {"U", "S"}:
-        return True
-    return "O" in kinds and any(issubclass(t, (str, bytes)) for t in object_value_types(Z))
+    return bool(value_kinds(Z) & {"U", "S"})
 
 
 def check_embedding(Z, min_samples=2):
