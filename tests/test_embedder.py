@@ -223,7 +223,16 @@ class _CtrlCAtEpochEnd(Callback):
             signal.raise_signal(signal.SIGINT)
 
 
-def test_ctrl_c_at_an_epochs_end_is_not_taken_for_early_stopping(blobs, fast):
+@pytest.fixture
+def ctrl_c_interrupts():
+    """Python's own SIGINT handler for the test: a shell that starts the run in the
+    background makes it ignore SIGINT, and then no Ctrl-C can interrupt anything."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_at_an_epochs_end_is_not_taken_for_early_stopping(blobs, fast, ctrl_c_interrupts):
     embedder = NoisyInfoMaxEmbedder(n_components=2, **{**fast, "max_epochs": 2}).fit(blobs[0])
     before = embedder.transform(blobs[0])
     embedder.set_params(callbacks=[_CtrlCAtEpochEnd()], max_epochs=5)
