@@ -155,9 +155,9 @@ def _speed(rows):
         for name in sorted({r["dataset"] for r in versus}):
             by_method = {r["method"]: r for r in versus if r["dataset"] == name}
             umap = by_method["UMAP"]
-            # Results from before the faster setting was measured have only the default.
-            for method in ("NI-DIM", "NI-DIM fast"):
-                if method not in by_method:
+            # Older results lack the faster setting and the bfloat16 rows.
+            for method in by_method:
+                if method == "UMAP":
                     continue
                 ours = by_method[method]
                 parts.append(

@@ -224,24 +224,29 @@ FAST_LEARNING_RATE = 3e-3
 
 
 def _speed_method(method, default_epochs):
-    """A fresh NI-DIM, its faster setting, or UMAP with its defaults, at d = 16."""
+    """A fresh NI-DIM, its faster setting, or UMAP with its defaults, at d = 16.
+
+    A name ending in " bf16" trains the same setting with ``mixed_precision=True``.
+    """
     if method == "UMAP":
         return make(method, 16, max_epochs=None, random_state=0)
-    if method == "NI-DIM fast":
+    mixed_precision = method.endswith(" bf16")
+    if method.removesuffix(" bf16") == "NI-DIM fast":
         epochs = math.ceil(default_epochs / 2)
         return NoisyInfoMaxEmbedder(
             16,
             max_epochs=epochs,
             learning_rate=FAST_LEARNING_RATE,
             callbacks=[LRScheduler(policy="CosineAnnealingLR", T_max=epochs)],
+            mixed_precision=mixed_precision,
             random_state=0,
         )
-    return NoisyInfoMaxEmbedder(16, random_state=0)
+    return NoisyInfoMaxEmbedder(16, mixed_precision=mixed_precision, random_state=0)
 
 
 def speed(settings, log):
-    """Fit time against UMAP (the default fit and its faster setting), and
-    probe and match over processes and streams.
+    """Fit time against UMAP (the default fit and its faster setting, each
+    also in bfloat16), and probe and match over processes and streams.
 
     UMAP's first fit in a process compiles numba code, and how much depends
     on the data's size (above 4,096 rows it takes pynndescent's path), so
@@ -255,7 +260,7 @@ def speed(settings, log):
     """
     rows = []
     repeats = settings["speed_repeats"]
-    methods = ("NI-DIM", "NI-DIM fast", "UMAP")
+    methods = ("NI-DIM", "NI-DIM fast", "NI-DIM bf16", "NI-DIM fast bf16", "UMAP")
     for name in ("digits", "fashion"):
         if name == "fashion" and not datasets.fashion_available():
             continue

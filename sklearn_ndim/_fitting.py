@@ -400,17 +400,26 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         whiten=estimator.normalizer == "whiten",
         prior_penalty=estimator.prior_penalty,
     ).to(device)
-    set_mixed_precision(module, device)
+    set_mixed_precision(module, device, estimator.mixed_precision)
     return module
 
 
-def set_mixed_precision(module, device):
-    """Train the encoder in bfloat16 on CUDA devices that support it, else in float32.
+def set_mixed_precision(module, device, mixed_precision="auto"):
+    """Set whether ``module``'s encoder trains under bfloat16 autocast on ``device``.
 
-    bfloat16 keeps float32's range: no loss scaling, no overflow.
+    bfloat16 keeps float32's range: no loss scaling, no overflow. ``"auto"``
+    uses it on CUDA devices that support it; ``True`` on any CPU or CUDA
+    device that does; ``False`` never.
     """
-    supported = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    module.autocast_dtype = torch.bfloat16 if supported else None
+    cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if mixed_precision is True and device.type != "cpu" and not cuda_bf16:
+        raise ValueError(
+            f"mixed_precision=True trains in bfloat16, which the device {device} does not "
+            "support here (it needs a CPU, or a CUDA device of compute capability 8.0 or "
+            "more); use mixed_precision='auto' or False."
+        )
+    use = cuda_bf16 if mixed_precision == "auto" else bool(mixed_precision)
+    module.autocast_dtype = torch.bfloat16 if use else None
 
 
 def training_callbacks(estimator, data, batch_size, capacity, max_epochs):

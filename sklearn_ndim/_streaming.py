@@ -23,6 +23,7 @@ from ._fitting import (
     build_module,
     make_net,
     resolve_noise_scale,
+    set_mixed_precision,
 )
 from ._inference import check_trained_channel
 from ._progress import MutualInfoRecorder
@@ -92,6 +93,9 @@ def partial_fit_state(estimator, X):
     net.callbacks = [("mutual_info", recorder)] + check_stream_callbacks(estimator, first_pass)
     net.verbose = estimator.verbose
     net.initialize_callbacks()
+    set_mixed_precision(
+        net.module_, next(net.module_.parameters()).device, estimator.mixed_precision
+    )
     check_trained_channel(estimator, "partial_fit")
     _check_chunk_size(X, estimator.batch_size_)
     reservoir = copy.deepcopy(getattr(estimator, "_reservoir", None))

@@ -85,6 +85,7 @@ EMBEDDER_PARAMETER_CONSTRAINTS = {
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "device": [str, torch.device],
+    "mixed_precision": ["boolean", StrOptions({"auto"})],
     "callbacks": [None, list],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
@@ -171,6 +172,7 @@ TRAINING_CONTROLS = frozenset(
         "callbacks",
         "verbose",
         "max_epochs",
+        "mixed_precision",
         "fit_inverse_transform",
         "random_state",
     }
@@ -251,7 +253,8 @@ def check_model_params_unchanged(estimator):
             "partial_fit goes on with the model of the first call (or of fit), but these "
             f"parameters changed since: {', '.join(changed)}. Set them back, or start a new "
             "stream on a fresh estimator (sklearn.base.clone) or with fit. Only "
-            "learning_rate, weight_decay, callbacks and verbose apply to later calls."
+            "learning_rate, weight_decay, mixed_precision, callbacks and verbose apply to "
+            "later calls."
         )
 
 

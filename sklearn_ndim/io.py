@@ -43,7 +43,7 @@ from skorch.history import History
 
 from . import __version__
 from ._data import InputScaler
-from ._fitting import build_module, forked_global_generators, make_net, set_mixed_precision
+from ._fitting import build_module, forked_global_generators, make_net
 from ._model import build_decoder
 from ._priors import prior_from_config, resolve_prior
 from ._validation import changed_model_params, check_embedder, model_params, resolve_device
@@ -351,8 +351,8 @@ def load(path, *, encoder=None, device=None):
         module.load_state_dict(weights, strict=True)
     except RuntimeError as exc:
         raise ValueError(f"{path} holds weights that do not fit the encoder: {exc}") from exc
+    # Training precision is set by the next partial_fit, for its device.
     module.to(torch_device).eval()
-    set_mixed_precision(module, torch_device)
     decoder = input_range = None
     if fitted["decoder"]:
         with forked_global_generators():

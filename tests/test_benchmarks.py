@@ -117,6 +117,7 @@ def test_speed_ratios_name_each_setting_against_umap():
     rows = [
         _versus("NI-DIM", 2.0, 0.93, 1.3),
         _versus("NI-DIM fast", 1.0, 0.94, 1.4),
+        _versus("NI-DIM bf16", 1.6, 0.93, 1.3),
         _versus("UMAP", 4.0, 0.95, 2.1),
     ]
     text = report._speed(rows)
@@ -125,8 +126,10 @@ def test_speed_ratios_name_each_setting_against_umap():
         "0.50); probe 0.930 against 0.950, W2 ratio 1.30 against 2.10"
     ) in text
     assert "- digits: fit time ratio NI-DIM fast / UMAP = 0.25" in text
+    assert "- digits: fit time ratio NI-DIM bf16 / UMAP = 0.40" in text
+    assert "ratio UMAP" not in text
     # Results from before the faster setting was measured still render.
-    assert "NI-DIM fast" not in report._speed([rows[0], rows[2]])
+    assert "NI-DIM fast" not in report._speed([rows[0], rows[3]])
 
 
 def test_epoch_optima_name_where_each_measure_is_best():

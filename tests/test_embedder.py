@@ -432,6 +432,15 @@ def test_fitted_pickles_drop_the_optimiser_state(fitted):
     assert hasattr(fitted.net_, "optimizer_")
 
 
+def test_a_pickle_from_before_mixed_precision_gets_its_default(fitted):
+    state = fitted.__getstate__()
+    del state["mixed_precision"]
+    restored = NoisyInfoMaxEmbedder.__new__(NoisyInfoMaxEmbedder)
+    restored.__setstate__(state)
+    assert restored.get_params()["mixed_precision"] == "auto"
+    clone(restored)  # get_params works, so clone and GridSearchCV do
+
+
 # --------------------------------------------- decoder, samples, p-values
 
 

@@ -1,5 +1,6 @@
 """Training set-up shared by fit, partial_fit and loading (sklearn_ndim._fitting)."""
 
+import copy
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -177,3 +178,62 @@ def test_a_model_from_the_former_uniform_channel_embeds_but_does_not_train_on(bl
     with pytest.raises(ValueError, match="information_report uses the Gaussian channel"):
         information_report(model)
     np.testing.assert_array_equal(model.transform(X), before)
+
+
+def test_mixed_precision_auto_trains_in_float32_on_the_cpu(blobs, fast):
+    X = blobs[0]
+    auto = NoisyInfoMaxEmbedder(2, **fast).fit(X)
+    off = NoisyInfoMaxEmbedder(2, mixed_precision=False, **fast).fit(X)
+    assert auto.net_.module_.autocast_dtype is None
+    np.testing.assert_array_equal(auto.transform(X), off.transform(X))
+
+
+def test_mixed_precision_true_trains_the_encoder_in_bfloat16_on_the_cpu(blobs, fast):
+    X = blobs[0]
+    dtypes = []
+
+    def record_training_dtype(layer, inputs, output):
+        if layer.training:
+            dtypes.append(output.dtype)
+
+    torch.manual_seed(0)
+    encoder = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], 16), torch.nn.Tanh(), torch.nn.Linear(16, 2)
+    )
+    encoder[0].register_forward_hook(record_training_dtype)
+    same_start = copy.deepcopy(encoder)
+    mixed = NoisyInfoMaxEmbedder(2, encoder=encoder, mixed_precision=True, **fast).fit(X)
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    dtypes.clear()
+    full = NoisyInfoMaxEmbedder(2, encoder=same_start, mixed_precision=False, **fast).fit(X)
+    assert dtypes and set(dtypes) == {torch.float32}
+    # The weights and inference stay in float32; only the training steps differ.
+    assert mixed.net_.module_.encoder[0].weight.dtype == torch.float32
+    Z = mixed.transform(X.astype(np.float32))
+    assert Z.dtype == np.float32
+    assert not np.array_equal(Z, full.transform(X.astype(np.float32)))
+
+
+def test_mixed_precision_follows_the_device_and_refuses_one_without_bfloat16(monkeypatch):
+    module = torch.nn.Module()
+    cuda = torch.device("cuda")
+    for supported in (True, False):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda answer=supported: answer)
+        _fitting.set_mixed_precision(module, cuda, "auto")
+        assert module.autocast_dtype == (torch.bfloat16 if supported else None)
+        _fitting.set_mixed_precision(module, cuda, False)
+        assert module.autocast_dtype is None
+    _fitting.set_mixed_precision(module, torch.device("cpu"), True)
+    assert module.autocast_dtype == torch.bfloat16
+    for device in (cuda, torch.device("mps")):
+        with pytest.raises(ValueError, match="mixed_precision=True trains in bfloat16"):
+            _fitting.set_mixed_precision(module, device, True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    _fitting.set_mixed_precision(module, cuda, True)
+    assert module.autocast_dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, "bfloat16"])
+def test_mixed_precision_takes_a_boolean_or_auto(blobs, fast, value):
+    with pytest.raises(ValueError, match="'mixed_precision' parameter"):
+        NoisyInfoMaxEmbedder(2, mixed_precision=value, **fast).fit(blobs[0])

@@ -241,6 +241,23 @@ def test_a_newer_file_layout_is_refused(table_fit, tmp_path):
         model_io.load(path)
 
 
+def test_a_file_from_before_mixed_precision_loads_with_its_default(table_fit, tmp_path):
+    from safetensors import safe_open
+
+    embedder, X = table_fit
+    _, path = _round_trip(embedder, tmp_path)
+    with safe_open(str(path), framework="pt") as handle:
+        header = json.loads(handle.metadata()["sklearn_ndim"])
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    header.pop("checksum")
+    del header["parameters"]["mixed_precision"]
+    header["checksum"] = model_io._checksum(header, tensors)
+    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    restored = model_io.load(path)
+    assert restored.get_params()["mixed_precision"] == "auto"
+    np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
+
+
 class _Tiny(torch.nn.Module):
     def __init__(self, input_shape, n_components):
         super().__init__()
@@ -340,9 +357,10 @@ def test_a_model_whose_parameters_changed_after_fit_is_not_saved(blobs, fast, tm
 
 def test_training_controls_and_the_device_may_change_before_saving(blobs, fast, tmp_path):
     embedder = NoisyInfoMaxEmbedder(n_components=3, **fast).fit(blobs[0])
-    embedder.set_params(learning_rate=0.1, max_epochs=7, device="cpu:0")
+    embedder.set_params(learning_rate=0.1, max_epochs=7, device="cpu:0", mixed_precision=True)
     restored, _ = _round_trip(embedder, tmp_path)
     assert restored.get_params()["max_epochs"] == 7
+    assert restored.get_params()["mixed_precision"] is True
     np.testing.assert_array_equal(restored.transform(blobs[0]), embedder.transform(blobs[0]))
 
 

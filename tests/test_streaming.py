@@ -178,3 +178,13 @@ def test_a_small_chunk_after_fit_is_refused_before_any_warning(blobs, fast):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"at least batch_size_ = 64 rows .* by fit or the"):
             model.partial_fit(X[:10])
+
+
+def test_partial_fit_applies_the_current_mixed_precision(blobs, fast):
+    X = blobs[0]
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
+    assert model.net_.module_.autocast_dtype is None
+    model.set_params(mixed_precision=True).partial_fit(X[200:])
+    assert model.net_.module_.autocast_dtype == torch.bfloat16
+    model.set_params(mixed_precision="auto").partial_fit(X[:200])
+    assert model.net_.module_.autocast_dtype is None
