@@ -345,14 +345,25 @@ class ScipyPrior(Prior):
     Parameters
     ----------
     marginal : scipy.stats frozen continuous distribution
-        Validated by ``resolve_prior``.
+        For example ``scipy.stats.t(df=5)``, or a frozen distribution of
+        one's own (an ``rv_histogram``, say), which compares equal only to
+        priors made from the same frozen object.
     """
 
     channel = "gaussian"
 
     def __init__(self, marginal):
+        if not isinstance(marginal, _FROZEN):
+            raise ValueError(
+                "ScipyPrior takes a frozen univariate continuous scipy.stats distribution, "
+                f"such as scipy.stats.t(df=5); got {type(marginal).__name__}"
+                + (" (freeze it by calling it: distribution())." if callable(marginal) else ".")
+            )
+        _check_frozen(marginal)
         self._marginal = marginal
-        self.name = marginal.dist.name
+        # scipy names the distributions of users' own classes "Distribution".
+        registered = _registered_name(marginal.dist)
+        self.name = registered or type(marginal.dist).__name__
         self.limit_ = self._reliable_limit()
 
     @property
@@ -440,7 +451,8 @@ class ScipyPrior(Prior):
         positional = self._marginal.args
         values.update(zip(names + ["loc", "scale"], map(float, positional), strict=False))
         values.update({key: float(value) for key, value in self._marginal.kwds.items()})
-        return dist.name, tuple(sorted(values.items()))
+        # A distribution that scipy.stats does not name (a histogram) is its own identity.
+        return _registered_name(dist) or dist, tuple(sorted(values.items()))
 
     def __eq__(self, other):
         return type(other) is type(self) and other._named_parameters() == self._named_parameters()
@@ -509,6 +521,13 @@ def _log_lower_gamma_series(a, x):
     return a * np.log(x) - x - special.gammaln(a + 1.0) + np.log(total)
 
 
+def _registered_name(dist):
+    """``dist``'s scipy.stats name when that name gives this distribution, else None."""
+    named = getattr(stats, str(dist.name), None)
+    same = isinstance(named, stats.rv_continuous) and type(named) is type(dist)
+    return dist.name if same else None
+
+
 def _check_frozen(prior):
     """Raise a clear ValueError unless ``prior`` is a usable univariate continuous law."""
     if isinstance(prior, _FROZEN) and not isinstance(prior, _CONTINUOUS_FROZEN):
@@ -567,7 +586,6 @@ def resolve_prior(prior):
             "scipy.stats continuous distribution such as scipy.stats.laplace()."
         )
     if isinstance(prior, _FROZEN):
-        _check_frozen(prior)
         return ScipyPrior(prior)
     raise ValueError(
         "prior must be 'gaussian', 'uniform', a Prior (sklearn_ndim.GaussianPrior(), "

@@ -303,7 +303,8 @@ class InformationReport:
         InfoNCE estimate of the mutual information on the training rows.
     efficiency : float
         ``mutual_info / capacity``; 1 only for an embedding that follows the
-        prior exactly and is invariant to the views (0 when ``C`` is infinite).
+        prior exactly and is invariant to the views (0 when ``C`` is infinite
+        or the estimate is negative, which shows no information).
     ln_batch : float
         ``ln B``, the largest value InfoNCE can estimate.
     gap : float

@@ -450,7 +450,8 @@ def information_report(embedder):
     UserWarning
         When ``C > ln B``: InfoNCE cannot estimate more than ``ln B``, so the
         training objective cannot see the rest of the gap and the push towards
-        the prior weakens.
+        the prior weakens. When the estimate exceeds ``C`` or is negative:
+        it then says nothing about the match, or shows no information.
 
     See Also
     --------
@@ -495,13 +496,22 @@ def information_report(embedder):
             UserWarning,
             stacklevel=2,
         )
+    if mutual_info < 0:
+        warnings.warn(
+            f"The InfoNCE estimate is negative ({mutual_info:.3g} nats): the critic scores "
+            "matching pairs below chance, so the estimate shows no information and the "
+            "efficiency is reported as 0. The fit learned nothing usable (see its "
+            "ConvergenceWarning).",
+            UserWarning,
+            stacklevel=2,
+        )
     return InformationReport(
         n_components=int(embedder.n_components_),
         noise_scale=float(embedder.noise_scale_),
         batch_size=batch_size,
         capacity=capacity,
         mutual_info=mutual_info,
-        efficiency=0.0 if math.isinf(capacity) else mutual_info / capacity,
+        efficiency=0.0 if math.isinf(capacity) else max(mutual_info, 0.0) / capacity,
         ln_batch=ln_batch,
         gap=capacity - mutual_info,
         capacity_visible=capacity_visible,

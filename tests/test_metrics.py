@@ -472,6 +472,15 @@ def test_information_report(embedder):
     assert json.loads(json.dumps(report.to_dict())) == report.to_dict()
 
 
+def test_a_negative_estimate_reports_no_efficiency(embedder):
+    negative = copy.deepcopy(embedder)
+    negative.mutual_info_ = -0.3
+    with pytest.warns(UserWarning, match="negative .*-0.3 nats.*efficiency is reported as 0"):
+        report = information_report(negative)
+    assert report.efficiency == 0.0
+    assert report.mutual_info == -0.3 and report.gap == pytest.approx(negative.capacity_ + 0.3)
+
+
 def test_information_report_describes_the_fitted_model_not_new_parameters(embedder):
     changed = copy.deepcopy(embedder).set_params(n_components=5)
     assert information_report(changed).n_components == 2

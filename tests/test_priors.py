@@ -286,3 +286,30 @@ def test_a_zero_dimensional_array_parameter_is_a_scalar():
     for bad in (np.array([1.0, 2.0]), np.array(True)):
         with pytest.raises(ValueError, match="finite scalar parameters"):
             resolve_prior(stats.norm(loc=bad))
+
+
+@pytest.mark.parametrize(
+    "marginal, why",
+    [
+        (stats.norm, "got norm_gen \\(freeze it by calling it"),
+        (3.0, "got float\\.$"),
+        (stats.poisson(3), "discrete distribution poisson"),
+    ],
+)
+def test_scipy_prior_explains_what_it_takes(marginal, why):
+    with pytest.raises(ValueError, match=why):
+        ScipyPrior(marginal)
+
+
+def test_distributions_of_ones_own_are_named_by_class_and_equal_only_to_themselves():
+    generator = np.random.default_rng(0)
+    first, second = (
+        stats.rv_histogram(np.histogram(generator.normal(size=500), bins=10)) for _ in range(2)
+    )
+    frozen = first()
+    prior = ScipyPrior(frozen)
+    assert repr(prior) == "ScipyPrior(scipy.stats.rv_histogram())"
+    assert prior == ScipyPrior(frozen) and hash(prior) == hash(ScipyPrior(frozen))
+    # scipy names every unnamed distribution "Distribution": equal names are no evidence.
+    assert prior != ScipyPrior(second())
+    assert ScipyPrior(stats.t(5)) == ScipyPrior(stats.t(df=5, loc=0))

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 from sklearn.exceptions import NotFittedError
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
@@ -188,3 +189,16 @@ def test_partial_fit_applies_the_current_mixed_precision(blobs, fast):
     assert model.net_.module_.autocast_dtype == torch.bfloat16
     model.set_params(mixed_precision="auto").partial_fit(X[:200])
     assert model.net_.module_.autocast_dtype is None
+
+
+def test_partial_fit_sees_a_changed_histogram_prior(blobs, fast):
+    X = blobs[0]
+    generator = np.random.default_rng(0)
+    first, second = (
+        stats.rv_histogram(np.histogram(generator.normal(size=500), bins=10))() for _ in range(2)
+    )
+    model = NoisyInfoMaxEmbedder(2, prior=first, batch_size=50, **fast).partial_fit(X[:200])
+    model.partial_fit(X[200:])  # the same object: the same prior
+    model.set_params(prior=second)
+    with pytest.raises(ValueError, match="changed since: prior"):
+        model.partial_fit(X[200:])
