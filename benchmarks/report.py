@@ -24,19 +24,22 @@ def table(rows, columns):
 
 def _header(payload):
     p = payload["provenance"]
+    machine = p["machine"]
+    # Runs from before the CPU model or thread count were recorded show none.
+    details = []
+    if "cpu_model" in machine:
+        bfloat16 = ", bfloat16 instructions" if machine["bfloat16_instructions"] else ""
+        details.append(f"{machine['cpu_model']}{bfloat16}")
+    if "torch_threads" in machine:
+        threads = machine["torch_threads"]
+        details.append(f"{threads} torch thread{'s' if threads != 1 else ''}")
     return (
         f"# Benchmark suite `{payload['suite']}`{' (quick run)' if payload['quick'] else ''}\n\n"
         f"Package code {p['package_commit'][:10]}"
         f"{' with uncommitted changes' if p['uncommitted_changes'] else ''}, "
         f"torch {p['versions']['torch']}, scikit-learn {p['versions']['scikit-learn']}, "
-        f"{p['machine']['cpus']} CPUs"
-        # Runs from before the thread count was recorded show none.
-        + (
-            f" ({p['machine']['torch_threads']} torch thread"
-            f"{'s' if p['machine']['torch_threads'] != 1 else ''})"
-            if "torch_threads" in p["machine"]
-            else ""
-        )
+        f"{machine['cpus']} CPUs"
+        + (f" ({'; '.join(details)})" if details else "")
         + f", started {p['started']}, {p['minutes']} min, "
         f"load average at the end {p['load_average_end']:.1f}."
         + (f" Note: {p['note']}." if p.get("note") else "")

@@ -83,10 +83,33 @@ def provenance(started, code):
             "cpus": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "platform": platform.platform(),
+            **cpu_model(),
         },
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
         "minutes": round((time.time() - started) / 60, 1),
         "load_average_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan,
+    }
+
+
+def cpu_model(cpuinfo="/proc/cpuinfo"):
+    """The CPU's model name and whether it has bfloat16 instructions, where Linux says.
+
+    ``mixed_precision=True`` pays on the CPU only with those instructions.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return {}
+    fields = {}
+    for line in lines:
+        key, colon, value = line.partition(":")
+        if colon:
+            fields.setdefault(key.strip(), value.strip())
+    flags = fields.get("flags", "").split()
+    return {
+        "cpu_model": fields.get("model name") or "unknown",
+        "bfloat16_instructions": any(flag in flags for flag in ("avx512_bf16", "amx_bf16")),
     }
 
 

@@ -194,12 +194,13 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     mixed_precision : bool or "auto", default="auto"
         Run the encoder under bfloat16 autocast in training (the normaliser,
-        noise, critic and inference stay in float32). ``"auto"`` uses it on
-        CUDA devices that support bfloat16, not on the CPU; ``True`` on the
-        CPU too, which pays for images on processors with bfloat16
-        instructions (AVX512-BF16, AMX) and costs time on others; ``False``
-        trains in float32 everywhere. See the scaling page for its measured
-        speed and accuracy.
+        noise, critic, the decoder and inference stay in float32). ``"auto"``
+        uses it on CUDA devices with bfloat16 in hardware (compute
+        capability 8.0 or more), not on the CPU; ``True`` on the CPU too,
+        where it paid on a processor with bfloat16 instructions (AVX512-BF16;
+        elsewhere it is emulated), and fit raises on other devices without
+        it; ``False`` trains in float32 everywhere. The scaling page has its
+        measured speed and accuracy.
 
     callbacks : list of skorch callbacks, default=None
         Extra skorch callback instances (or ``(name, instance)`` tuples)

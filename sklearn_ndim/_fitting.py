@@ -304,7 +304,7 @@ class FitArguments(NamedTuple):
 
 
 def check_fit_arguments(estimator, X, n_processes=1):
-    """What a fit checks before training: parameters, device, callbacks, rows per process.
+    """What a fit checks before training: parameters, device and its precision, callbacks, rows.
 
     ``fit_distributed`` calls it before it starts any process, so that bad
     input fails once, here, and not in every process. Returns the validated
@@ -315,7 +315,7 @@ def check_fit_arguments(estimator, X, n_processes=1):
     # Parameters first: a bad one fails before any warning about the data.
     check_no_booleans(estimator)
     prior = check_prior(estimator)
-    resolve_device(estimator.device)
+    uses_bfloat16(resolve_device(estimator.device), estimator.mixed_precision)
     check_callbacks(estimator.callbacks)
     X, sample_shape = validate_training_input(estimator, X)
     rows_per_process = X.shape[0] // n_processes
@@ -405,21 +405,37 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
 
 
 def set_mixed_precision(module, device, mixed_precision="auto"):
-    """Set whether ``module``'s encoder trains under bfloat16 autocast on ``device``.
+    """Set whether ``module``'s encoder trains under bfloat16 autocast on ``device``."""
+    module.autocast_dtype = torch.bfloat16 if uses_bfloat16(device, mixed_precision) else None
+
+
+def uses_bfloat16(device, mixed_precision):
+    """Whether training on ``device`` runs the encoder under bfloat16 autocast.
 
     bfloat16 keeps float32's range: no loss scaling, no overflow. ``"auto"``
-    uses it on CUDA devices that support it; ``True`` on any CPU or CUDA
-    device that does; ``False`` never.
+    uses it on CUDA devices with bfloat16 in hardware; ``True`` (or numpy's)
+    on those and on any CPU, and raises for other devices; ``False`` never.
     """
-    cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    if mixed_precision is True and device.type != "cpu" and not cuda_bf16:
+    native = _native_bfloat16(device)
+    if isinstance(mixed_precision, str):  # "auto"
+        return native
+    if mixed_precision and device.type != "cpu" and not native:
         raise ValueError(
             f"mixed_precision=True trains in bfloat16, which the device {device} does not "
-            "support here (it needs a CPU, or a CUDA device of compute capability 8.0 or "
-            "more); use mixed_precision='auto' or False."
+            "run in hardware (a CUDA device needs compute capability 8.0 or more; on older "
+            "ones torch emulates it, slower than float32); use mixed_precision='auto' or "
+            "False there, or a CPU."
         )
-    use = cuda_bf16 if mixed_precision == "auto" else bool(mixed_precision)
-    module.autocast_dtype = torch.bfloat16 if use else None
+    return bool(mixed_precision)
+
+
+def _native_bfloat16(device):
+    """CUDA devices with bfloat16 arithmetic in hardware (compute capability 8.0+, or ROCm)."""
+    if device.type != "cuda":
+        return False
+    if torch.version.hip is not None:
+        return torch.cuda.is_bf16_supported()
+    return torch.cuda.get_device_capability(device)[0] >= 8
 
 
 def training_callbacks(estimator, data, batch_size, capacity, max_epochs):

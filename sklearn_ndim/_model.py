@@ -524,7 +524,7 @@ class InfoMaxModule(nn.Module):
     ):
         super().__init__()
         #: dtype of automatic mixed precision for the encoder in training
-        #: (bfloat16 on CUDA devices that support it), or None.
+        #: (bfloat16, see the estimator's ``mixed_precision``), or None.
         self.autocast_dtype = None
         self.input_shape = tuple(input_shape)
         self.prior = prior

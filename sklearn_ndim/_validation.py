@@ -219,6 +219,8 @@ def _device_key(device):
     resolved = resolve_device(device)
     if resolved.type == "cuda" and resolved.index is None:
         return torch.device("cuda", torch.cuda.current_device())
+    if resolved.type == "cpu":  # one CPU device, whatever the index ("cpu:0")
+        return torch.device("cpu")
     return resolved
 
 

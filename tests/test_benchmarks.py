@@ -199,3 +199,38 @@ def test_the_runner_without_suites_runs_the_default_ones(monkeypatch):
         assert ran == ["match", "speed", "scaling", "uses"]
         with pytest.raises(SystemExit):
             run.main(["nonsense", "--output", folder])
+
+
+def test_the_cpu_model_and_its_bfloat16_instructions_are_recorded(tmp_path):
+    run = pytest.importorskip("run")
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx512f avx512_bf16\n\n"
+        "processor\t: 1\nmodel name\t: Some CPU\nflags\t\t: fpu avx512f avx512_bf16\n"
+    )
+    assert run.cpu_model(cpuinfo) == {"cpu_model": "Some CPU", "bfloat16_instructions": True}
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2\n")
+    assert run.cpu_model(cpuinfo) == {"cpu_model": "unknown", "bfloat16_instructions": False}
+    assert run.cpu_model(tmp_path / "absent") == {}
+
+
+def _payload(machine):
+    provenance = {
+        "package_commit": "0123456789abcdef",
+        "uncommitted_changes": False,
+        "versions": {"torch": "2.13.0", "scikit-learn": "1.9.1"},
+        "machine": {"cpus": 2, **machine},
+        "started": "2026-12-01 10:00:00",
+        "minutes": 1.0,
+        "load_average_end": 2.0,
+    }
+    return {"suite": "speed", "quick": False, "provenance": provenance}
+
+
+def test_the_header_names_the_cpu_where_recorded():
+    header = report._header(
+        _payload({"cpu_model": "AMD EPYC", "bfloat16_instructions": True, "torch_threads": 2})
+    )
+    assert "2 CPUs (AMD EPYC, bfloat16 instructions; 2 torch threads), started" in header
+    assert "2 CPUs (1 torch thread), started" in report._header(_payload({"torch_threads": 1}))
+    assert "2 CPUs, started" in report._header(_payload({}))

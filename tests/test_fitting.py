@@ -217,20 +217,39 @@ def test_mixed_precision_true_trains_the_encoder_in_bfloat16_on_the_cpu(blobs, f
 def test_mixed_precision_follows_the_device_and_refuses_one_without_bfloat16(monkeypatch):
     module = torch.nn.Module()
     cuda = torch.device("cuda")
-    for supported in (True, False):
-        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda answer=supported: answer)
+    monkeypatch.setattr(torch.version, "hip", None)
+    # torch.cuda.is_bf16_supported() also counts emulation (slower than float32).
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    for capability, native in (((8, 0), True), ((7, 5), False)):
+        monkeypatch.setattr(
+            torch.cuda, "get_device_capability", lambda device=None, answer=capability: answer
+        )
         _fitting.set_mixed_precision(module, cuda, "auto")
-        assert module.autocast_dtype == (torch.bfloat16 if supported else None)
+        assert module.autocast_dtype == (torch.bfloat16 if native else None)
         _fitting.set_mixed_precision(module, cuda, False)
         assert module.autocast_dtype is None
-    _fitting.set_mixed_precision(module, torch.device("cpu"), True)
-    assert module.autocast_dtype == torch.bfloat16
-    for device in (cuda, torch.device("mps")):
-        with pytest.raises(ValueError, match="mixed_precision=True trains in bfloat16"):
-            _fitting.set_mixed_precision(module, device, True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    _fitting.set_mixed_precision(module, cuda, True)
-    assert module.autocast_dtype == torch.bfloat16
+        for true in (True, np.True_):
+            if native:
+                _fitting.set_mixed_precision(module, cuda, true)
+                assert module.autocast_dtype == torch.bfloat16
+            else:
+                with pytest.raises(ValueError, match="mixed_precision=True trains in bfloat16"):
+                    _fitting.set_mixed_precision(module, cuda, true)
+    for true in (True, np.True_):
+        _fitting.set_mixed_precision(module, torch.device("cpu"), true)
+        assert module.autocast_dtype == torch.bfloat16
+        with pytest.raises(ValueError, match="compute capability 8.0"):
+            _fitting.set_mixed_precision(module, torch.device("mps"), true)
+    _fitting.set_mixed_precision(module, torch.device("cpu"), np.False_)
+    assert module.autocast_dtype is None
+
+
+def test_a_device_without_bfloat16_fails_before_training(blobs, fast, monkeypatch):
+    # Checked with the other arguments, so fit_distributed refuses it before any process starts.
+    monkeypatch.setattr(_fitting, "resolve_device", lambda device: torch.device("mps"))
+    model = NoisyInfoMaxEmbedder(2, mixed_precision=True, **fast)
+    with pytest.raises(ValueError, match="mixed_precision=True"):
+        _fitting.check_fit_arguments(model, blobs[0])
 
 
 @pytest.mark.parametrize("value", ["yes", 1, None, "bfloat16"])

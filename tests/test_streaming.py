@@ -54,7 +54,7 @@ def test_partial_fit_refuses_changed_model_parameters(blobs, fast, first):
     model.set_params(
         hidden_layer_sizes=np.array(model.hidden_layer_sizes),
         prior="gaussian",
-        device=torch.device("cpu"),  # "cpu" at the first call
+        device="cpu:0",  # "cpu" at the first call: the same device
         random_state=np.random.RandomState(3),
         learning_rate=1e-4,
         weight_decay=1e-5,
