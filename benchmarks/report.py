@@ -59,6 +59,7 @@ def markdown(payload):
         "penalty": _penalty,
         "epochs": _epochs,
         "terms": _terms,
+        "splits": _splits,
     }[payload["suite"]](payload["rows"])
     return _header(payload) + "\n" + body + "\n"
 
@@ -434,3 +435,44 @@ def figures(payload, folder):
                 axis.axis("off")
             fig.savefig(path.with_suffix(".png"), dpi=100)
             plt.close(fig)
+
+
+SPLITS_COLUMNS = [
+    ("split", "split"),
+    ("method", "method"),
+    ("probe", "probe"),
+    ("W2 ratio (test)", "w2_ratio"),
+    ("W2 ratio (train)", "w2_ratio_train"),
+]
+
+
+def _split_summary(group):
+    """Each method's mean and spread over the splits, and the goal split by split."""
+    by_method = {}
+    for row in group:
+        by_method.setdefault(row["method"], []).append(row)
+    lines = []
+    for method, rows in by_method.items():
+        probe = np.array([row["probe"] for row in rows])
+        w2 = np.array([row["w2_ratio"] for row in rows])
+        lines.append(
+            f"- {method}, mean of {len(rows)} splits: probe {probe.mean():.3f} "
+            f"(sd {probe.std():.3f}), W2 ratio {w2.mean():.2f} (sd {w2.std():.2f})"
+        )
+    pca = {row["split"]: row for row in by_method.get("PCA(whiten)", [])}
+    ours = [row for row in by_method.get("NI-DIM", []) if row["split"] in pca]
+    if ours:
+        met = [
+            row["split"]
+            for row in ours
+            if row["w2_ratio"] <= 1.25 and row["probe"] >= pca[row["split"]]["probe"]
+        ]
+        lines.append(
+            f"- goal W2 <= 1.25 with probe >= PCA(whiten)'s: met on {len(met)} of {len(ours)} "
+            f"splits ({', '.join(map(str, met)) or 'none'})"
+        )
+    return "\n".join(lines)
+
+
+def _splits(rows):
+    return _tables_per_set(rows, SPLITS_COLUMNS, after=_split_summary)

@@ -1,7 +1,7 @@
 """The one benchmark runner: ``python benchmarks/run.py [suite ...] [--quick]``.
 
 Suites (see ``suites.py``): ``match``, ``images``, ``speed``, ``scaling``,
-``uses``, ``tune``, ``penalty``, ``epochs``, ``terms``; the default runs
+``uses``, ``tune``, ``penalty``, ``epochs``, ``terms``, ``splits``; the default runs
 ``match``, ``speed``, ``scaling`` and ``uses``. Each writes
 ``results/<suite>.json`` (rows and provenance: the commit of the package
 code that ran, versions, machine, load) and ``results/<suite>.md``.
@@ -39,6 +39,7 @@ FULL = {
     "scaling_images": [6_000, 60_000],
     "speed_repeats": 3,
     "stream_seeds": [0, 1, 2],
+    "split_seeds": [0, 1, 2, 3, 4],
 }
 QUICK = {
     "seeds": [0],
@@ -49,6 +50,7 @@ QUICK = {
     "scaling_images": [1_000, 2_000],
     "speed_repeats": 1,
     "stream_seeds": [0],
+    "split_seeds": [0, 1],
 }
 
 

@@ -592,6 +592,36 @@ def penalty(settings, log):
     return rows
 
 
+def splits(settings, log):
+    """The default embedder against PCA(whiten) over several train/test splits.
+
+    digits and the generated table, whose split seed also draws a new table;
+    one model seed (0), so that the spread is that of the data. The ``match``
+    suite measures one split over model seeds.
+    """
+    rows = []
+    for name in ("digits", "table"):
+        for split in settings["split_seeds"]:
+            data = datasets.load(name, seed=split)
+            for method in ("NI-DIM", "PCA(whiten)"):
+                fitted = (
+                    ours(settings, 16, len(data[0]))
+                    if method == "NI-DIM"
+                    else make(method, 16, random_state=0)
+                )
+                rows.append(
+                    {"dataset": name, "d": 16, "split": split, "method": method}
+                    | evaluate(fitted, data)
+                )
+            ours_row, pca_row = rows[-2], rows[-1]
+            log(
+                f"splits {name} {split}: NI-DIM {ours_row['probe']:.3f}/"
+                f"{ours_row['w2_ratio']:.2f}, PCA(whiten) {pca_row['probe']:.3f}/"
+                f"{pca_row['w2_ratio']:.2f}"
+            )
+    return rows
+
+
 SUITES = {
     "match": match,
     "images": images,
@@ -602,4 +632,5 @@ SUITES = {
     "penalty": penalty,
     "epochs": epochs,
     "terms": terms,
+    "splits": splits,
 }

@@ -14,7 +14,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
 GENERATED = ROOT / "docs" / "_generated"
-SUITES = ("match", "images", "speed", "scaling", "uses", "tune", "penalty", "epochs", "terms")
+SUITES = (
+    "match",
+    "images",
+    "speed",
+    "scaling",
+    "uses",
+    "tune",
+    "penalty",
+    "epochs",
+    "terms",
+    "splits",
+)
 _UNDERLINES = {1: "=", 2: "-", 3: "~"}
 
 
