@@ -234,3 +234,34 @@ def test_the_header_names_the_cpu_where_recorded():
     assert "2 CPUs (AMD EPYC, bfloat16 instructions; 2 torch threads), started" in header
     assert "2 CPUs (1 torch thread), started" in report._header(_payload({"torch_threads": 1}))
     assert "2 CPUs, started" in report._header(_payload({}))
+
+
+def _split_row(split, method, probe, w2):
+    return {
+        "dataset": "table",
+        "d": 16,
+        "split": split,
+        "method": method,
+        "probe": probe,
+        "w2_ratio": w2,
+        "w2_ratio_train": w2,
+    }
+
+
+def test_the_splits_summary_counts_the_goal_split_by_split():
+    rows = [
+        _split_row(0, "NI-DIM", 0.70, 1.20),  # met
+        _split_row(0, "PCA(whiten)", 0.65, 1.10),
+        _split_row(1, "NI-DIM", 0.60, 1.25),  # met: at the bound, probe above
+        _split_row(1, "PCA(whiten)", 0.60, 1.00),
+        _split_row(2, "NI-DIM", 0.70, 1.30),  # W2 above the bound
+        _split_row(2, "PCA(whiten)", 0.60, 1.00),
+        _split_row(3, "NI-DIM", 0.59, 1.10),  # probe below PCA's
+        _split_row(3, "PCA(whiten)", 0.60, 1.00),
+    ]
+    text = report.markdown(
+        {"suite": "splits", "quick": False, "provenance": _payload({})["provenance"], "rows": rows}
+    )
+    assert "- NI-DIM, mean of 4 splits: probe 0.647 (sd 0.053), W2 ratio 1.21 (sd 0.07)" in text
+    assert "- goal W2 <= 1.25 with probe >= PCA(whiten)'s: met on 2 of 4 splits (0, 1)" in text
+    assert "met on 0 of 1 splits (none)" in report._splits(rows[4:6])
