@@ -114,6 +114,13 @@ def _parser():
     )
     model.add_argument("--batch-size", type=int, default=256, help="rows per training batch")
     model.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, auto")
+    model.add_argument(
+        "--mixed-precision",
+        choices=["auto", "true", "false"],
+        default="auto",
+        help="train in bfloat16: auto (CUDA devices with it in hardware), true (the CPU too), "
+        "false",
+    )
     model.add_argument("--seed", type=int, default=0, help="random seed")
     model.add_argument("--save-model", help="save the fitted model to this .safetensors file")
     model.add_argument(
@@ -136,6 +143,7 @@ _MODEL_OPTIONS = (
     "normalizer",
     "max_epochs",
     "batch_size",
+    "mixed_precision",
     "seed",
     "holdout",
 )
@@ -289,6 +297,7 @@ def _fit(args, X, y):
         max_epochs=args.max_epochs,
         batch_size=args.batch_size,
         device=args.device,
+        mixed_precision={"auto": "auto", "true": True, "false": False}[args.mixed_precision],
         random_state=args.seed,
         verbose=args.verbose,
     )

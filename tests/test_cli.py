@@ -388,9 +388,13 @@ def test_model_options_beside_a_saved_model_are_refused(tmp_path, capsys):
     argv = ["--csv", path, "--keep-columns", "id,label", "--model", str(model)]
     argv += ["--output", str(tmp_path / "out.csv")]
     with pytest.raises(SystemExit) as stopped:
-        _cli.main([*argv, "--prior", "gaussian", "--n-components", "3"])
+        _cli.main(
+            [*argv, "--prior", "gaussian", "--n-components", "3", "--mixed-precision", "true"]
+        )
     assert stopped.value.code == 2
-    assert "--prior, --n-components cannot apply to it" in capsys.readouterr().err
+    assert (
+        "--prior, --n-components, --mixed-precision cannot apply to it" in capsys.readouterr().err
+    )
     assert _cli.main([*argv, "--device", "cpu"]) == 0
 
 
@@ -431,9 +435,10 @@ def test_the_digits_demo_reports_the_match_and_the_probe(capsys):
 
 def test_the_prior_penalty_and_normalizer_reach_the_estimator(capsys):
     argv = ["--max-epochs", "1", "--n-components", "2", "--prior-penalty", "5"]
-    assert _cli.main([*argv, "--normalizer", "standardize"]) == 0
+    assert _cli.main([*argv, "--normalizer", "standardize", "--mixed-precision", "true"]) == 0
     out = capsys.readouterr().out
     assert "prior_penalty=5.0" in out and "normalizer='standardize'" in out
+    assert "mixed_precision=True" in out
 
 
 @pytest.mark.parametrize(
