@@ -97,7 +97,8 @@ class TrainingData:
     seed : int
         Seeds the approximate neighbour search.
     chunk_rows : int or None, default=None
-        Rows per chunk; None keeps all rows as one resident chunk.
+        Rows per chunk (the last one takes a remainder of under half a chunk,
+        up to 1.5 times as many); None keeps all rows as one resident chunk.
     neighbor_pool : torch.Tensor or None, default=None
         Standardised flat rows from outside ``X`` that neighbours may also be
         drawn from: the other processes' shares in a data-parallel fit (one
@@ -127,7 +128,12 @@ class TrainingData:
         self.neighbor_pool = neighbor_pool
         n_rows = X.shape[0]
         step = n_rows if chunk_rows is None else chunk_rows
-        self.bounds = [(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+        starts = list(range(0, n_rows, step))
+        # A last chunk of under half a chunk joins the one before: alone it
+        # would give few batches or none, and a single row has no neighbours.
+        if len(starts) > 1 and n_rows - starts[-1] < step / 2:
+            starts.pop()
+        self.bounds = list(zip(starts, starts[1:] + [n_rows], strict=True))
         self._resident = None
         self._neighbors = {}
 

@@ -601,6 +601,23 @@ def test_a_memmap_is_read_chunk_by_chunk_never_whole(blobs, fast, tmp_path, monk
     assert Z.shape == (2000, 2) and Z.dtype == np.float32 and np.isfinite(Z).all()
 
 
+def test_a_memmap_one_row_longer_than_its_chunks_fits_with_neighbours(
+    blobs, fast, tmp_path, monkeypatch
+):
+    import sklearn_ndim._fitting as fitting
+
+    X = np.repeat(blobs[0], 2, axis=0)[:513].astype(np.float32)
+    path = tmp_path / "rows.dat"
+    stored = np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)
+    stored[:] = X
+    stored.flush()
+    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
+    rows = np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
+    # The last row joins the chunk before it: alone it had no neighbours (an error).
+    embedder = NoisyInfoMaxEmbedder(n_components=2, n_neighbors=5, **fast).fit(rows)
+    np.testing.assert_array_equal(embedder.transform(rows), embedder.transform(X))
+
+
 def test_changing_the_prior_after_fit_does_not_reinterpret_the_model(blobs, fast):
     X = blobs[0]
     embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)
