@@ -18,7 +18,7 @@ CHUNK_ROWS = 8192
 # A trailing axis of 1, 3 or 4 after an axis longer than 4 looks like
 # channels-last (n, H, W, C): images with more than 4 channels of such a
 # narrow width are far rarer than a transposed RGB or greyscale array.
-_CHANNEL_COUNTS = (1, 3, 4)
+_CHANNEL_COUNTS = (1, 2, 3, 4)
 
 
 def check_image_shape(image_shape):
@@ -45,8 +45,12 @@ def check_image_shape(image_shape):
 
 
 def _looks_channels_last(shape):
-    """Whether ``(a, b, c)`` looks like ``(H, W, C)``: a channel count last, after a long axis."""
-    return shape[2] in _CHANNEL_COUNTS and shape[0] > max(_CHANNEL_COUNTS)
+    """Whether ``(a, b, c)`` looks like ``(H, W, C)``: a channel count last, after two long axes.
+
+    Many channels over a small patch, ``(30, 3, 3)``, are channels first.
+    """
+    long = max(_CHANNEL_COUNTS)
+    return shape[2] in _CHANNEL_COUNTS and shape[0] > long and shape[1] > long
 
 
 def split_image_shape(X, image_shape):
@@ -96,7 +100,8 @@ def split_image_shape(X, image_shape):
             f"X holds images of shape {shape} but image_shape={image_shape!r}; make them agree "
             "or leave image_shape=None."
         )
-    return np.asarray(X).reshape(X.shape[0], -1), shape
+    # Explicit width: a batch of no images stays (0, pixels) for scikit-learn's check.
+    return np.asarray(X).reshape(X.shape[0], int(np.prod(shape))), shape
 
 
 def _chunks(n_rows, chunk_rows=CHUNK_ROWS):
@@ -252,8 +257,9 @@ class InputScaler:
         if not np.isfinite(scaled).all():
             raise ValueError(
                 f"X has values that overflow {np.dtype(numpy_dtype).name} once standardised with "
-                "the training statistics (beyond 3.4e38 in float32): rescale the features, or "
-                "keep standardize=True."
+                "the training statistics (beyond 3.4e38 in float32), far outside the training "
+                "data: pass X as float64 (embedded in float64), or rescale the features "
+                "(with standardize=False, standardise them first)."
             )
         tensor = torch.from_numpy(scaled)
         if torch.device(device).type == "cuda":

@@ -102,9 +102,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` of one image when images arrive as
-        flattened rows, channels first (a shape that looks like ``(H, W, C)``
-        is refused). Not needed for 3-D ``(n, H, W)`` or 4-D
-        ``(n, C, H, W)`` input.
+        flattened rows, channels first (``(H, W, C)`` with 1 to 4 channels
+        after two axes longer than 4 is refused as channels-last). Not needed
+        for 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)`` input, which follow
+        the same rule.
 
     critic : {"separable", "quadratic", "mlp"}, default="separable"
         Pair score for InfoNCE: a scaled dot product, the negative scaled

@@ -149,6 +149,17 @@ def validate_training_input(estimator, X, whole_data=True):
 
 def validate_fitted_input(estimator, X):
     """Validate ``X`` for a fitted model: same layout and features as in fit."""
+    fitted = estimator._sample_shape
+    given = np.shape(X) if isinstance(X, list | tuple) else tuple(getattr(X, "shape", ()))
+    # Read as a batch, one image would be rows or images of the wrong shape.
+    if fitted is not None and (
+        (given == fitted and fitted[0] != 1)
+        or (fitted[0] == 1 and given == fitted[1:] and fitted[1] != 1)
+    ):
+        raise ValueError(
+            f"X has the shape of one image, {given}; the embedder takes a batch of images, "
+            f"(n, {', '.join(map(str, fitted))}) or flat rows. For one image pass X[None]."
+        )
     X, sample_shape = split_image_shape(X, None)
     if sample_shape is not None and estimator._sample_shape is None:
         raise ValueError(

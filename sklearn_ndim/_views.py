@@ -55,6 +55,16 @@ class ViewSpec:
                 "; leave encoder='auto' for the convolutional encoder and the image views",
             )
             sample_shape = None
+        elif estimator.corruption_rate > 0:
+            from ._validation import caller_stacklevel
+
+            warnings.warn(
+                f"corruption_rate={estimator.corruption_rate!r} does not apply to images "
+                "(it replaces a table's features by draws from their marginals); their views "
+                "are max_shift, flip, intensity_jitter and jitter_scale.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
         max_shift = estimator.max_shift
         if sample_shape is not None and max_shift != "auto" and max_shift >= min(sample_shape[1:]):
             raise ValueError(

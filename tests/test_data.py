@@ -27,6 +27,7 @@ def test_image_arrays_are_flattened_with_their_shape():
         (np.zeros((5, 28, 28, 1)), None, r"np.moveaxis\(X, -1, 1\)"),
         (np.zeros((5, 64)), (8, 8, 1), r"pass image_shape=\(1, 8, 8\)"),
         (np.zeros((5, 192)), (8, 8, 3), r"looks channels-last"),
+        (np.zeros((5, 16, 16, 2)), None, "channels-last"),
         (np.zeros((5, 1, 28, 28)), (28, 28, 1), r"pass image_shape=\(1, 28, 28\)"),
     ],
 )
@@ -43,6 +44,13 @@ def test_nested_lists_of_images_are_images():
 
 def test_channels_first_with_few_channels_is_accepted():
     assert split_image_shape(np.zeros((5, 3, 32, 3)), None)[1] == (3, 32, 3)
+
+
+def test_many_channels_over_a_small_patch_are_channels_first():
+    # 30 spectral bands of 3 x 3 patches: a last axis of 3, but no long image axes before it.
+    assert split_image_shape(np.zeros((5, 30, 3, 3)), None)[1] == (30, 3, 3)
+    assert split_image_shape(np.zeros((5, 270)), (30, 3, 3))[1] == (30, 3, 3)
+    assert split_image_shape(np.zeros((5, 16, 4, 4)), None)[1] == (16, 4, 4)
     assert split_image_shape(np.zeros((5, 288)), (3, 32, 3))[1] == (3, 32, 3)
     assert split_image_shape(np.zeros((5, 64)), (8, 8))[1] == (1, 8, 8)
 

@@ -85,6 +85,33 @@ def test_image_shape_mismatch_at_transform(fast):
         embedder.transform(np.random.default_rng(1).random((5, 1, 6, 6)))
 
 
+def test_one_image_without_its_batch_axis_is_named(fast):
+    generator = np.random.default_rng(0)
+    colour = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(generator.random((20, 3, 6, 6)))
+    grey = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(generator.random((20, 6, 6)))
+    image = generator.random((3, 6, 6))
+    with pytest.raises(ValueError, match=r"shape of one image, \(3, 6, 6\).*X\[None\]"):
+        colour.transform(image)
+    np.testing.assert_array_equal(colour.transform(image[None]), colour.transform(image[None]))
+    with pytest.raises(ValueError, match=r"shape of one image, \(6, 6\).*X\[None\]"):
+        grey.transform(image[0])
+    assert grey.transform(image[0][None]).shape == (1, 2)
+    # A batch of one grey image, and one row of a strip of pixels, are batches already.
+    assert grey.transform(image[:1]).shape == (1, 2)
+    strips = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(generator.random((20, 1, 1, 8)))
+    assert strips.transform(generator.random((1, 8))).shape == (1, 2)
+
+
+def test_a_batch_of_no_images_gets_scikit_learns_message(fast):
+    images = np.random.default_rng(0).random((20, 6, 6))
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
+    for method in (embedder.transform, embedder.score_samples, embedder.partial_fit):
+        with pytest.raises(ValueError, match="0 sample"):
+            method(images[:0])
+    with pytest.raises(ValueError, match="0 sample"):
+        NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images[:0])
+
+
 def test_conv_encoder_needs_images(table, fast):
     with pytest.raises(ValueError, match="needs images"):
         NoisyInfoMaxEmbedder(encoder="conv", **fast).fit(table)
@@ -322,7 +349,7 @@ def test_values_float32_cannot_hold_are_refused_clearly(fast):
     with pytest.raises(ValueError, match="overflow float32"):
         NoisyInfoMaxEmbedder(standardize=False, **fast).fit(X * 1e39)
     tiny = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X * 1e-30)
-    with pytest.raises(ValueError, match="overflow float32 once standardised"):
+    with pytest.raises(ValueError, match="overflow float32 once standardised.*pass X as float64"):
         tiny.transform(np.full((2, 3), 1e10, dtype=np.float32))
     assert np.isfinite(tiny.transform(np.full((2, 3), 1e10))).all()
 

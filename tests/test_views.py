@@ -210,6 +210,19 @@ def test_settings_that_do_not_apply_to_a_table_warn(fast):
         NoisyInfoMaxEmbedder(2, **fast).fit(X[:8])  # "auto" on tiny data: capped quietly
 
 
+def test_a_corruption_rate_set_on_images_warns(fast):
+    from sklearn_ndim import NoisyInfoMaxEmbedder
+
+    images = np.random.default_rng(0).random((60, 12, 12))
+    with pytest.warns(UserWarning, match=r"corruption_rate=0.5 does not apply to images"):
+        NoisyInfoMaxEmbedder(2, corruption_rate=0.5, **fast).fit(images)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*does not apply")
+        NoisyInfoMaxEmbedder(2, **fast).fit(images)
+        # The MLP reads images as a table, where the corruption applies.
+        NoisyInfoMaxEmbedder(2, corruption_rate=0.5, encoder="mlp", **fast).fit(images)
+
+
 @pytest.mark.parametrize("offset", [0.0, 100.0, 1000.0])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_exact_neighbours_do_not_depend_on_an_offset_common_to_all_rows(offset, dtype):
