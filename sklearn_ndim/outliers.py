@@ -54,7 +54,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
       reproduces exactly, such as a constant pixel, cannot dominate).
     - ``"combined"``: the log typicality p-value minus half that scaled
       error, as in probabilistic PCA's log-likelihood (latent term plus
-      residual term).
+      residual term). The residual term, one term per feature, outweighs
+      the latent one: in the benchmarks its AUROC was within 0.002 of the
+      reconstruction score's on digits, the table and Fashion-MNIST.
 
     The last two are calibrated conformally: a fraction of the training rows
     is held out of the embedder's fit, and a row's p-value is the fraction of
