@@ -15,7 +15,7 @@ __all__ = ["check_image_shape", "split_image_shape", "InputScaler", "CHUNK_ROWS"
 
 #: Rows handled at once when computing statistics or converting arrays.
 CHUNK_ROWS = 8192
-# A trailing axis of 1, 3 or 4 after an axis longer than 4 looks like
+# A trailing axis of 1 to 4 after two axes longer than 4 looks like
 # channels-last (n, H, W, C): images with more than 4 channels of such a
 # narrow width are far rarer than a transposed RGB or greyscale array.
 _CHANNEL_COUNTS = (1, 2, 3, 4)

@@ -131,7 +131,7 @@ class TrainingData:
         starts = list(range(0, n_rows, step))
         # A last chunk of under half a chunk joins the one before: alone it
         # would give few batches or none, and a single row has no neighbours.
-        if len(starts) > 1 and n_rows - starts[-1] < step / 2:
+        if len(starts) > 1 and n_rows - starts[-1] < max(2, step / 2):
             starts.pop()
         self.bounds = list(zip(starts, starts[1:] + [n_rows], strict=True))
         self._resident = None

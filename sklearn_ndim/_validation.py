@@ -158,7 +158,9 @@ def validate_fitted_input(estimator, X):
     ):
         raise ValueError(
             f"X has the shape of one image, {given}; the embedder takes a batch of images, "
-            f"(n, {', '.join(map(str, fitted))}) or flat rows. For one image pass X[None]."
+            f"(n, {', '.join(map(str, fitted))})"
+            + (f" or (n, {fitted[1]}, {fitted[2]})" if fitted[0] == 1 else "")
+            + ", or flat rows. For one image pass X[None] (an array with a batch axis)."
         )
     X, sample_shape = split_image_shape(X, None)
     if sample_shape is not None and estimator._sample_shape is None:

@@ -92,7 +92,7 @@ def test_one_image_without_its_batch_axis_is_named(fast):
     image = generator.random((3, 6, 6))
     with pytest.raises(ValueError, match=r"shape of one image, \(3, 6, 6\).*X\[None\]"):
         colour.transform(image)
-    np.testing.assert_array_equal(colour.transform(image[None]), colour.transform(image[None]))
+    assert colour.transform(image[None]).shape == (1, 2)
     with pytest.raises(ValueError, match=r"shape of one image, \(6, 6\).*X\[None\]"):
         grey.transform(image[0])
     assert grey.transform(image[0][None]).shape == (1, 2)

@@ -65,6 +65,7 @@ def test_a_remainder_of_under_half_a_chunk_joins_the_last_chunk():
     assert _data(np.zeros((9, 2)), chunk_rows=8).bounds == [(0, 9)]
     assert _data(np.zeros((12, 2)), chunk_rows=8).bounds == [(0, 8), (8, 12)]
     assert _data(np.zeros((5, 2)), chunk_rows=8).bounds == [(0, 5)]
+    assert _data(np.zeros((5, 2)), chunk_rows=2).bounds == [(0, 2), (2, 5)]
 
 
 def test_the_reservoir_is_a_uniform_sample_of_the_stream():

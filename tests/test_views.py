@@ -214,8 +214,15 @@ def test_a_corruption_rate_set_on_images_warns(fast):
     from sklearn_ndim import NoisyInfoMaxEmbedder
 
     images = np.random.default_rng(0).random((60, 12, 12))
-    with pytest.warns(UserWarning, match=r"corruption_rate=0.5 does not apply to images"):
-        NoisyInfoMaxEmbedder(2, corruption_rate=0.5, **fast).fit(images)
+    for method in ("fit", "partial_fit"):
+        model = NoisyInfoMaxEmbedder(2, corruption_rate=0.5, **fast)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(model, method)(images)
+        said = [
+            w for w in caught if "corruption_rate=0.5 does not apply to images" in str(w.message)
+        ]
+        assert len(said) == 1 and said[0].filename == __file__  # once, at the user's line
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*does not apply")
         NoisyInfoMaxEmbedder(2, **fast).fit(images)
