@@ -43,27 +43,26 @@ class ViewSpec:
     def resolve(cls, estimator, sample_shape):
         """Read the view parameters of ``estimator``; ``sample_shape`` is (C, H, W) or None."""
         if sample_shape is None:
-            _warn_if_image_views_are_set(
-                estimator, "the rows are a table (pass image_shape for flat images), so"
+            _warn_if_set(
+                estimator,
+                _IMAGE_VIEWS,
+                "the rows are a table (pass image_shape for flat images), so",
             )
         elif isinstance(estimator.encoder, str) and estimator.encoder == "mlp":
             # The MLP reads images as flat rows: it gets the tabular views.
-            _warn_if_image_views_are_set(
+            _warn_if_set(
                 estimator,
+                _IMAGE_VIEWS,
                 "encoder='mlp' reads images as flat rows, so it trains on the tabular views "
                 "(neighbours, jitter) and",
                 "; leave encoder='auto' for the convolutional encoder and the image views",
             )
             sample_shape = None
-        elif estimator.corruption_rate > 0:
-            from ._validation import caller_stacklevel
-
-            warnings.warn(
-                f"corruption_rate={estimator.corruption_rate!r} does not apply to images "
-                "(it replaces a table's features by draws from their marginals); their views "
-                "are max_shift, flip, intensity_jitter and jitter_scale.",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
+        else:
+            _warn_if_set(
+                estimator,
+                _TABLE_VIEWS,
+                advice=" to images, whose views are shifts, flips, intensity changes and noise",
             )
         max_shift = estimator.max_shift
         if sample_shape is not None and max_shift != "auto" and max_shift >= min(sample_shape[1:]):
@@ -115,22 +114,25 @@ class ViewSpec:
         return ImageViews(self.max_shift, self.flip, self.intensity_jitter, self.jitter_scale, mix)
 
 
-def _warn_if_image_views_are_set(estimator, why, advice=""):
-    """Warn that the image views set on ``estimator`` do not apply, saying ``why``."""
+#: View parameters that only images use, with the values that leave them off.
+_IMAGE_VIEWS = (("max_shift", ("auto", 0)), ("flip", (False,)), ("intensity_jitter", (0.2, 0)))
+#: View parameters that only tables use (SCARF corruption), likewise.
+_TABLE_VIEWS = (("corruption_rate", (0,)),)
+
+
+def _warn_if_set(estimator, settings, why="", advice=""):
+    """Warn that the ``settings`` set on ``estimator`` do not apply, saying ``why``."""
     set_ = [
-        f"{name}={value!r}"
-        for name, value, unset in (
-            ("max_shift", estimator.max_shift, ("auto", 0)),
-            ("flip", estimator.flip, (False,)),
-            ("intensity_jitter", estimator.intensity_jitter, (0.2, 0)),
-        )
-        if value not in unset
+        f"{name}={getattr(estimator, name)!r}"
+        for name, unset in settings
+        if getattr(estimator, name) not in unset
     ]
     if set_:
         from ._validation import caller_stacklevel
 
         warnings.warn(
-            f"{why} {', '.join(set_)} {'does' if len(set_) == 1 else 'do'} not apply{advice}.",
+            f"{why}{' ' if why else ''}{', '.join(set_)} "
+            f"{'does' if len(set_) == 1 else 'do'} not apply{advice}.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
