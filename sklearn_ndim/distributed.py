@@ -25,6 +25,7 @@ with a ``dask.distributed.Client``); each candidate then fits in one worker.
 import multiprocessing
 import numbers
 import os
+import re
 import socket
 import tempfile
 import warnings
@@ -48,8 +49,14 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def _worker(rank, size, port, backend, estimator, X, path, threads):
+def _worker(rank, size, port, backend, estimator, X, path, threads, shown):
     torch.set_num_threads(threads)
+    # Each warning once: the caller has seen ``shown`` already, and process 0
+    # speaks for all (the others train alike on equal shares).
+    if rank:
+        warnings.simplefilter("ignore")
+    for message, category in shown:
+        warnings.filterwarnings("ignore", message=re.escape(message) + r"\Z", category=category)
     dist.init_process_group(
         backend,
         init_method=f"tcp://127.0.0.1:{port}",
@@ -103,7 +110,9 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         The fitted model of process 0, with ``estimator``'s parameters and on
         its device. Parameters, the device and ``X`` are checked here before
         any process starts; an error inside a process arrives as torch's
-        ``ProcessRaisedException`` with the process's traceback.
+        ``ProcessRaisedException`` with the process's traceback. The checks'
+        warnings are raised here, as ``fit`` raises them; warnings from
+        training are printed by process 0 alone, once.
 
     Notes
     -----
@@ -127,7 +136,7 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         backend = "nccl" if on_cuda and torch.cuda.is_available() else "gloo"
     if backend == "nccl" and not torch.cuda.is_available():
         raise ValueError("backend='nccl' needs CUDA, which this torch build does not have.")
-    _check_before_spawning(estimator, X, n_processes)
+    shown = _check_before_spawning(estimator, X, n_processes)
     threads = _threads_per_process(n_processes)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rank0.safetensors"
@@ -137,7 +146,16 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
             # an interrupt may come before the processes are handed back.
             processes = torch.multiprocessing.start_processes(
                 _worker,
-                args=(n_processes, _free_port(), backend, clone(estimator), X, str(path), threads),
+                args=(
+                    n_processes,
+                    _free_port(),
+                    backend,
+                    clone(estimator),
+                    X,
+                    str(path),
+                    threads,
+                    shown,
+                ),
                 nprocs=n_processes,
                 start_method="spawn",
                 join=False,
@@ -185,17 +203,24 @@ def _stop(processes):
 
 
 def _check_before_spawning(estimator, X, n_processes):
-    """Bad parameters, devices and rows fail here, in this process, not in each child."""
+    """Check here, in this process, not in each child.
+
+    Bad parameters, devices and rows raise; the checks' warnings reach the
+    caller as ordinary warnings, and their ``(message, category)`` pairs are
+    returned so that the processes do not print them again.
+    """
     from ._fitting import check_fit_arguments
 
     probe = clone(estimator)
     probe._validate_params()
-    with warnings.catch_warnings():
-        # Warnings about the data come from the processes, once each.
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         checked = check_fit_arguments(probe, X, n_processes)
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     # Process 0 hands the model back through a model file: a prior that the
     # file cannot name would fail only after the whole fit.
     from .io import _check_prior_round_trips
 
     _check_prior_round_trips(checked.prior)
+    return [(str(warning.message), warning.category) for warning in caught]

@@ -355,6 +355,19 @@ def test_fit_distributed_refuses_bad_input_before_starting_processes(monkeypatch
         fit_distributed(NoisyInfoMaxEmbedder(2, prior=histogram), X, 2)
 
 
+def test_fit_distributed_warns_each_warning_once(capfd):
+    # The data checks warn here, where the caller can catch the warning; the
+    # views' warning comes from process 0 alone (it printed once per process).
+    X = np.random.default_rng(0).normal(size=(200, 5))
+    embedder = NoisyInfoMaxEmbedder(8, max_epochs=1, max_shift=2, batch_size=32, random_state=0)
+    with pytest.warns(UserWarning, match="exceeds the 5 features") as caught:
+        fit_distributed(embedder, X, 2)
+    assert [w.filename for w in caught] == [__file__]
+    printed = capfd.readouterr().err
+    assert printed.count("max_shift=2 does not apply") == 1
+    assert "exceeds the 5 features" not in printed
+
+
 def test_grid_search_on_a_dask_cluster_equals_the_local_search(blobs, fast):
     distributed = pytest.importorskip("dask.distributed")
     import joblib
