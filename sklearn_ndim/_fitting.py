@@ -55,6 +55,7 @@ from ._views import ViewSpec, warn_if_too_many_neighbors
 __all__ = [
     "fit_state",
     "update_atomically",
+    "restored_on_error",
     "build_module",
     "resolve_max_epochs",
     "resolve_noise_scale",
@@ -69,15 +70,21 @@ def update_atomically(estimator, compute, X):
     On any error, a Ctrl-C included, the estimator's ``__dict__`` is put back
     as it was, so a failed ``fit`` or ``partial_fit`` changes nothing.
     """
+    with restored_on_error(estimator):
+        estimator.__dict__.update(compute(estimator, X))
+    return estimator
+
+
+@contextmanager
+def restored_on_error(estimator):
+    """Put ``estimator``'s ``__dict__`` back as it was if the block raises (Ctrl-C included)."""
     before = dict(estimator.__dict__)
     try:
-        fitted = compute(estimator, X)
+        yield
     except BaseException:
         estimator.__dict__.clear()
         estimator.__dict__.update(before)
         raise
-    estimator.__dict__.update(fitted)
-    return estimator
 
 
 def fit_state(estimator, X):

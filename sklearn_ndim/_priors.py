@@ -15,7 +15,6 @@ the one clipping constant ``GAUSSIAN_LIMIT``), the log-density and sampling.
 """
 
 import math
-import numbers
 import warnings
 
 import numpy as np
@@ -100,6 +99,17 @@ def _inside_support(values, low, high):
     if inner_high is not None:
         values = np.minimum(values, inner_high)
     return values
+
+
+def _rows(x, name):
+    """``x`` as an array of rows ``(n_samples, n_components)``; other shapes are refused."""
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(
+            f"{name} must hold rows of shape (n_samples, n_components); got shape {x.shape}. "
+            f"Pass one row as {name}.reshape(1, -1), one dimension as {name}.reshape(-1, 1)."
+        )
+    return x
 
 
 class Prior:
@@ -202,7 +212,7 @@ class Prior:
         Bounds are rounded outwards to ``x``'s precision (0.3 in float32 is
         0.30000001), so that the model's own output is never outside.
         """
-        x = np.asarray(x)
+        x = _rows(x, name)
         low, high = self.marginal.support()
         if np.issubdtype(x.dtype, np.floating):
             low, high = _outward(low, x.dtype, -np.inf), _outward(high, x.dtype, np.inf)
@@ -240,7 +250,7 @@ class Prior:
             How many values lie at an end, and the first of them; ``""`` when
             none do.
         """
-        x = np.asarray(x)
+        x = _rows(x, name)
         low, high = self.marginal.support()
         edge = np.zeros(x.shape, dtype=bool)
         for bound in (low, high):
@@ -257,7 +267,7 @@ class Prior:
 
     def logpdf(self, x):
         """Log-density of each row under the product prior, shape ``(n,)``."""
-        return self.marginal.logpdf(np.asarray(x, dtype=np.float64)).sum(axis=1)
+        return self.marginal.logpdf(_rows(x, "x").astype(np.float64)).sum(axis=1)
 
     def pvalues(self, x):
         """Two-sided typicality p-value of each row under the prior, shape ``(n,)``.
@@ -274,7 +284,7 @@ class Prior:
 
     def log_pvalues(self, x):
         """Natural log of :meth:`pvalues`, finite for every finite embedding (no underflow to 0)."""
-        return typicality_logp(self.to_gaussian(x))
+        return typicality_logp(self.to_gaussian(_rows(x, "x")))
 
     def sample(self, n_samples, n_components, random_state=None):
         """Draw ``(n_samples, n_components)`` independent values from the prior."""
@@ -332,6 +342,10 @@ class UniformPrior(Prior):
         return stats.uniform()
 
 
+#: For an unfrozen distribution (``stats.t`` for ``stats.t(df=5)``), which is callable.
+_FREEZE_HINT = " (freeze it by calling it with its parameters: distribution(...))"
+
+
 class ScipyPrior(Prior):
     """Product of a frozen univariate continuous scipy.stats distribution.
 
@@ -357,7 +371,8 @@ class ScipyPrior(Prior):
             raise ValueError(
                 "ScipyPrior takes a frozen univariate continuous scipy.stats distribution, "
                 f"such as scipy.stats.t(df=5); got {type(marginal).__name__}"
-                + (" (freeze it by calling it: distribution())." if callable(marginal) else ".")
+                + _FREEZE_HINT * callable(marginal)
+                + "."
             )
         _check_frozen(marginal)
         self._marginal = marginal
@@ -383,6 +398,16 @@ class ScipyPrior(Prior):
             out[upper] = self._marginal.isf(tail[upper])
             out[~upper] = self._marginal.ppf(tail[~upper])
         return out
+
+    def _coarse_in(self, dtype):
+        """Whether ``dtype`` rounds the prior's bulk (3 standard deviations) to coarse steps."""
+        dtype = np.dtype(dtype)
+        coarse = self.__dict__.setdefault("_coarse_dtypes", {})
+        if dtype not in coarse:
+            with np.errstate(over="ignore"):
+                values = self._raw_from_gaussian(np.linspace(-3.0, 3.0, 241)).astype(dtype)
+            coarse[dtype] = not np.all(np.diff(values) > 0)
+        return coarse[dtype]
 
     def _reliable_limit(self):
         grid = np.linspace(0.0, GAUSSIAN_LIMIT, 1501)
@@ -416,6 +441,17 @@ class ScipyPrior(Prior):
 
     def from_gaussian(self, g, dtype=np.float64):
         g = np.clip(np.asarray(g, dtype=np.float64), -self.limit_, self.limit_)
+        if self._coarse_in(dtype):
+            from ._validation import caller_stacklevel
+
+            warnings.warn(
+                f"The prior {self.description} is coarse in {np.dtype(dtype).name}: its "
+                "values a fortieth of a standard deviation apart round to one number, so "
+                "the embedding loses detail. Pass float64 rows (transform returns the "
+                "input's float dtype), or a prior centred nearer 0.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
         values = _finite_in(self._raw_from_gaussian(g), dtype)
         # Inside the open support, as the uniform prior's output: a quantile near
         # a finite end can round onto it (beta(0.5, 0.5) in float32 beyond 3.7).
@@ -430,8 +466,9 @@ class ScipyPrior(Prior):
                 -special.ndtri(self._marginal.sf(x)),
                 special.ndtri(self._marginal.cdf(x)),
             )
-            # NaN from scipy far outside the bulk: saturate on the side it lies.
-            g = np.where(np.isnan(g), np.where(upper, np.inf, -np.inf), g)
+            # NaN from scipy far outside the bulk: saturate on the side it lies
+            # (a NaN given stays NaN, as in the other priors).
+            g = np.where(np.isnan(g) & ~np.isnan(x), np.where(upper, np.inf, -np.inf), g)
         return np.clip(g, -self.limit_, self.limit_)
 
     def get_config(self):
@@ -536,8 +573,11 @@ def _check_frozen(prior):
         )
     parameters = list(prior.args) + list(prior.kwds.values())
     for value in parameters:
-        # A number, or a 0-d array of one (np.array(1.0)); never a bool.
-        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        # A float or an int, or a 0-d array of one (np.array(1.0)); never a bool,
+        # nor a Fraction or a Decimal, which scipy's functions refuse.
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, (bool, np.bool_)
+        )
         zero_d = isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
         if not ((number or zero_d) and np.ndim(value) == 0 and math.isfinite(value)):
             raise ValueError(
@@ -590,7 +630,9 @@ def resolve_prior(prior):
     raise ValueError(
         "prior must be 'gaussian', 'uniform', a Prior (sklearn_ndim.GaussianPrior(), "
         "UniformPrior(), ScipyPrior(...)) or a frozen univariate scipy.stats continuous "
-        f"distribution (e.g. scipy.stats.t(df=5)); got {type(prior).__name__}."
+        f"distribution (e.g. scipy.stats.t(df=5)); got {type(prior).__name__}"
+        + _FREEZE_HINT * callable(prior)
+        + "."
     )
 
 

@@ -161,26 +161,36 @@ def _hz_bandwidth(n_samples, n_components):
 
 
 def _covariance(Z):
-    """Centred rows and their biased covariance, both scaled by one power of two.
+    """Centred rows and their biased covariance, or None for a numerically singular one.
 
-    The scale is exact and leaves every affine-invariant use unchanged (the
-    whitened rows, the eigenvalue ratio); it keeps the covariance from
-    underflowing or overflowing for samples of scale 1e-170 or 1e155.
+    Each column is scaled by powers of two, exactly: every affine-invariant use
+    (the whitened rows) is unchanged, the mean and the covariance neither
+    underflow nor overflow (samples of scale 1e-170 or 1e308), and columns in
+    different units (one of scale 1e7 beside ones of scale 1) are not taken
+    for a collapsed dimension.
     """
+    n_samples = Z.shape[0]
+    Z = _scaled_columns(Z)
     centred = Z - Z.mean(axis=0)
-    largest = np.abs(centred).max() if centred.size else 0.0
-    if 0.0 < largest < np.inf:
-        centred = np.ldexp(centred, -np.frexp(largest)[1])
-    return centred, centred.T @ centred / Z.shape[0]
-
-
-def _is_singular(cov, n_samples):
-    # Numerically singular: the smallest eigenvalue is within rounding of
-    # zero (a collapsed dimension); whitening would blow rounding noise up
-    # into a dimension that looks Gaussian.
+    # Numerically singular: a column whose spread is within rounding of its own
+    # magnitude (a constant, up to rounding), or a smallest eigenvalue within
+    # rounding of zero (a column that combines others). Whitening would blow
+    # rounding noise up into a dimension that looks Gaussian.
+    tolerance = max(n_samples, Z.shape[1]) * np.finfo(np.float64).eps
+    spread = np.abs(centred).max(axis=0) if n_samples else np.zeros(Z.shape[1])
+    if not np.all(spread > np.sqrt(tolerance) * np.abs(Z).max(axis=0, initial=0.0)):
+        return centred, None
+    centred = _scaled_columns(centred)
+    cov = centred.T @ centred / n_samples
     eigenvalues = np.linalg.eigvalsh(cov)
-    scale = max(n_samples, cov.shape[0]) * np.finfo(np.float64).eps
-    return not eigenvalues[0] > eigenvalues[-1] * scale
+    return centred, cov if eigenvalues[0] > eigenvalues[-1] * tolerance else None
+
+
+def _scaled_columns(Z):
+    """``Z`` with each column scaled by the power of two that brings its largest value below 1."""
+    largest = np.abs(Z).max(axis=0, initial=0.0)
+    exponents = np.where((largest > 0) & np.isfinite(largest), np.frexp(largest)[1], 0)
+    return np.ldexp(Z, -exponents)
 
 
 def collapsed(Z):
@@ -189,13 +199,13 @@ def collapsed(Z):
     True for a constant column, a column that is a linear combination of
     others, or fewer rows than columns.
     """
-    return Z.shape[0] <= Z.shape[1] or _is_singular(_covariance(Z)[1], Z.shape[0])
+    return Z.shape[0] <= Z.shape[1] or _covariance(Z)[1] is None
 
 
 def _whiten(Z):
     """Centre ``Z`` and whiten it with the biased sample covariance, or None if singular."""
     centred, cov = _covariance(Z)
-    if _is_singular(cov, Z.shape[0]):
+    if cov is None:
         return None
     try:
         chol = np.linalg.cholesky(cov)

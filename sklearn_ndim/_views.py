@@ -257,8 +257,8 @@ def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
     random_state : int, default=0
         Seeds the approximate search.
     queries : int, default=None
-        Search neighbours for the first ``queries`` rows only (all when None);
-        they are found among all rows of ``bank``.
+        Search neighbours for the first ``queries`` rows only (from 1 to
+        ``n_samples``; all when None); they are found among all rows of ``bank``.
 
     Returns
     -------
@@ -276,9 +276,20 @@ def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
     n_rows = bank.shape[0] if bank.ndim else 0
     if n_rows < 2:
         raise ValueError(f"bank needs at least 2 rows to have neighbours; got {n_rows}.")
-    queries = n_rows if queries is None else queries
+    if queries is None:
+        queries = n_rows
+    elif isinstance(queries, bool) or not (
+        isinstance(queries, Integral) and 1 <= queries <= n_rows
+    ):
+        raise ValueError(
+            f"queries must be an integer from 1 to the {n_rows} rows of bank, or None for all; "
+            f"got {queries!r}."
+        )
     k = min(n_neighbors, n_rows - 1)
     points = bank.detach().reshape(n_rows, -1)
+    if points.dtype == torch.float64:
+        # Centred before the float32 search, so that an offset costs no precision.
+        points = (points - points.mean(0)).to(torch.float32)
     if n_rows > EXACT_SEARCH_MAX_ROWS:
         try:
             return _approximate_neighbors(points, k, random_state, queries)
@@ -332,18 +343,27 @@ def _exact_neighbors(points, k, queries):
 
 def _approximate_neighbors(points, k, random_state, queries):
     """Approximate neighbours with pynndescent (NN-descent, as in UMAP)."""
+    import numba
     from pynndescent import NNDescent
 
     data = points.cpu().numpy()
-    index = NNDescent(
-        data,
-        n_neighbors=k + 1,
-        max_candidates=min(_NN_DESCENT_CANDIDATES, k + 1),
-        random_state=random_state,
-        low_memory=True,
-    )
-    graph, distances = index.neighbor_graph
-    del index  # its search trees, before the temporaries below
+    # numba's OpenMP layer sets OpenMP's thread count, which torch reads, to all
+    # cores when it starts: the caller's OMP_NUM_THREADS must hold, here and after.
+    torch_threads, numba_threads = torch.get_num_threads(), numba.get_num_threads()
+    numba.set_num_threads(min(torch_threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        index = NNDescent(
+            data,
+            n_neighbors=k + 1,
+            max_candidates=min(_NN_DESCENT_CANDIDATES, k + 1),
+            random_state=random_state,
+            low_memory=True,
+        )
+        graph, distances = index.neighbor_graph
+        del index  # its search trees, before the temporaries below
+    finally:
+        numba.set_num_threads(numba_threads)
+        torch.set_num_threads(torch_threads)
     neighbors = np.empty((queries, k), dtype=graph.dtype)
     for start in range(0, queries, _POSTPROCESS_ROWS):
         rows = slice(start, min(start + _POSTPROCESS_ROWS, queries))

@@ -112,9 +112,10 @@ def marginal_tests(Z, prior="gaussian"):
     >>> bool(marginal_tests(Z, prior="uniform").min_pvalue > 0.05)
     True
     """
-    Z = check_embedding(Z)
-    marginal = resolve_prior(prior).marginal
-    result = stats.kstest(Z, marginal.cdf, axis=0)
+    given, Z = Z, check_embedding(Z)
+    prior = resolve_prior(prior)
+    warn_outside_support(given, prior)
+    result = stats.kstest(Z, prior.marginal.cdf, axis=0)
     statistic = np.atleast_1d(result.statistic)
     pvalue = np.atleast_1d(result.pvalue)
     return MarginalTests(statistic, pvalue, float(min(1.0, len(pvalue) * pvalue.min())))
@@ -579,7 +580,7 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
     if isinstance(fraction, (bool, np.bool_)) or not (
         isinstance(fraction, (int, float, np.number)) and 0 < fraction < math.inf
     ):
-        raise ValueError(f"fraction must be a positive finite number; got {fraction!r}.")
+        raise ValueError(f"fraction must be a positive finite float; got {fraction!r}.")
     resolved = resolve_prior(prior)
     capacity = float(fraction) * math.log(batch_size)
     noise_scale, clipped = accepted_noise_for_capacity(resolved, n_components, capacity)

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._embedder import NoisyInfoMaxEmbedder
+from ._fitting import restored_on_error
 from ._inference import decoded_rows, gaussian_embedding, output_dtype
 from ._priors import typicality_logp
 from ._validation import caller_stacklevel, validate_fitted_input
@@ -168,8 +169,13 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         self : OutlierDetector
+            A failed fit leaves the detector as it was.
         """
+        with restored_on_error(self):
+            self._fit(X)
+        return self
 
+    def _fit(self, X):
         embedder = clone(self.embedder) if self.embedder is not None else NoisyInfoMaxEmbedder()
         _check_input(X, minimum=2)
         X = _sliceable(X)
@@ -209,7 +215,6 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         else:
             # As in scikit-learn's detectors: this share of the training rows scores below.
             self.offset_ = float(np.percentile(self.score_samples(X), 100.0 * self.contamination))
-        return self
 
     def pvalues(self, X):
         """p-value of each row: small means unlike the training rows.

@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
@@ -87,9 +89,12 @@ def test_an_embedding_outside_the_priors_support_warns_that_the_prior_may_be_wro
     assert report.sw2_ratio > 10
     with pytest.warns(UserWarning, match="another prior"):
         sliced_wasserstein(Z, prior="uniform")
+    with pytest.warns(UserWarning, match="another prior"):  # it was silent
+        marginal_tests(Z, prior="uniform")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         prior_match_report(np.random.default_rng(2).uniform(size=(N, D)), prior="uniform")
+        marginal_tests(np.random.default_rng(2).uniform(size=(N, D)), prior="uniform")
 
 
 def test_the_models_own_float32_output_at_a_rounded_bound_does_not_warn(fast):
@@ -255,6 +260,32 @@ def test_henze_zirkler_sees_a_collapsed_dimension_that_cholesky_accepts():
     # Well-conditioned data with very different scales is not singular.
     scaled = _gaussian(seed=11, n=200, d=3) * np.array([1.0, 1e-3, 1e-6])
     assert henze_zirkler(scaled)[0] < 4 * 200
+
+
+@settings(max_examples=25, deadline=None)
+@given(exponents=st.lists(st.integers(-300, 300), min_size=3, max_size=3))
+def test_henze_zirkler_ignores_the_units_of_each_column(exponents):
+    # Columns of scale 1e7 beside ones of scale 1 were taken for a collapsed
+    # dimension (statistic 4n, p = 0) on normal data.
+    Z = _gaussian(seed=12, n=500, d=3)
+    expected = henze_zirkler(Z)
+    assert henze_zirkler(Z * 10.0 ** np.array(exponents)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_henze_zirkler_near_the_largest_float():
+    # The column mean overflowed, and the eigenvalues did not converge.
+    Z = _gaussian(seed=13, n=20, d=3)
+    Z[:2, 0] = np.finfo(np.float64).max
+    statistic, pvalue = henze_zirkler(Z)
+    assert 0 < statistic < 4 * 20 and 0 < pvalue < 0.05
+
+
+def test_a_constant_up_to_rounding_is_a_collapsed_dimension():
+    Z = _gaussian(seed=14, n=200, d=3)
+    # 0.3 and its neighbouring floats: scaled per column, still a constant.
+    Z[:, 2] = 0.3 + 1e-16 * Z[:, 2]
+    assert len(np.unique(Z[:, 2])) > 1
+    assert henze_zirkler(Z) == (4 * 200, 0.0)
 
 
 def test_henze_zirkler_is_nan_without_warnings_at_high_dimension():
@@ -660,7 +691,7 @@ def test_report_dicts_hold_python_numbers_for_numpy_arguments():
 def test_suggest_noise_scale_keeps_to_the_range_noise_scale_accepts(fraction, clipped_to):
     with pytest.warns(UserWarning, match="outside \\[0.001, 1000\\].*returning"):
         assert suggest_noise_scale(1, 256, fraction=fraction) == clipped_to
-    with pytest.raises(ValueError, match="positive finite number; got True"):
+    with pytest.raises(ValueError, match="positive finite float; got True"):
         suggest_noise_scale(1, 256, fraction=True)
     assert 1e-3 <= suggest_noise_scale(1, 256, fraction=1.24) < 1.1e-3
 

@@ -153,6 +153,26 @@ def test_a_calibration_share_that_leaves_too_few_rows_to_fit_is_named(data, fast
         detector.fit(data[0][:50])
 
 
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_a_failed_fit_leaves_the_detector_as_it_was(data, fast, monkeypatch, error):
+    # The embedder and the residual scales were replaced before the calibration
+    # rows were scored: a failure there left them beside the old calibration.
+    detector = OutlierDetector(NoisyInfoMaxEmbedder(n_components=2, **fast), random_state=0)
+    detector.fit(data[0])
+    before, pvalues = dict(detector.__dict__), detector.pvalues(data[1])
+
+    def fail(self, X):
+        raise error("while scoring the calibration rows")
+
+    monkeypatch.setattr(OutlierDetector, "_statistic", fail)
+    with pytest.raises(error, match="calibration rows"):
+        detector.fit(data[0][::-1])
+    monkeypatch.undo()
+    assert detector.__dict__.keys() == before.keys()
+    assert all(detector.__dict__[key] is value for key, value in before.items())
+    np.testing.assert_array_equal(detector.pvalues(data[1]), pvalues)
+
+
 def test_scoring_by_blocks_equals_scoring_all_rows_at_once(detector, data, monkeypatch):
     if detector.statistic == "typicality":
         pytest.skip("no decoder")

@@ -3,6 +3,8 @@
 import json
 import math
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -260,7 +262,8 @@ def test_a_support_narrower_than_one_float32_step_keeps_the_output_in_the_closed
     # No float32 lies strictly inside [1e8, 1e8 + 1]: clipping into the open support put
     # every value below it, and inverse_transform refused the model's own output.
     narrow = resolve_prior(stats.uniform(1e8, 1))
-    x = narrow.from_gaussian(np.random.default_rng(0).standard_normal((50, 2)), np.float32)
+    with pytest.warns(UserWarning, match="coarse in float32"):
+        x = narrow.from_gaussian(np.random.default_rng(0).standard_normal((50, 2)), np.float32)
     assert narrow.outside_support(x) == ""
     narrow.check_support(x)
 
@@ -283,7 +286,8 @@ def test_a_zero_dimensional_array_parameter_is_a_scalar():
     prior = resolve_prior(stats.norm(loc=np.array(1.0)))
     assert prior == resolve_prior(stats.norm(loc=1.0))
     assert prior.get_config()["kwds"] == {"loc": 1.0}
-    for bad in (np.array([1.0, 2.0]), np.array(True)):
+    # Fractions and Decimals failed inside scipy's functions.
+    for bad in (np.array([1.0, 2.0]), np.array(True), Fraction(3), Decimal(3)):
         with pytest.raises(ValueError, match="finite scalar parameters"):
             resolve_prior(stats.norm(loc=bad))
 
@@ -292,6 +296,7 @@ def test_a_zero_dimensional_array_parameter_is_a_scalar():
     "marginal, why",
     [
         (stats.norm, "got norm_gen \\(freeze it by calling it"),
+        (stats.rv_histogram(np.histogram([1.0, 2.0, 4.0])), "got rv_histogram \\(freeze it"),
         (3.0, "got float\\.$"),
         (stats.poisson(3), "discrete distribution poisson"),
     ],
@@ -313,3 +318,43 @@ def test_distributions_of_ones_own_are_named_by_class_and_equal_only_to_themselv
     # scipy names every unnamed distribution "Distribution": equal names are no evidence.
     assert prior != ScipyPrior(second())
     assert ScipyPrior(stats.t(5)) == ScipyPrior(stats.t(df=5, loc=0))
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "uniform", stats.t(3), stats.norm()])
+def test_a_nan_given_stays_nan(prior):
+    # scipy's priors turned it into their far tail: a NaN row read as a sure outlier.
+    prior = resolve_prior(prior)
+    row = np.array([[np.nan, prior.marginal.median()]])
+    assert np.isnan(prior.to_gaussian(row)[0, 0]) and prior.to_gaussian(row)[0, 1] == 0
+    assert np.isnan(prior.pvalues(row)).all()
+
+
+@pytest.mark.parametrize("x", [np.array([-2.0, 0.5]), np.zeros(3), np.zeros((2, 2, 2)), 0.5])
+def test_prior_methods_on_rows_refuse_other_shapes(x):
+    # Bounded priors failed "not enough values to unpack", logpdf with an AxisError.
+    prior = resolve_prior("uniform")
+    methods = (
+        prior.check_support,
+        prior.outside_support,
+        prior.on_support_edge,
+        prior.logpdf,
+        prior.pvalues,
+        prior.log_pvalues,
+    )
+    for method in methods:
+        with pytest.raises(ValueError, match=r"rows of shape \(n_samples, n_components\)"):
+            method(x)
+
+
+def test_a_prior_too_fine_for_float32_warns_where_its_values_would_collapse():
+    # norm(1000, 1e-4) in float32 gave 9 distinct values for 150 rows, silently.
+    prior = resolve_prior(stats.norm(loc=1000.0, scale=1e-4))
+    g = np.linspace(-2.0, 2.0, 150)[:, None]
+    with pytest.warns(UserWarning, match="coarse in float32.*Pass float64 rows") as caught:
+        coarse = prior.from_gaussian(g, np.float32)
+    assert len(np.unique(coarse)) < 20 and caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(np.unique(prior.from_gaussian(g, np.float64))) == 150
+        resolve_prior(stats.t(3)).from_gaussian(g, np.float32)
+        resolve_prior(stats.beta(0.5, 0.5)).from_gaussian(g, np.float32)

@@ -120,6 +120,37 @@ def test_large_data_without_pynndescent_warns_and_stays_exact(monkeypatch):
     assert found.shape == (80, 3)
 
 
+def test_the_approximate_search_keeps_the_callers_thread_count(monkeypatch):
+    # numba's OpenMP layer set OpenMP's threads to all cores as it started, and
+    # torch, which reads them, kept them after the search: a process started
+    # with OMP_NUM_THREADS=1 trained on every core after a fit of 100,000 rows.
+    # A stand-in search does what the layer did, and records numba's threads.
+    numba = pytest.importorskip("numba")
+    pynndescent = pytest.importorskip("pynndescent")
+    from sklearn.neighbors import NearestNeighbors
+
+    import sklearn_ndim._views as views_module
+
+    seen = []
+
+    class StartsNumbasLayer:
+        def __init__(self, data, n_neighbors, **kwargs):
+            seen.append(numba.get_num_threads())
+            torch.set_num_threads(numba.config.NUMBA_NUM_THREADS + 1)
+            distances, graph = NearestNeighbors(n_neighbors=n_neighbors).fit(data).kneighbors()
+            self.neighbor_graph = (graph, distances)
+
+    monkeypatch.setattr(pynndescent, "NNDescent", StartsNumbasLayer)
+    monkeypatch.setattr(views_module, "EXACT_SEARCH_MAX_ROWS", 50)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        nearest_neighbors(torch.randn(80, 3), 3)
+        assert torch.get_num_threads() == 1 and seen == [1]
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("approximate", [False, True])
 def test_copies_of_a_row_are_not_its_neighbours(monkeypatch, approximate):
     import sklearn_ndim._views as views_module
@@ -243,6 +274,21 @@ def test_exact_neighbours_do_not_depend_on_an_offset_common_to_all_rows(offset, 
     found_distance = np.linalg.norm(rows[found] - rows[:, None], axis=2).mean()
     exact_distance = np.linalg.norm(rows[exact] - rows[:, None], axis=2).mean()
     assert found_distance == pytest.approx(exact_distance, rel=1e-3)
+
+
+@pytest.mark.parametrize("offset", [1e6, 1e8])
+def test_float64_rows_keep_their_neighbours_far_from_the_origin(offset):
+    # The docstring promised centring before the float32 search, but the rows
+    # were cast first: at an offset of 1e8, 0.5 % of the neighbours were right.
+    rows = torch.as_tensor(np.random.default_rng(0).normal(size=(200, 2)))
+    assert torch.equal(nearest_neighbors(rows + offset, 3), nearest_neighbors(rows, 3))
+
+
+@pytest.mark.parametrize("queries", [0, -1, 6, 2.0, True])
+def test_nearest_neighbors_explains_bad_queries(queries):
+    # 6 of 5 rows failed with an IndexError, -1 with a negative dimension.
+    with pytest.raises(ValueError, match=f"from 1 to the 5 rows of bank.*got {queries!r}"):
+        nearest_neighbors(torch.randn(5, 2), 2, queries=queries)
 
 
 @pytest.mark.parametrize(
