@@ -397,9 +397,14 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``partial_fit`` keeps that sample: after :meth:`fit` or
         :func:`~sklearn_ndim.io.load` it starts from the next chunk (a warning
         says so). Like :meth:`fit`,
-        a failed call leaves the estimator as it was. Parameters that define
-        the model (``n_components``, ``prior``, the encoder, the views...)
-        cannot change between calls, and a call refuses them; the current
+        a failed call leaves the estimator as it was; so does a pass that
+        makes a model that had learned collapse (its InfoNCE estimate falls to
+        0 or below, or it embeds the chunk's rows at one point: most often
+        corrupt or extreme rows in the chunk), which raises a ``ValueError``.
+        Parameters that define the model (``n_components``, ``prior``, the
+        encoder, the views, ``device``...) cannot change between calls, and a
+        call refuses them (:func:`~sklearn_ndim.io.load` moves a model to
+        another device, without its stream's sample); the current
         ``learning_rate``, ``weight_decay``, ``mixed_precision``,
         ``callbacks`` and ``verbose`` apply; each call starts from
         ``learning_rate``, so a learning-rate schedule among the callbacks
@@ -461,8 +466,11 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
           Gaussian space, where KL is the same as in the prior's space).
 
         Comparing noise scales with it trades accuracy against distribution
-        match, so GridSearchCV can tune ``noise_scale`` without labels. Both
-        terms depend on ``len(X)``: compare scores on sets of equal size.
+        match, so GridSearchCV can tune ``noise_scale`` without labels. It
+        cannot choose a ``prior``: every prior trains the same Gaussian-space
+        model, which both terms measure, so equal seeds give equal scores
+        whatever the prior. Both terms depend on ``len(X)``: compare scores
+        on sets of equal size.
         ``I_hat`` is a seeded Monte-Carlo estimate over batches of rows; see
         :meth:`estimate_mutual_info` for how it depends on their order.
 

@@ -36,7 +36,7 @@ from ._training import (
     fit_decoder,
     fused_adam,
 )
-from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, TrainingData
+from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, TrainingData, chunk_bounds
 from ._validation import (
     accepted_noise_for_capacity,
     caller_stacklevel,
@@ -115,6 +115,7 @@ def _fit_state(estimator, X, group):
     # processes' batches, so InfoNCE's ceiling is ln(processes * batch_size).
     rows = X if group is None else group.shard(X)
     batch_size = min(estimator.batch_size, rows.shape[0])
+    _check_chunks_hold_a_batch(rows.shape[0], chunk_rows, batch_size)
     scored = processes * batch_size
     _check_whitening(estimator, batch_size)
     noise_scale = resolve_noise_scale(estimator, prior, scored)
@@ -339,6 +340,20 @@ def check_fit_arguments(estimator, X, n_processes=1):
     return FitArguments(X, sample_shape, scaler, prior)
 
 
+def _check_chunks_hold_a_batch(n_rows, chunk_rows, batch_size):
+    """Every chunk of a memmap must give a batch: the rows of one that cannot are never seen."""
+    if chunk_rows is None:
+        return
+    smallest = min(stop - start for start, stop in chunk_bounds(n_rows, chunk_rows))
+    if smallest < batch_size:
+        raise ValueError(
+            f"batch_size={batch_size} exceeds the {smallest:,} rows of the smallest chunk "
+            "that a fit from a memmap reads at a time, so its rows would never be trained "
+            f"on; lower batch_size to at most {smallest:,}, or load X into memory "
+            "(np.asarray(X))."
+        )
+
+
 def _check_whitening(estimator, batch_size):
     if whitening_lacks_rows(estimator.normalizer, batch_size, estimator.n_components):
         raise ValueError(
@@ -357,7 +372,8 @@ def _warn_if_nothing_learned(mutual_info):
             f"The final InfoNCE estimate is {mutual_info:.3g} nats: the encoder learned "
             "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
             "corruption_rate, n_neighbors), the noise too large for the training length, "
-            "or max_epochs too small.",
+            "or max_epochs too small; or a few extreme rows swamp the others (one row far "
+            "out inflates every feature's scale).",
             ConvergenceWarning,
             stacklevel=caller_stacklevel(),
         )

@@ -16,6 +16,7 @@ __all__ = [
     "ChunkedBatchIterator",
     "Reservoir",
     "STREAM_CHUNK_ROWS",
+    "chunk_bounds",
     "row_copies",
     "first_occurrences",
 ]
@@ -74,6 +75,19 @@ class TensorBatchIterator:
             yield rows, indices
 
 
+def chunk_bounds(n_rows, chunk_rows=None):
+    """``(start, stop)`` of each chunk of ``chunk_rows`` rows (one chunk when None).
+
+    A last chunk of under half a chunk joins the one before: alone it would
+    give few batches or none, and a single row has no neighbours.
+    """
+    step = n_rows if chunk_rows is None else chunk_rows
+    starts = list(range(0, n_rows, step))
+    if len(starts) > 1 and n_rows - starts[-1] < max(2, step / 2):
+        starts.pop()
+    return list(zip(starts, starts[1:] + [n_rows], strict=True))
+
+
 class TrainingData:
     """Rows as the contrastive step sees them: standardised chunks, each with its views.
 
@@ -126,14 +140,7 @@ class TrainingData:
         self.input_shape = tuple(input_shape)
         self.seed = seed
         self.neighbor_pool = neighbor_pool
-        n_rows = X.shape[0]
-        step = n_rows if chunk_rows is None else chunk_rows
-        starts = list(range(0, n_rows, step))
-        # A last chunk of under half a chunk joins the one before: alone it
-        # would give few batches or none, and a single row has no neighbours.
-        if len(starts) > 1 and n_rows - starts[-1] < max(2, step / 2):
-            starts.pop()
-        self.bounds = list(zip(starts, starts[1:] + [n_rows], strict=True))
+        self.bounds = chunk_bounds(X.shape[0], chunk_rows)
         self._resident = None
         self._neighbors = {}
 

@@ -22,16 +22,21 @@ Hyper-parameter searches over a cluster need no process group: run
 with a ``dask.distributed.Client``); each candidate then fits in one worker.
 """
 
+import io
 import multiprocessing
 import numbers
 import os
+import pickle
 import re
 import socket
+import sys
 import tempfile
+import types
 import warnings
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from sklearn.base import clone
@@ -49,8 +54,9 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def _worker(rank, size, port, backend, estimator, X, path, threads, shown):
+def _worker(rank, size, port, backend, arguments, path, threads, shown):
     torch.set_num_threads(threads)
+    estimator, X = _read_arguments(arguments)
     # Each warning once: the caller has seen ``shown`` already, and process 0
     # speaks for all (the others train alike on equal shares).
     if rank:
@@ -94,8 +100,9 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     estimator : NoisyInfoMaxEmbedder
         Unfitted or fitted; a clone is fitted, ``estimator`` is not changed.
     X : array-like
-        Training rows or images; every process receives a copy (for data
-        larger than memory, start the processes with ``torchrun`` instead).
+        Training rows or images; every process receives a copy, through a
+        temporary file (a memmap as the array it holds; for data larger than
+        memory, start the processes with ``torchrun`` instead).
     n_processes : int, default=2
         Number of processes, >= 2.
     backend : {"auto", "gloo", "nccl"}, default="auto"
@@ -110,7 +117,9 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         The fitted model of process 0, with ``estimator``'s parameters and on
         its device. Parameters, the device and ``X`` are checked here before
         any process starts; an error inside a process arrives as torch's
-        ``ProcessRaisedException`` with the process's traceback. The checks'
+        ``ProcessRaisedException`` with the process's traceback. Parameters
+        that cannot be pickled, or that new processes cannot import (a class
+        defined in a notebook), are named before any process starts. The checks'
         warnings are raised here, as ``fit`` raises them; warnings from
         training are printed by process 0 alone, once.
 
@@ -140,6 +149,8 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
     threads = _threads_per_process(n_processes)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rank0.safetensors"
+        arguments = Path(folder) / "arguments.pkl"
+        _write_arguments(arguments, clone(estimator), X)
         earlier = set(multiprocessing.active_children())
         try:
             # Starting takes seconds (each process imports torch and receives X):
@@ -150,8 +161,7 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
                     n_processes,
                     _free_port(),
                     backend,
-                    clone(estimator),
-                    X,
+                    str(arguments),
                     str(path),
                     threads,
                     shown,
@@ -179,6 +189,96 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         # callbacks nor a RandomState instance, which are the caller's.
         fitted = load(path, encoder=encoder, device=params["device"])
         return fitted.set_params(callbacks=params["callbacks"], random_state=params["random_state"])
+
+
+def _write_arguments(path, estimator, X):
+    """Pickle the estimator and the rows to the file that each process reads.
+
+    Through a file, not the pipe that starts a process: a process that fails
+    to unpickle its arguments leaves the pipe unread, and the parent blocked
+    writing to it for good once they exceeded the pipe's buffer. A memmap is
+    passed as the array it holds (the processes receive a copy whatever it
+    is), so that they train as on rows in memory.
+    """
+    _check_importable_in_new_processes(estimator)
+    if isinstance(X, np.memmap):
+        X = np.asarray(X)
+    try:
+        with open(path, "wb") as file:
+            pickle.dump((estimator, X), file, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        what = next(
+            (
+                f"its parameter {name}={value!r}"
+                for name, value in estimator.get_params(deep=False).items()
+                if not _picklable(value)
+            ),
+            "X",
+        )
+        raise TypeError(
+            f"fit_distributed passes the estimator and X to its processes by pickling, and "
+            f"{what} cannot be pickled ({type(error).__name__}: {error}). Define classes and "
+            "functions at the top level of a module, and leave locks, files and lambdas out "
+            "of the parameters."
+        ) from error
+
+
+def _picklable(value):
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
+
+
+class _MainReferences(pickle.Pickler):
+    """A pickler that records the classes and functions of ``__main__`` it pickles by name."""
+
+    def __init__(self, file):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.names = []
+
+    def persistent_id(self, obj):
+        if isinstance(obj, type | types.FunctionType) and obj.__module__ == "__main__":
+            self.names.append(obj.__qualname__)
+        return None
+
+
+def _check_importable_in_new_processes(estimator):
+    """Refuse classes and functions of an interactive ``__main__``, which new processes lack.
+
+    A process started with ``spawn`` imports a script's ``__main__`` again (its
+    top level; a class under ``if __name__ == "__main__":`` fails there, with
+    the process's own error), but a notebook's, IPython's or ``python -c``'s
+    cannot be imported at all.
+    """
+    if hasattr(sys.modules["__main__"], "__file__"):
+        return
+    pickler = _MainReferences(io.BytesIO())
+    try:
+        pickler.dump(estimator)
+    except Exception:  # _write_arguments explains what cannot be pickled
+        pass
+    if pickler.names:
+        names = ", ".join(sorted(set(pickler.names)))
+        raise ValueError(
+            f"fit_distributed starts new Python processes, which cannot import {names}: it is "
+            "defined in this interactive session (a notebook, IPython or python -c). Move it "
+            "to a module file (my_encoders.py, say) and import it from there."
+        )
+
+
+def _read_arguments(path):
+    try:
+        with open(path, "rb") as file:
+            return pickle.load(file)
+    except (AttributeError, ImportError) as error:
+        raise RuntimeError(
+            f"This process could not rebuild the estimator ({type(error).__name__}: {error}). "
+            "A class or function among its parameters (a custom encoder, callbacks) must be "
+            "importable by new processes: define it at the top level of a module file, not "
+            'under if __name__ == "__main__":.'
+        ) from error
 
 
 def _threads_per_process(n_processes):

@@ -2,6 +2,8 @@
 
 import pickle
 import socket
+import sys
+import types
 from datetime import timedelta
 
 import numpy as np
@@ -12,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 from sklearn.decomposition import PCA
+from skorch.callbacks import Callback
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim._distributed import (
@@ -353,6 +356,56 @@ def test_fit_distributed_refuses_bad_input_before_starting_processes(monkeypatch
     histogram = stats.rv_histogram(np.histogram(X[:, 0], 10))()
     with pytest.raises(ValueError, match="load could not rebuild it"):
         fit_distributed(NoisyInfoMaxEmbedder(2, prior=histogram), X, 2)
+
+
+class _HoldsAFunction(Callback):
+    def __init__(self, function=None):
+        self.function = function
+
+
+class _Unimportable(torch.nn.Module):
+    pass
+
+
+def test_what_cannot_reach_the_processes_is_named_before_they_start(monkeypatch, tmp_path):
+    def no_processes(*args, **kwargs):
+        raise AssertionError("processes started although they could not get the estimator")
+
+    monkeypatch.setattr(torch.multiprocessing, "start_processes", no_processes)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(TypeError, match="parameter callbacks=.*cannot be pickled"):
+        fit_distributed(NoisyInfoMaxEmbedder(2, callbacks=[_HoldsAFunction(lambda: None)]), X, 2)
+    # A notebook's class: new processes cannot import an interactive __main__
+    # (the parent hung, writing X to a process that had failed to read it).
+    notebook = types.ModuleType("__main__")
+    encoder = type("NotebookEncoder", (torch.nn.Module,), {"__module__": "__main__"})
+    notebook.NotebookEncoder = encoder
+    monkeypatch.setitem(sys.modules, "__main__", notebook)
+    with pytest.raises(ValueError, match="cannot import NotebookEncoder: it is defined in this"):
+        fit_distributed(NoisyInfoMaxEmbedder(2, encoder=encoder), X, 2)
+
+
+def test_a_process_that_cannot_rebuild_the_estimator_says_why(monkeypatch, tmp_path):
+    from sklearn_ndim.distributed import _read_arguments, _write_arguments
+
+    path = tmp_path / "arguments.pkl"
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    _write_arguments(path, NoisyInfoMaxEmbedder(2, encoder=_Unimportable), X)
+    monkeypatch.delattr(sys.modules[__name__], "_Unimportable")  # as in a new process
+    with pytest.raises(RuntimeError, match="importable by new processes.*top level of a module"):
+        _read_arguments(path)
+
+
+def test_a_memmap_reaches_the_processes_as_the_array_it_holds(tmp_path):
+    # Each process trained on a memmap's chunks (neighbours from its share
+    # only) while holding the whole array in memory anyway.
+    from sklearn_ndim.distributed import _read_arguments, _write_arguments
+
+    np.save(tmp_path / "rows.npy", np.random.default_rng(0).normal(size=(40, 3)))
+    rows = np.load(tmp_path / "rows.npy", mmap_mode="r")
+    _write_arguments(tmp_path / "arguments.pkl", NoisyInfoMaxEmbedder(2), rows)
+    _, X = _read_arguments(tmp_path / "arguments.pkl")
+    assert type(X) is np.ndarray and np.array_equal(X, rows)
 
 
 def test_fit_distributed_warns_each_warning_once(capfd):

@@ -618,6 +618,22 @@ def test_a_memmap_one_row_longer_than_its_chunks_fits_with_neighbours(
     np.testing.assert_array_equal(embedder.transform(rows), embedder.transform(X))
 
 
+def test_a_memmap_with_chunks_smaller_than_a_batch_is_refused(blobs, fast, tmp_path, monkeypatch):
+    # Each chunk gave no full batch: nothing trained, and the progress callback
+    # failed with KeyError: 'train_loss'.
+    import sklearn_ndim._fitting as fitting
+
+    X = np.repeat(blobs[0], 5, axis=0).astype(np.float32)  # 2000 rows
+    np.save(tmp_path / "rows.npy", X)
+    rows = np.load(tmp_path / "rows.npy", mmap_mode="r")
+    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=600, **fast)
+    with pytest.raises(ValueError, match="batch_size=600 exceeds the 464 rows of the smallest"):
+        embedder.fit(rows)
+    assert not hasattr(embedder, "net_")
+    embedder.set_params(batch_size=464).fit(rows)  # as many as the last chunk holds
+
+
 def test_changing_the_prior_after_fit_does_not_reinterpret_the_model(blobs, fast):
     X = blobs[0]
     embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(X)

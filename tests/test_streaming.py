@@ -147,6 +147,24 @@ def test_a_failed_partial_fit_leaves_the_optimiser_as_it_was(blobs, fast):
         torch.testing.assert_close(after[name], value, rtol=0, atol=0)
 
 
+def test_a_chunk_that_makes_the_model_collapse_is_undone(blobs, fast):
+    # One row at 1e20 (finite in float32) swamped every batch it entered: the
+    # pass "succeeded" with a constant embedding that later chunks never mended.
+    X = blobs[0].astype(np.float32)
+    model = NoisyInfoMaxEmbedder(2, batch_size=50, **fast).partial_fit(X[:200])
+    model.partial_fit(X[200:])
+    assert model.mutual_info_ > 0.1
+    embedding, history = model.transform(X), len(model.history_)
+    bad = X[200:].copy()
+    bad[0] = 1e20
+    expected = r"collapse.*one point.*undone.*\de\+\d+ standard deviations"
+    with pytest.raises(ValueError, match=expected):
+        model.partial_fit(bad)
+    np.testing.assert_array_equal(model.transform(X), embedding)
+    assert len(model.history_) == history
+    model.partial_fit(X[200:])  # the stream goes on
+
+
 def test_a_stream_with_repeated_rows_is_calibrated_on_the_datas_weights(fast):
     # Rows that repeat in the data (and across epochs) keep their weight in
     # the reservoir that calibrates the output.
