@@ -398,9 +398,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         :func:`~sklearn_ndim.io.load` it starts from the next chunk (a warning
         says so). Like :meth:`fit`,
         a failed call leaves the estimator as it was; so does a pass that
-        makes a model that had learned collapse (its InfoNCE estimate falls to
-        0 or below, or it embeds the chunk's rows at one point: most often
-        corrupt or extreme rows in the chunk), which raises a ``ValueError``.
+        makes a model that had learned collapse (it embeds the distinct rows
+        of its sample at one point: most often corrupt or extreme rows in the
+        chunk), which raises a ``ValueError``.
         Parameters that define the model (``n_components``, ``prior``, the
         encoder, the views, ``device``...) cannot change between calls, and a
         call refuses them (:func:`~sklearn_ndim.io.load` moves a model to

@@ -14,6 +14,7 @@ the noise, the maps between the prior's space and the Gaussian space (with
 the one clipping constant ``GAUSSIAN_LIMIT``), the log-density and sampling.
 """
 
+import functools
 import math
 import warnings
 
@@ -29,7 +30,6 @@ __all__ = [
     "ScipyPrior",
     "resolve_prior",
     "prior_from_config",
-    "chi2_two_sided_logp",
     "typicality_logp",
 ]
 
@@ -342,8 +342,13 @@ class UniformPrior(Prior):
         return stats.uniform()
 
 
-#: For an unfrozen distribution (``stats.t`` for ``stats.t(df=5)``), which is callable.
-_FREEZE_HINT = " (freeze it by calling it with its parameters: distribution(...))"
+def _freeze_hint(prior):
+    """Advice for an unfrozen scipy distribution (``stats.t`` for ``stats.t(df=5)``) or a class."""
+    if isinstance(prior, stats.rv_continuous):
+        return " (freeze it by calling it with its parameters: distribution(...))"
+    if isinstance(prior, type) and issubclass(prior, Prior):
+        return f" (the class {prior.__name__}; pass an instance: {prior.__name__}())"
+    return ""
 
 
 class ScipyPrior(Prior):
@@ -371,8 +376,7 @@ class ScipyPrior(Prior):
             raise ValueError(
                 "ScipyPrior takes a frozen univariate continuous scipy.stats distribution, "
                 f"such as scipy.stats.t(df=5); got {type(marginal).__name__}"
-                + _FREEZE_HINT * callable(marginal)
-                + "."
+                f"{_freeze_hint(marginal)}."
             )
         _check_frozen(marginal)
         self._marginal = marginal
@@ -398,16 +402,6 @@ class ScipyPrior(Prior):
             out[upper] = self._marginal.isf(tail[upper])
             out[~upper] = self._marginal.ppf(tail[~upper])
         return out
-
-    def _coarse_in(self, dtype):
-        """Whether ``dtype`` rounds the prior's bulk (3 standard deviations) to coarse steps."""
-        dtype = np.dtype(dtype)
-        coarse = self.__dict__.setdefault("_coarse_dtypes", {})
-        if dtype not in coarse:
-            with np.errstate(over="ignore"):
-                values = self._raw_from_gaussian(np.linspace(-3.0, 3.0, 241)).astype(dtype)
-            coarse[dtype] = not np.all(np.diff(values) > 0)
-        return coarse[dtype]
 
     def _reliable_limit(self):
         grid = np.linspace(0.0, GAUSSIAN_LIMIT, 1501)
@@ -441,14 +435,14 @@ class ScipyPrior(Prior):
 
     def from_gaussian(self, g, dtype=np.float64):
         g = np.clip(np.asarray(g, dtype=np.float64), -self.limit_, self.limit_)
-        if self._coarse_in(dtype):
+        if _coarse_in(self, np.dtype(dtype)):
             from ._validation import caller_stacklevel
 
             warnings.warn(
-                f"The prior {self.description} is coarse in {np.dtype(dtype).name}: its "
-                "values a fortieth of a standard deviation apart round to one number, so "
-                "the embedding loses detail. Pass float64 rows (transform returns the "
-                "input's float dtype), or a prior centred nearer 0.",
+                f"The prior {self.description} is coarse in {np.dtype(dtype).name}: within 3 "
+                "standard deviations of the Gaussian space, values a fortieth of one apart "
+                "round to one number there, so the embedding loses detail. Pass float64 rows "
+                "(transform returns the input's float dtype).",
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
@@ -509,53 +503,23 @@ class ScipyPrior(Prior):
         return f"ScipyPrior(scipy.stats.{self.description})"
 
 
+@functools.lru_cache(maxsize=64)
+def _coarse_in(prior, dtype):
+    """Whether ``dtype`` rounds ``prior``'s bulk (3 standard deviations) to coarse steps."""
+    with np.errstate(over="ignore"):
+        values = prior._raw_from_gaussian(np.linspace(-3.0, 3.0, 241)).astype(dtype)
+    return not np.all(np.diff(values) > 0)
+
+
 def typicality_logp(g):
     """Log two-sided chi-square p-value of the squared norm of each row of ``g``.
 
     ``g`` is in the Gaussian space, where every prior is N(0, I_d).
     """
+    from ._stats import chi2_two_sided_logp  # _stats imports this module (through _validation)
+
     g = np.asarray(g, dtype=np.float64)
     return chi2_two_sided_logp(np.einsum("ij,ij->i", g, g), g.shape[1])
-
-
-def chi2_two_sided_logp(q, df):
-    """Log of ``2 min(F(q), 1 - F(q))`` for the chi-square(``df``) CDF ``F``.
-
-    scipy's log tails underflow to ``-inf`` far out (``logsf(1e4, 16)``,
-    ``logcdf(1e-10, 64)``); there the asymptotic series of the upper
-    incomplete gamma function, and the power series of the lower one, are used.
-    """
-    q = np.maximum(np.asarray(q, dtype=np.float64), np.finfo(np.float64).tiny)
-    with np.errstate(divide="ignore"):
-        lower = stats.chi2.logcdf(q, df)
-        upper = stats.chi2.logsf(q, df)
-    near = ~np.isfinite(lower) & np.isfinite(q)
-    if near.any():
-        lower[near] = _log_lower_gamma_series(df / 2.0, q[near] / 2.0)
-    upper[np.isposinf(q)] = -np.inf
-    far = ~np.isfinite(upper) & np.isfinite(q)
-    if far.any():
-        a, half = df / 2.0, q[far] / 2.0
-        series = 1.0 + (a - 1.0) / half + (a - 1.0) * (a - 2.0) / half**2
-        upper[far] = (a - 1.0) * np.log(half) - half - special.gammaln(a) + np.log(series)
-    return np.minimum(math.log(2.0) + np.minimum(lower, upper), 0.0)
-
-
-def _log_lower_gamma_series(a, x):
-    """``log P(a, x)``, the regularised lower incomplete gamma, by its power series.
-
-    ``P(a, x) = x^a e^-x / Gamma(a + 1) * sum_k x^k / ((a + 1) ... (a + k))``;
-    used where ``P`` underflows, so ``x`` is far below ``a`` and the terms fall
-    geometrically.
-    """
-    term = np.ones_like(x)
-    total = np.ones_like(x)
-    for k in range(1, 200):
-        term = term * x / (a + k)
-        total += term
-        if np.all(term < 1e-17 * total):
-            break
-    return a * np.log(x) - x - special.gammaln(a + 1.0) + np.log(total)
 
 
 def _registered_name(dist):
@@ -630,9 +594,7 @@ def resolve_prior(prior):
     raise ValueError(
         "prior must be 'gaussian', 'uniform', a Prior (sklearn_ndim.GaussianPrior(), "
         "UniformPrior(), ScipyPrior(...)) or a frozen univariate scipy.stats continuous "
-        f"distribution (e.g. scipy.stats.t(df=5)); got {type(prior).__name__}"
-        + _FREEZE_HINT * callable(prior)
-        + "."
+        f"distribution (e.g. scipy.stats.t(df=5)); got {type(prior).__name__}{_freeze_hint(prior)}."
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "sliced_w2",
     "max_offdiag_correlation",
     "collapsed",
+    "chi2_two_sided_logp",
     "henze_zirkler_statistic",
     "henze_zirkler_pvalue",
     "mean_noncentral_chi",
@@ -161,51 +162,62 @@ def _hz_bandwidth(n_samples, n_components):
 
 
 def _covariance(Z):
-    """Centred rows and their biased covariance, or None for a numerically singular one.
+    """Centred rows and their biased covariance, both scaled by one power of two.
 
-    Each column is scaled by powers of two, exactly: every affine-invariant use
-    (the whitened rows) is unchanged, the mean and the covariance neither
-    underflow nor overflow (samples of scale 1e-170 or 1e308), and columns in
-    different units (one of scale 1e7 beside ones of scale 1) are not taken
-    for a collapsed dimension.
+    The scale is exact and leaves every affine-invariant use unchanged (the
+    whitened rows, the eigenvalue ratio); it keeps the mean and the covariance
+    from underflowing or overflowing for samples of scale 1e-170 or 1e308.
     """
-    n_samples = Z.shape[0]
-    Z = _scaled_columns(Z)
-    centred = Z - Z.mean(axis=0)
-    # Numerically singular: a column whose spread is within rounding of its own
-    # magnitude (a constant, up to rounding), or a smallest eigenvalue within
-    # rounding of zero (a column that combines others). Whitening would blow
-    # rounding noise up into a dimension that looks Gaussian.
-    tolerance = max(n_samples, Z.shape[1]) * np.finfo(np.float64).eps
-    spread = np.abs(centred).max(axis=0) if n_samples else np.zeros(Z.shape[1])
-    if not np.all(spread > np.sqrt(tolerance) * np.abs(Z).max(axis=0, initial=0.0)):
-        return centred, None
-    centred = _scaled_columns(centred)
-    cov = centred.T @ centred / n_samples
-    eigenvalues = np.linalg.eigvalsh(cov)
-    return centred, cov if eigenvalues[0] > eigenvalues[-1] * tolerance else None
+    Z = _power_of_two_scaled(Z)
+    centred = _power_of_two_scaled(Z - Z.mean(axis=0))
+    return centred, centred.T @ centred / Z.shape[0]
 
 
-def _scaled_columns(Z):
-    """``Z`` with each column scaled by the power of two that brings its largest value below 1."""
-    largest = np.abs(Z).max(axis=0, initial=0.0)
+def _power_of_two_scaled(Z, axis=None):
+    """``Z`` scaled exactly, by the power of two that brings its largest value (along
+    ``axis``: each column's with ``axis=0``) below 1."""
+    largest = np.abs(Z).max(axis=axis, initial=0.0)
     exponents = np.where((largest > 0) & np.isfinite(largest), np.frexp(largest)[1], 0)
     return np.ldexp(Z, -exponents)
+
+
+def _is_singular(cov, n_samples):
+    # Numerically singular: the smallest eigenvalue is within rounding of
+    # zero (a collapsed dimension); whitening would blow rounding noise up
+    # into a dimension that looks Gaussian.
+    eigenvalues = np.linalg.eigvalsh(cov)
+    scale = max(n_samples, cov.shape[0]) * np.finfo(np.float64).eps
+    return not eigenvalues[0] > eigenvalues[-1] * scale
 
 
 def collapsed(Z):
     """Whether the sample covariance of the rows of ``Z`` is numerically singular.
 
     True for a constant column, a column that is a linear combination of
-    others, or fewer rows than columns.
+    others, a column far smaller than the others (a dimension an embedding
+    lost), or fewer rows than columns.
     """
-    return Z.shape[0] <= Z.shape[1] or _covariance(Z)[1] is None
+    return Z.shape[0] <= Z.shape[1] or _is_singular(_covariance(Z)[1], Z.shape[0])
 
 
 def _whiten(Z):
-    """Centre ``Z`` and whiten it with the biased sample covariance, or None if singular."""
-    centred, cov = _covariance(Z)
-    if cov is None:
+    """Centre ``Z`` and whiten it with the biased sample covariance, or None if singular.
+
+    Each column is scaled on its own first (exactly, by powers of two), so
+    that the units do not count: normal data with one column of scale 1e7
+    beside ones of scale 1 are not singular. A column is constant when its
+    spread is within the rounding of its mean.
+    """
+    n_samples = Z.shape[0]
+    Z = _power_of_two_scaled(Z, axis=0)
+    mean = Z.mean(axis=0)
+    centred = Z - mean
+    rounding = n_samples * np.finfo(np.float64).eps * np.abs(mean)
+    if not np.all(np.abs(centred).max(axis=0, initial=0.0) > rounding):
+        return None
+    centred = _power_of_two_scaled(centred, axis=0)
+    cov = centred.T @ centred / n_samples
+    if _is_singular(cov, n_samples):
         return None
     try:
         chol = np.linalg.cholesky(cov)
@@ -492,3 +504,43 @@ def excess_kl(z, n_reference=5, random_state=0):
         [kl_to_standard_normal(rng.standard_normal(z.shape)) for _ in range(n_reference)]
     )
     return kl_to_standard_normal(z) - floor
+
+
+def chi2_two_sided_logp(q, df):
+    """Log of ``2 min(F(q), 1 - F(q))`` for the chi-square(``df``) CDF ``F``.
+
+    scipy's log tails underflow to ``-inf`` far out (``logsf(1e4, 16)``,
+    ``logcdf(1e-10, 64)``); there the asymptotic series of the upper
+    incomplete gamma function, and the power series of the lower one, are used.
+    """
+    q = np.maximum(np.asarray(q, dtype=np.float64), np.finfo(np.float64).tiny)
+    with np.errstate(divide="ignore"):
+        lower = stats.chi2.logcdf(q, df)
+        upper = stats.chi2.logsf(q, df)
+    near = ~np.isfinite(lower) & np.isfinite(q)
+    if near.any():
+        lower[near] = _log_lower_gamma_series(df / 2.0, q[near] / 2.0)
+    upper[np.isposinf(q)] = -np.inf
+    far = ~np.isfinite(upper) & np.isfinite(q)
+    if far.any():
+        a, half = df / 2.0, q[far] / 2.0
+        series = 1.0 + (a - 1.0) / half + (a - 1.0) * (a - 2.0) / half**2
+        upper[far] = (a - 1.0) * np.log(half) - half - special.gammaln(a) + np.log(series)
+    return np.minimum(math.log(2.0) + np.minimum(lower, upper), 0.0)
+
+
+def _log_lower_gamma_series(a, x):
+    """``log P(a, x)``, the regularised lower incomplete gamma, by its power series.
+
+    ``P(a, x) = x^a e^-x / Gamma(a + 1) * sum_k x^k / ((a + 1) ... (a + k))``;
+    used where ``P`` underflows, so ``x`` is far below ``a`` and the terms fall
+    geometrically.
+    """
+    term = np.ones_like(x)
+    total = np.ones_like(x)
+    for k in range(1, 200):
+        term = term * x / (a + k)
+        total += term
+        if np.all(term < 1e-17 * total):
+            break
+    return a * np.log(x) - x - special.gammaln(a + 1.0) + np.log(total)

@@ -222,42 +222,42 @@ def _warn_if_constant_in_first_chunk(scaler):
 
 #: An InfoNCE estimate above this many nats is a model that had learned something.
 _LEARNED_NATS = 0.1
-#: Below this median distance between the embeddings of different rows, the
-#: rows embed at one point (the prior's is about sqrt(2 d)); rows checked for it.
-_COLLAPSED_DISTANCE, _COLLAPSE_CHECK_ROWS = 1e-3, 4096
+#: Below this median absolute deviation in every dimension, distinct rows embed
+#: at one point (the prior's is 0.67 in the Gaussian space).
+_COLLAPSED_SPREAD = 1e-3
+#: Distinct rows of the reservoir embedded for the check.
+_COLLAPSE_CHECK_ROWS = 4096
 
 
-def _check_not_collapsed(before, after, module, data):
-    """Refuse a pass that took a model that had learned to one that has learned nothing.
+def _check_not_collapsed(before, module, reservoir, data):
+    """Refuse a pass that took a model that had learned to one that embeds all rows alike.
 
-    Nothing learned: an InfoNCE estimate of at most 0, or every row embedded at
-    one point (where the estimate is noise). A few extreme rows do it (one at
-    1e20, standardised by the first chunk's statistics, swamps every batch norm
-    it enters), and the reservoir would keep them: the stream could not
-    recover. The caller's model is untouched.
+    Measured on distinct rows of the reservoir, a sample of the whole stream
+    (a chunk may hold one row repeated, or a slow drift). A few extreme rows
+    cause it (one at 1e20 swamps every batch norm it enters), and the
+    reservoir would keep them: the stream could not recover. The caller's
+    model is untouched.
     """
     if before is None or not before > _LEARNED_NATS:
         return
-    rows = data.rows(0)[:_COLLAPSE_CHECK_ROWS]
+    rows = torch.unique(reservoir.rows, dim=0)[:_COLLAPSE_CHECK_ROWS]
+    if len(rows) < 2:
+        return
     training = module.training
     module.eval()
     with torch.no_grad():
         g = module(rows)
     module.train(training)
-    # Neighbours in the chunk's order that differ as inputs (rows may repeat).
-    differ = (rows[1:] != rows[:-1]).any(dim=1)
-    distances = (g[1:] - g[:-1]).norm(dim=1)[differ]
-    one_point = bool(distances.numel()) and bool(distances.median() < _COLLAPSED_DISTANCE)
-    if after > 0 and not one_point:
+    spread = (g - g.median(dim=0).values).abs().median(dim=0).values
+    if not bool(torch.all(spread < _COLLAPSED_SPREAD)):
         return
     largest = max(float(data.rows(chunk).abs().max()) for chunk in range(len(data.bounds)))
     raise ValueError(
-        f"This partial_fit chunk made the model collapse (its InfoNCE estimate fell from "
-        f"{before:.3g} to {after:.3g} nats"
-        + ("; it embeds the chunk's rows at one point" if one_point else "")
-        + f"), so the pass was undone: the model is as it was. The chunk's largest value lies "
-        f"{largest:.3g} standard deviations from the mean (with the scaling set by fit or the "
-        "stream's first chunk); check it for corrupt or extreme rows (or lower learning_rate)."
+        "This partial_fit chunk made the model collapse: it now embeds the rows it has seen "
+        f"at one point (its InfoNCE estimate was {before:.3g} nats before). The pass was "
+        f"undone, and the model is as it was. The chunk's largest value is {largest:.3g} "
+        "after the input scaling (standard deviations, with standardize=True); check it for "
+        "corrupt or extreme rows, or lower learning_rate."
     )
 
 
@@ -280,8 +280,8 @@ def _stream_pass(
     net.generator = None
     reservoir.add(data.rows(0))
     calibrate(module, data, clean_rows=reservoir.rows)
+    _check_not_collapsed(getattr(estimator, "mutual_info_", None), module, reservoir, data)
     mutual_info = estimate_mutual_info(module, data, batch_size, seed)
-    _check_not_collapsed(getattr(estimator, "mutual_info_", None), mutual_info, module, data)
     _warn_if_nothing_learned(mutual_info)
     return {
         **state,

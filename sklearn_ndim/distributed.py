@@ -43,7 +43,7 @@ from sklearn.base import clone
 from sklearn.utils import check_scalar
 
 from ._distributed import leave_worker_process
-from ._validation import check_embedder
+from ._validation import caller_stacklevel, check_embedder
 
 __all__ = ["fit_distributed"]
 
@@ -75,6 +75,9 @@ def _worker(rank, size, port, backend, arguments, path, threads, shown):
             gpu = rank % torch.cuda.device_count()
             torch.cuda.set_device(gpu)  # NCCL's collectives run on the current device
             estimator.set_params(device=f"cuda:{gpu}")
+        dist.barrier()  # every process holds its arguments: their file can go
+        if rank == 0:
+            os.remove(arguments)
         estimator.fit(X)
         if rank == 0:
             from .io import save
@@ -101,8 +104,9 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         Unfitted or fitted; a clone is fitted, ``estimator`` is not changed.
     X : array-like
         Training rows or images; every process receives a copy, through a
-        temporary file (a memmap as the array it holds; for data larger than
-        memory, start the processes with ``torchrun`` instead).
+        file in :func:`tempfile.gettempdir` (``TMPDIR``), removed once every
+        process has read it; a memmap is passed as the array it holds. For
+        data larger than memory, start the processes with ``torchrun``.
     n_processes : int, default=2
         Number of processes, >= 2.
     backend : {"auto", "gloo", "nccl"}, default="auto"
@@ -153,8 +157,8 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         _write_arguments(arguments, clone(estimator), X)
         earlier = set(multiprocessing.active_children())
         try:
-            # Starting takes seconds (each process imports torch and receives X):
-            # an interrupt may come before the processes are handed back.
+            # Starting takes seconds (each process imports torch and reads X): an
+            # interrupt may come before the processes are handed back.
             processes = torch.multiprocessing.start_processes(
                 _worker,
                 args=(
@@ -239,7 +243,12 @@ class _MainReferences(pickle.Pickler):
         self.names = []
 
     def persistent_id(self, obj):
-        if isinstance(obj, type | types.FunctionType) and obj.__module__ == "__main__":
+        # Lambdas and local definitions cannot be pickled at all: _write_arguments says so.
+        if (
+            isinstance(obj, type | types.FunctionType)
+            and obj.__module__ == "__main__"
+            and "<" not in obj.__qualname__
+        ):
             self.names.append(obj.__qualname__)
         return None
 
@@ -317,7 +326,8 @@ def _check_before_spawning(estimator, X, n_processes):
         warnings.simplefilter("always")
         checked = check_fit_arguments(probe, X, n_processes)
     for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        # At the caller's line, under the caller's filters, as fit raises them.
+        warnings.warn(warning.message, stacklevel=caller_stacklevel())
     # Process 0 hands the model back through a model file: a prior that the
     # file cannot name would fail only after the whole fit.
     from .io import _check_prior_round_trips

@@ -115,6 +115,11 @@ def marginal_tests(Z, prior="gaussian"):
     given, Z = Z, check_embedding(Z)
     prior = resolve_prior(prior)
     warn_outside_support(given, prior)
+    return _marginal_tests(Z, prior)
+
+
+def _marginal_tests(Z, prior):
+    """:func:`marginal_tests` on checked rows, without the support's warning."""
     result = stats.kstest(Z, prior.marginal.cdf, axis=0)
     statistic = np.atleast_1d(result.statistic)
     pvalue = np.atleast_1d(result.pvalue)
@@ -386,7 +391,7 @@ def prior_match_report(
         base, n_reference, energy_max_samples, rng.integers(2**31)
     )
     sw2 = sliced_w2(base, directions)
-    marginals = marginal_tests(Z, prior)
+    marginals = _marginal_tests(Z, resolved)  # the support was checked on the caller's Z
     return PriorMatchReport(
         prior=resolved.description,
         n_samples=n_samples,

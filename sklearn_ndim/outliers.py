@@ -176,6 +176,7 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         return self
 
     def _fit(self, X):
+        """Set the fitted attributes from ``X`` (``fit`` undoes them if this raises)."""
         embedder = clone(self.embedder) if self.embedder is not None else NoisyInfoMaxEmbedder()
         _check_input(X, minimum=2)
         X = _sliceable(X)

@@ -84,8 +84,9 @@ def test_correlation_is_seen_by_kl_and_correlation_not_by_hz():
 
 def test_an_embedding_outside_the_priors_support_warns_that_the_prior_may_be_wrong():
     Z = _gaussian()
-    with pytest.warns(UserWarning, match=r"outside the support \[0, 1\].*another prior"):
+    with pytest.warns(UserWarning, match=r"outside the support \[0, 1\].*another prior") as said:
         report = prior_match_report(Z, prior="uniform")
+    assert len(said) == 1  # marginal_tests inside it warned again
     assert report.sw2_ratio > 10
     with pytest.warns(UserWarning, match="another prior"):
         sliced_wasserstein(Z, prior="uniform")
@@ -263,13 +264,18 @@ def test_henze_zirkler_sees_a_collapsed_dimension_that_cholesky_accepts():
 
 
 @settings(max_examples=25, deadline=None)
-@given(exponents=st.lists(st.integers(-300, 300), min_size=3, max_size=3))
-def test_henze_zirkler_ignores_the_units_of_each_column(exponents):
+@given(
+    exponents=st.lists(st.integers(-300, 300), min_size=3, max_size=3),
+    offsets=st.lists(st.sampled_from([0.0, -1e3, 1e8]), min_size=3, max_size=3),
+)
+def test_henze_zirkler_ignores_the_units_and_origin_of_each_column(exponents, offsets):
     # Columns of scale 1e7 beside ones of scale 1 were taken for a collapsed
     # dimension (statistic 4n, p = 0) on normal data.
     Z = _gaussian(seed=12, n=500, d=3)
     expected = henze_zirkler(Z)
-    assert henze_zirkler(Z * 10.0 ** np.array(exponents)) == pytest.approx(expected, rel=1e-9)
+    scales = 10.0 ** np.array(exponents)
+    moved = (Z + np.array(offsets)) * scales
+    assert henze_zirkler(moved) == pytest.approx(expected, rel=1e-6)
 
 
 def test_henze_zirkler_near_the_largest_float():

@@ -194,44 +194,6 @@ def test_pvalues_of_prior_samples_are_uniform(prior):
     assert prior.pvalues(prior.from_gaussian(np.full((1, 5), 1e-3)))[0] < 1e-10
 
 
-def test_two_sided_chi_square_log_pvalue_is_exact_and_finite_far_out():
-    from sklearn_ndim._priors import chi2_two_sided_logp
-
-    q = np.array([1e-6, 0.5, 8.0, 15.0, 40.0, 300.0])
-    exact = np.log(2 * np.minimum(stats.chi2.cdf(q, 16), stats.chi2.sf(q, 16)))
-    np.testing.assert_allclose(chi2_two_sided_logp(q, 16), exact, rtol=1e-10)
-    far = chi2_two_sided_logp(np.array([1e3, 1e4, 1e8, np.inf]), 16)
-    assert np.all(np.isfinite(far[:3])) and np.all(np.diff(far[:3]) < 0)
-    assert far[3] == -np.inf
-    # Where scipy still answers, the asymptotic series agrees with it.
-    a, half = 8.0, 500.0
-    series = 1 + (a - 1) / half + (a - 1) * (a - 2) / half**2
-    asymptotic = (a - 1) * np.log(half) - half - special.gammaln(a) + np.log(series)
-    assert asymptotic == pytest.approx(stats.chi2.logsf(1000.0, 16), rel=1e-6)
-
-
-def test_two_sided_chi_square_log_pvalue_is_finite_near_zero():
-    from sklearn_ndim._priors import _log_lower_gamma_series, chi2_two_sided_logp
-
-    # Where scipy still answers, the lower power series agrees with it.
-    for q, df in [(1e-3, 64), (0.5, 64), (2.0, 16), (30.0, 128)]:
-        assert _log_lower_gamma_series(df / 2, np.array([q / 2]))[0] == pytest.approx(
-            stats.chi2.logcdf(q, df), rel=1e-12
-        )
-    # Where scipy underflows (logcdf(1e-10, 64) = -inf), finite, increasing in
-    # q, and log P = a log x - x - lgamma(a + 1) + log(1 + x / (a + 1) + ...).
-    q = np.array([0.0, 1e-300, 1e-10, 1e-6])
-    assert stats.chi2.logcdf(1e-10, 64) == -np.inf
-    logp = chi2_two_sided_logp(q, 64)
-    assert np.all(np.isfinite(logp)) and np.all(np.diff(logp) > 0)
-    expected = np.log(2) + 32 * np.log(5e-11) - 5e-11 - special.gammaln(33.0)
-    assert logp[2] == pytest.approx(expected, rel=1e-12)
-    # Rows near the mode in high dimension keep distinct, finite scores.
-    prior = GaussianPrior()
-    scores = prior.log_pvalues(np.array([[1e-3] * 128, [2e-3] * 128]))
-    assert np.all(np.isfinite(scores)) and scores[0] < scores[1]
-
-
 @pytest.mark.parametrize("marginal", [stats.beta(0.5, 0.5), stats.arcsine()], ids=str)
 def test_a_quantile_that_rounds_to_its_bound_limits_the_gaussian_range(marginal):
     # beta(0.5, 0.5)'s quantile reaches exactly 1.0 in float64 at about 5.7 standard
@@ -297,6 +259,7 @@ def test_a_zero_dimensional_array_parameter_is_a_scalar():
     [
         (stats.norm, "got norm_gen \\(freeze it by calling it"),
         (stats.rv_histogram(np.histogram([1.0, 2.0, 4.0])), "got rv_histogram \\(freeze it"),
+        (len, "got builtin_function_or_method\\.$"),  # no advice to freeze a function
         (3.0, "got float\\.$"),
         (stats.poisson(3), "discrete distribution poisson"),
     ],
@@ -358,3 +321,13 @@ def test_a_prior_too_fine_for_float32_warns_where_its_values_would_collapse():
         assert len(np.unique(prior.from_gaussian(g, np.float64))) == 150
         resolve_prior(stats.t(3)).from_gaussian(g, np.float32)
         resolve_prior(stats.beta(0.5, 0.5)).from_gaussian(g, np.float32)
+
+
+def test_a_prior_class_given_for_an_instance_is_told_to_make_one():
+    with pytest.raises(ValueError, match=r"got type \(the class GaussianPrior; pass an instance"):
+        resolve_prior(GaussianPrior)
+
+
+def test_rows_near_the_mode_in_high_dimension_keep_distinct_finite_scores():
+    scores = GaussianPrior().log_pvalues(np.array([[1e-3] * 128, [2e-3] * 128]))
+    assert np.all(np.isfinite(scores)) and scores[0] < scores[1]

@@ -1,6 +1,8 @@
-"""Numerical kernels: KL estimates to N(0, I)."""
+"""Numerical kernels: KL estimates to N(0, I), chi-square tails."""
 
 import numpy as np
+import pytest
+from scipy import special, stats
 
 from sklearn_ndim._stats import excess_kl, gaussian_fit_kl, marginal_negentropy
 
@@ -37,3 +39,37 @@ def test_column_kinds_reads_dtypes_without_converting_values():
     assert column_kinds(torch.zeros(3, 2)) == {"f"}  # no object scan of a million values
     assert column_kinds([[1, 2], [3, 4]]) == {"i"}
     assert not holds_text(torch.zeros(1_000_000, 8))
+
+
+def test_two_sided_chi_square_log_pvalue_is_exact_and_finite_far_out():
+    from sklearn_ndim._stats import chi2_two_sided_logp
+
+    q = np.array([1e-6, 0.5, 8.0, 15.0, 40.0, 300.0])
+    exact = np.log(2 * np.minimum(stats.chi2.cdf(q, 16), stats.chi2.sf(q, 16)))
+    np.testing.assert_allclose(chi2_two_sided_logp(q, 16), exact, rtol=1e-10)
+    far = chi2_two_sided_logp(np.array([1e3, 1e4, 1e8, np.inf]), 16)
+    assert np.all(np.isfinite(far[:3])) and np.all(np.diff(far[:3]) < 0)
+    assert far[3] == -np.inf
+    # Where scipy still answers, the asymptotic series agrees with it.
+    a, half = 8.0, 500.0
+    series = 1 + (a - 1) / half + (a - 1) * (a - 2) / half**2
+    asymptotic = (a - 1) * np.log(half) - half - special.gammaln(a) + np.log(series)
+    assert asymptotic == pytest.approx(stats.chi2.logsf(1000.0, 16), rel=1e-6)
+
+
+def test_two_sided_chi_square_log_pvalue_is_finite_near_zero():
+    from sklearn_ndim._stats import _log_lower_gamma_series, chi2_two_sided_logp
+
+    # Where scipy still answers, the lower power series agrees with it.
+    for q, df in [(1e-3, 64), (0.5, 64), (2.0, 16), (30.0, 128)]:
+        assert _log_lower_gamma_series(df / 2, np.array([q / 2]))[0] == pytest.approx(
+            stats.chi2.logcdf(q, df), rel=1e-12
+        )
+    # Where scipy underflows (logcdf(1e-10, 64) = -inf), finite, increasing in
+    # q, and log P = a log x - x - lgamma(a + 1) + log(1 + x / (a + 1) + ...).
+    q = np.array([0.0, 1e-300, 1e-10, 1e-6])
+    assert stats.chi2.logcdf(1e-10, 64) == -np.inf
+    logp = chi2_two_sided_logp(q, 64)
+    assert np.all(np.isfinite(logp)) and np.all(np.diff(logp) > 0)
+    expected = np.log(2) + 32 * np.log(5e-11) - 5e-11 - special.gammaln(33.0)
+    assert logp[2] == pytest.approx(expected, rel=1e-12)
