@@ -95,7 +95,11 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``torch.nn.Module`` subclass, a ``functools.partial``) is called as
         ``encoder(input_shape=..., n_components=...)``; a module instance is
         deep-copied at each fit (its current weights are the starting point).
-        It must map a batch of shape ``(B, *input_shape)`` to ``(B, d)``.
+        It must map a float32 batch of shape ``(B, *input_shape)`` to
+        ``(B, d)``; ``input_shape`` is ``(n_features,)`` for rows and
+        ``(C, H, W)`` for images (``(1, H, W)`` for grey ones). It computes
+        in float32 in training and inference alike (the built-in encoders
+        embed float64 input in float64).
 
     hidden_layer_sizes : tuple of int, default=(256, 256)
         Hidden widths of the MLP encoder.
@@ -233,10 +237,12 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Dimension of the embedding.
 
     net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch module. In
-        eval mode it maps flat rows standardised as
-        ``(X - input_mean_) / input_scale_`` to the Gaussian-space embedding
-        (``prior_.from_gaussian`` maps it to the prior).
+        The trained skorch net; use ``net_.module_``, the torch module (the
+        net's own ``forward``, ``predict`` and ``fit`` take the library's
+        training data, not rows). In eval mode the module maps float32 flat
+        rows standardised as ``(X - input_mean_) / input_scale_`` to the
+        Gaussian-space embedding (``prior_.from_gaussian`` maps it to the
+        prior); training it further leaves ``transform``'s calibration stale.
 
     input_mean_, input_scale_ : ndarray of shape (``n_features_in_``,)
         The input standardisation (per channel for images, repeated over

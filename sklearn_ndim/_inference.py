@@ -13,6 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from ._model import ConvEncoder, MLPEncoder
 from ._stats import MIN_ENTROPY_ROWS, excess_kl, value_kinds
 from ._training import decode, embed, estimate_mutual_info
 from ._training_data import STREAM_CHUNK_ROWS, TrainingData
@@ -69,13 +70,17 @@ def restore_devices(estimator):
 def gaussian_embedding(estimator, X):
     """Gaussian-space embedding of validated rows, chunk by chunk, as numpy.
 
-    float64 rows are embedded in float64, all others in float32.
+    float64 rows are embedded in float64 by the built-in encoders, all others
+    in float32; a custom encoder computes in float32, as in training (one that
+    casts its input, or holds plain tensors, fails in a float64 copy), and
+    its float64 rows' output is float64.
     """
-    dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+    built_in = isinstance(estimator.net_.module_.encoder, MLPEncoder | ConvEncoder)
+    in_float64 = X.dtype == np.float64
+    dtype = torch.float64 if in_float64 and built_in else torch.float32
     device = model_device(estimator)
     out = np.empty(
-        (X.shape[0], estimator.n_components_),
-        dtype=np.float64 if X.dtype == np.float64 else np.float32,
+        (X.shape[0], estimator.n_components_), dtype=np.float64 if in_float64 else np.float32
     )
     for start in range(0, X.shape[0], STREAM_CHUNK_ROWS):
         rows = estimator._scaler.to_tensor(X[start : start + STREAM_CHUNK_ROWS], device, dtype)

@@ -21,6 +21,8 @@ from numbers import Integral
 import torch
 from torch import nn
 
+from ._priors import resolve_prior
+
 __all__ = [
     "MLPEncoder",
     "ConvEncoder",
@@ -367,17 +369,25 @@ class OutputNormalizer(nn.Module):
         h : torch.Tensor of shape (n, d)
             Encoder outputs of the clean training rows.
         """
-        # Two passes in float64 over row blocks: a float64 copy of all rows and
-        # its centred copy would cost 16 bytes per value (0.25 GiB at 10^6 x 16).
-        blocks = h.split(_CALIBRATION_BLOCK)
-        mean = sum(block.to(torch.float64).sum(0) for block in blocks) / h.shape[0]
-        cov = torch.zeros((h.shape[1], h.shape[1]), dtype=torch.float64, device=h.device)
-        for block in blocks:
-            centred = block.to(torch.float64) - mean
-            cov += centred.T @ centred
+        mean, cov = output_moments(h)
         self.mean.copy_(mean)
-        self.whitening.copy_(self._whitening(cov / h.shape[0]))
+        self.whitening.copy_(self._whitening(cov))
         self.calibrated = True
+
+
+def output_moments(h):
+    """Mean and biased covariance of the rows of ``h``, in float64.
+
+    Two passes in float64 over row blocks: a float64 copy of all rows and its
+    centred copy would cost 16 bytes per value (0.25 GiB at 10^6 x 16).
+    """
+    blocks = h.split(_CALIBRATION_BLOCK)
+    mean = sum(block.to(torch.float64).sum(0) for block in blocks) / h.shape[0]
+    cov = torch.zeros((h.shape[1], h.shape[1]), dtype=torch.float64, device=h.device)
+    for block in blocks:
+        centred = block.to(torch.float64) - mean
+        cov += centred.T @ centred
+    return mean, cov / h.shape[0]
 
 
 # ------------------------------------------------------------------- critics
@@ -484,15 +494,17 @@ class InfoMaxModule(nn.Module):
         Maps inputs of shape ``(n, *input_shape)`` to ``(n, n_components)``.
     n_components : int
         Embedding dimension ``d``.
-    prior : Prior
-        The fitted prior; it owns the channel (squash, noise, critic scaling).
+    prior : Prior or str
+        The target prior (``"gaussian"``, ``"uniform"``, a :class:`Prior`, or
+        a frozen scipy.stats distribution, as the estimator's ``prior``); it
+        owns the channel (squash, noise, critic scaling).
     noise_scale : float
         Scale of the channel noise used in training.
     critic : torch.nn.Module
         Scores all pairs of a batch, ``critic(a, y) -> (B, B)``.
-    input_shape : tuple of int
-        Shape of one sample as the encoder expects it, ``(n_features,)`` or
-        ``(channels, height, width)``. Calling the module takes flat,
+    input_shape : tuple of int or int
+        Shape of one sample as the encoder expects it, ``(n_features,)`` (or
+        ``n_features``) or ``(channels, height, width)``. Calling the module takes flat,
         standardised rows and shapes them; :meth:`pair_channel` and
         :func:`~sklearn_ndim.nn.contrastive_loss` take shaped ones.
     whiten : bool, default=False
@@ -526,8 +538,10 @@ class InfoMaxModule(nn.Module):
         #: dtype of automatic mixed precision for the encoder in training
         #: (bfloat16, see the estimator's ``mixed_precision``), or None.
         self.autocast_dtype = None
+        if isinstance(input_shape, Integral):
+            input_shape = (input_shape,)  # the number of features of flat rows
         self.input_shape = tuple(input_shape)
-        self.prior = prior
+        self.prior = resolve_prior(prior)
         self.noise_scale = float(noise_scale)
         self.prior_penalty = float(prior_penalty)
         self.encoder = encoder

@@ -10,6 +10,7 @@ import copy
 import math
 import signal
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from torch.nn import functional as F
 
 from ._distributed import average_gradients, current_group, gather, mean_across
 from ._distributed import wrap as wrap_for_ddp
+from ._model import output_moments
 
 # Nets pickled by earlier versions look InfoNCELoss up in this module.
 from ._objective import InfoNCELoss, contrastive_loss
@@ -27,6 +29,7 @@ from ._training_data import (
     Reservoir,  # noqa: F401  (estimators pickled by earlier versions look it up here)
     TensorBatchIterator,
 )
+from ._validation import caller_stacklevel
 
 __all__ = [
     "InfoMaxNet",
@@ -274,6 +277,27 @@ def calibrate(module, data, clean_rows=None):
             "one's eval branch, its normalisation layers), or lower learning_rate."
         )
     module.normalizer.calibrate(h)
+    _warn_if_rank_deficient(output_moments(h)[1])
+
+
+#: Covariance eigenvalues below this share of the largest are rounding noise
+#: (float32 outputs carry about 1e-14), which whitening would scale up to 1.
+_DEAD_DIMENSION_RATIO = 1e-9
+
+
+def _warn_if_rank_deficient(cov):
+    """Warn when the encoder's outputs span fewer dimensions than the embedding has."""
+    eigenvalues = torch.linalg.eigvalsh(cov)
+    dead = int((eigenvalues <= eigenvalues[-1] * _DEAD_DIMENSION_RATIO).sum())
+    if dead:
+        warnings.warn(
+            f"The encoder's outputs on the clean training rows span {len(eigenvalues) - dead} "
+            f"of the embedding's {len(eigenvalues)} dimensions: the other {dead} hold rounding "
+            "noise scaled up to unit variance. Check a custom encoder's last layers (a "
+            "bottleneck, repeated outputs), or lower n_components.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 @torch.no_grad()

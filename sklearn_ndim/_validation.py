@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import sklearn
+import skorch
 import torch
 from sklearn.utils._param_validation import (
     Interval,
@@ -44,7 +45,7 @@ _DEVICE_TYPES = ("cpu", "cuda", "mps")
 # Frames in these folders are not the user's code (see caller_stacklevel).
 _INTERNAL_FOLDERS = tuple(
     os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-    for module in (sys.modules[__package__], sklearn)
+    for module in (sys.modules[__package__], sklearn, skorch, torch)
 )
 
 # noise_scale outside [MIN_NOISE, MAX_NOISE] (other than 0) gives a capacity
@@ -277,8 +278,9 @@ def caller_stacklevel():
     """``stacklevel`` for ``warnings.warn`` that names the user's line.
 
     Counts the frames from the function that calls this one up to the first
-    frame outside this package and scikit-learn (whose wrappers sit between a
-    user's ``fit`` call and the code that warns).
+    frame outside this package, scikit-learn, skorch and torch (whose wrappers,
+    ``torch.no_grad`` say, sit between a user's ``fit`` call and the code
+    that warns).
     """
     frame, level = sys._getframe(1), 1
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_INTERNAL_FOLDERS):

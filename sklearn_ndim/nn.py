@@ -5,7 +5,11 @@ torch modules and functions: the encoders and decoders, the output
 normaliser without affine parameters, the critics, the InfoNCE bound, the
 prior penalty, the one contrastive step, and the view samplers. The priors (which own the noise
 channel) are :class:`~sklearn_ndim.GaussianPrior`,
-:class:`~sklearn_ndim.UniformPrior` and :class:`~sklearn_ndim.ScipyPrior`.
+:class:`~sklearn_ndim.UniformPrior` and :class:`~sklearn_ndim.ScipyPrior`;
+the estimator's ``noise_scale="auto"`` is
+``prior.noise_for_capacity(n_components, math.log(batch_size))``. The
+gallery's custom-encoder example (:ref:`sphx_glr_auto_examples_plot_custom_encoder.py`)
+trains a whole loop with these pieces.
 
 Examples
 --------

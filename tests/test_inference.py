@@ -135,3 +135,26 @@ def test_inverse_transform_refuses_reordered_columns_and_booleans():
         model.inverse_transform(Z.astype(str))
     with pytest.raises(ValueError, match="2-dimensional"):
         model.inverse_transform(Z.iloc[:, 0])
+
+
+class _CastsToFloat32(torch.nn.Module):
+    """An encoder that trains fine and cannot run in a float64 copy of itself."""
+
+    def __init__(self, input_shape, n_components):
+        super().__init__()
+        self.linear = torch.nn.Linear(input_shape[0], n_components)
+
+    def forward(self, x):
+        return self.linear(x.float())
+
+
+def test_a_custom_encoder_embeds_float64_rows_in_float32_as_it_trained(blobs, fast):
+    # transform, score and fit_transform ran a float64 copy of the module and
+    # failed with "mat1 and mat2 must have the same dtype".
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(2, encoder=_CastsToFloat32, **fast)
+    Z = embedder.fit_transform(X)
+    assert Z.dtype == np.float64
+    np.testing.assert_array_equal(Z, embedder.transform(X))
+    np.testing.assert_allclose(Z, embedder.transform(X.astype(np.float32)), atol=1e-5)
+    assert np.isfinite(embedder.score(X)) and np.isfinite(embedder.score_samples(X)).all()

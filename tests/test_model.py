@@ -17,7 +17,8 @@ from sklearn_ndim._model import (
     check_encoder_output,
     make_critic,
 )
-from sklearn_ndim._priors import resolve_prior
+from sklearn_ndim._objective import contrastive_loss
+from sklearn_ndim._priors import GaussianPrior, resolve_prior
 
 # ------------------------------------------------------------------ encoders
 
@@ -312,3 +313,13 @@ def test_whitening_refuses_batches_with_no_more_rows_than_dimensions():
         normalizer(torch.randn(4, 4))
     assert normalizer(torch.randn(5, 4)).shape == (5, 4)
     assert OutputNormalizer(4).train()(torch.randn(3, 4)).shape == (3, 4)  # per-dimension
+
+
+def test_the_module_takes_the_estimators_prior_spellings_and_a_feature_count():
+    # prior="gaussian" was kept as a string and failed at the first step
+    # ("'str' object has no attribute 'add_noise'"); input_shape=10 failed too.
+    module = InfoMaxModule(MLPEncoder(10, 4), 4, "gaussian", 1.0, SeparableCritic(4, 1.0), 10)
+    assert module.prior == GaussianPrior() and module.input_shape == (10,)
+    x = torch.randn(64, 10)
+    loss, _ = contrastive_loss(module, x, torch.arange(64), lambda x, i, g: x, None)
+    assert torch.isfinite(loss)

@@ -1,12 +1,13 @@
 """The training net and the passes over whole data sets (embedding, estimates, decoder)."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
-from sklearn_ndim import _training
+from sklearn_ndim import NoisyInfoMaxEmbedder, _training
 from sklearn_ndim._data import InputScaler
 from sklearn_ndim._objective import contrastive_scores, info_nce
 from sklearn_ndim._training import InfoMaxNet, embed, estimate_mutual_info, map_batches
@@ -77,3 +78,26 @@ def test_map_batches_equals_one_application(n_rows, batch_size):
 def test_estimators_pickled_before_the_split_find_their_reservoir():
     # Their pickles name sklearn_ndim._training.Reservoir.
     assert _training.Reservoir is Reservoir
+
+
+class _RepeatsItsOutputs(torch.nn.Module):
+    """A custom encoder whose last layer is half as wide as the embedding."""
+
+    def __init__(self, input_shape, n_components):
+        super().__init__()
+        self.linear = torch.nn.Linear(input_shape[0], n_components // 2)
+
+    def forward(self, x):
+        h = self.linear(x)
+        return torch.cat([h, h], dim=1)
+
+
+def test_an_encoder_whose_outputs_span_too_few_dimensions_warns(blobs, fast):
+    # Whitening scaled the rounding noise of the repeated half up to unit
+    # variance: half the embedding was noise, without a word.
+    with pytest.warns(UserWarning, match="span 2 of the embedding's 4 dimensions") as said:
+        NoisyInfoMaxEmbedder(4, encoder=_RepeatsItsOutputs, **fast).fit(blobs[0])
+    assert [w.filename for w in said if "span" in str(w.message)] == [__file__]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*dimensions: the other")
+        NoisyInfoMaxEmbedder(4, **fast).fit(blobs[0])
