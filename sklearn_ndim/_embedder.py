@@ -404,9 +404,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         :func:`~sklearn_ndim.io.load` it starts from the next chunk (a warning
         says so). Like :meth:`fit`,
         a failed call leaves the estimator as it was; so does a pass that
-        makes a model that had learned collapse (it embeds the distinct rows
-        of its sample at one point: most often corrupt or extreme rows in the
-        chunk), which raises a ``ValueError``.
+        makes a model that had learned collapse (1 % of the distinct rows of
+        its sample hold over 90 % of the embedding's spread along some
+        direction, the others squeezed together: most often corrupt or
+        extreme rows in the chunk), which raises a ``ValueError``.
         Parameters that define the model (``n_components``, ``prior``, the
         encoder, the views, ``device``...) cannot change between calls, and a
         call refuses them (:func:`~sklearn_ndim.io.load` moves a model to

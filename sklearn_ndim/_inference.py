@@ -75,7 +75,7 @@ def gaussian_embedding(estimator, X):
     casts its input, or holds plain tensors, fails in a float64 copy), and
     its float64 rows' output is float64.
     """
-    built_in = isinstance(estimator.net_.module_.encoder, MLPEncoder | ConvEncoder)
+    built_in = type(estimator.net_.module_.encoder) in (MLPEncoder, ConvEncoder)  # subclasses: own
     in_float64 = X.dtype == np.float64
     dtype = torch.float64 if in_float64 and built_in else torch.float32
     device = model_device(estimator)

@@ -28,7 +28,7 @@ from ._fitting import (
 from ._inference import check_trained_channel
 from ._progress import MutualInfoRecorder
 from ._training import calibrate, estimate_mutual_info
-from ._training_data import Reservoir, TrainingData
+from ._training_data import Reservoir, TrainingData, first_occurrences
 from ._validation import (
     caller_stacklevel,
     check_features_vary,
@@ -222,43 +222,66 @@ def _warn_if_constant_in_first_chunk(scaler):
 
 #: An InfoNCE estimate above this many nats is a model that had learned something.
 _LEARNED_NATS = 0.1
-#: Below this median absolute deviation in every dimension, distinct rows embed
-#: at one point (the prior's is 0.67 in the Gaussian space).
-_COLLAPSED_SPREAD = 1e-3
-#: Distinct rows of the reservoir embedded for the check.
-_COLLAPSE_CHECK_ROWS = 4096
+#: Distinct rows of the stream's sample embedded for the check (at least the
+#: first, at most the second), and the share of them, and of the embedding's
+#: spread along some direction, that mark a collapse: in N(0, I) the 1 % of
+#: rows farthest out hold under a tenth of the spread along any direction;
+#: above 90 % the other rows' spread there is under a third of the prior's.
+#: (One row at 100 standard deviations of generated blobs held about 85 %,
+#: a heavy tail, not a collapse.)
+_COLLAPSE_CHECK_ROWS = (100, 4096)
+_COLLAPSE_FEW_ROWS, _COLLAPSE_SPREAD_SHARE = 0.01, 0.9
 
 
 def _check_not_collapsed(before, module, reservoir, data):
-    """Refuse a pass that took a model that had learned to one that embeds all rows alike.
+    """Refuse a pass that took a model that had learned to one with a collapsed direction.
 
-    Measured on distinct rows of the reservoir, a sample of the whole stream
-    (a chunk may hold one row repeated, or a slow drift). A few extreme rows
-    cause it (one at 1e20 swamps every batch norm it enters), and the
-    reservoir would keep them: the stream could not recover. The caller's
+    A few extreme rows do it: kept in the stream's sample, they dominate the
+    output calibration, which squeezes every other row along their direction
+    (towards one point, when they dominate every direction), and the stream
+    cannot recover. So the check asks whether the 1 % of distinct rows of the
+    sample (a random one of the whole stream, in its own order) farthest out
+    hold most of the embedding's spread along some direction. The caller's
     model is untouched.
     """
     if before is None or not before > _LEARNED_NATS:
         return
-    rows = torch.unique(reservoir.rows, dim=0)[:_COLLAPSE_CHECK_ROWS]
-    if len(rows) < 2:
+    rows = reservoir.rows[first_occurrences(reservoir.rows)][: _COLLAPSE_CHECK_ROWS[1]]
+    if len(rows) < _COLLAPSE_CHECK_ROWS[0]:
         return
     training = module.training
     module.eval()
     with torch.no_grad():
-        g = module(rows)
+        g = module(rows).to(torch.float64)
     module.train(training)
-    spread = (g - g.median(dim=0).values).abs().median(dim=0).values
-    if not bool(torch.all(spread < _COLLAPSED_SPREAD)):
+    few = max(1, int(_COLLAPSE_FEW_ROWS * len(rows)))
+    far = g[g.square().sum(dim=1).topk(few).indices]
+    share = _largest_spread_share(g, far)
+    if not share > _COLLAPSE_SPREAD_SHARE:
         return
     largest = max(float(data.rows(chunk).abs().max()) for chunk in range(len(data.bounds)))
     raise ValueError(
-        "This partial_fit chunk made the model collapse: it now embeds the rows it has seen "
-        f"at one point (its InfoNCE estimate was {before:.3g} nats before). The pass was "
-        f"undone, and the model is as it was. The chunk's largest value is {largest:.3g} "
-        "after the input scaling (standard deviations, with standardize=True); check it for "
-        "corrupt or extreme rows, or lower learning_rate."
+        f"This partial_fit chunk made the model collapse: {few} of {len(rows)} distinct rows "
+        f"of the stream's sample hold {share:.0%} of the embedding's spread along one "
+        "direction, where the others embed near one point (its InfoNCE estimate was "
+        f"{before:.3g} nats before). The pass was undone, and the model is as it was. The "
+        f"chunk's largest value is {largest:.3g} after the input scaling (standard deviations, "
+        "with standardize=True); check it for corrupt or extreme rows, or lower learning_rate."
     )
+
+
+def _largest_spread_share(g, part):
+    """Largest share of the spread of the rows ``g`` along one direction held by ``part``.
+
+    The largest eigenvalue of ``S^-1/2 P S^-1/2``, with ``S`` and ``P`` the
+    second moments of ``g`` and of ``part``; 1 when ``g`` spans no direction.
+    """
+    cholesky, info = torch.linalg.cholesky_ex(g.T @ g)
+    if int(info):
+        return 1.0
+    left = torch.linalg.solve_triangular(cholesky, part.T @ part, upper=False)
+    whitened = torch.linalg.solve_triangular(cholesky, left.T, upper=False)
+    return float(torch.linalg.eigvalsh((whitened + whitened.T) / 2)[-1].clamp(max=1.0))
 
 
 def _stream_pass(
@@ -279,8 +302,13 @@ def _stream_pass(
         raise KeyboardInterrupt("partial_fit was interrupted; the estimator was left as it was.")
     net.generator = None
     reservoir.add(data.rows(0))
-    calibrate(module, data, clean_rows=reservoir.rows)
+    with warnings.catch_warnings(record=True) as calibration_warnings:
+        warnings.simplefilter("always")
+        calibrate(module, data, clean_rows=reservoir.rows)
+    # A collapse explains itself; calibration's warnings hold for a pass that stays.
     _check_not_collapsed(getattr(estimator, "mutual_info_", None), module, reservoir, data)
+    for warning in calibration_warnings:
+        warnings.warn(warning.message, stacklevel=caller_stacklevel())
     mutual_info = estimate_mutual_info(module, data, batch_size, seed)
     _warn_if_nothing_learned(mutual_info)
     return {

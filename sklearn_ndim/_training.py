@@ -292,9 +292,10 @@ def _warn_if_rank_deficient(cov):
     if dead:
         warnings.warn(
             f"The encoder's outputs on the clean training rows span {len(eigenvalues) - dead} "
-            f"of the embedding's {len(eigenvalues)} dimensions: the other {dead} hold rounding "
-            "noise scaled up to unit variance. Check a custom encoder's last layers (a "
-            "bottleneck, repeated outputs), or lower n_components.",
+            f"of the embedding's {len(eigenvalues)} dimensions: the other {dead} carry nothing "
+            "(nearly constant, or copies of the others). Check a custom encoder's last layers "
+            "(a bottleneck, repeated outputs), the rows (fewer distinct ones than "
+            "n_components), or lower n_components.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

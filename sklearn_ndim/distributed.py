@@ -75,7 +75,8 @@ def _worker(rank, size, port, backend, arguments, path, threads, shown):
             gpu = rank % torch.cuda.device_count()
             torch.cuda.set_device(gpu)  # NCCL's collectives run on the current device
             estimator.set_params(device=f"cuda:{gpu}")
-        dist.barrier()  # every process holds its arguments: their file can go
+        # Every process holds its arguments: their file can go.
+        dist.barrier(device_ids=[gpu]) if backend == "nccl" else dist.barrier()
         if rank == 0:
             os.remove(arguments)
         estimator.fit(X)

@@ -220,3 +220,26 @@ def test_partial_fit_sees_a_changed_histogram_prior(blobs, fast):
     model.set_params(prior=second)
     with pytest.raises(ValueError, match="changed since: prior"):
         model.partial_fit(X[200:])
+
+
+def test_the_largest_spread_share_of_a_part_of_the_rows():
+    from sklearn_ndim._streaming import _largest_spread_share
+
+    g = torch.randn(4000, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert _largest_spread_share(g, g) == pytest.approx(1.0)
+    assert _largest_spread_share(g, g[:40]) < 0.1  # 1 % of N(0, I) rows, at random
+    far = g.clone()
+    far[0] = torch.tensor([1e6, 0.0, 0.0, 0.0], dtype=torch.float64)
+    assert _largest_spread_share(far, far[:1]) == pytest.approx(1.0)
+    assert _largest_spread_share(torch.zeros(10, 4, dtype=torch.float64), g[:1]) == 1.0
+
+
+def test_a_heavy_tailed_stream_is_not_taken_for_a_collapse(fast):
+    # Rows far out are the tail of such data, not corrupt ones: a stream of
+    # Student t(2) features held at most 0.69 of the spread in its 1 % of
+    # rows farthest out, below the check's 0.9.
+    X = np.random.default_rng(0).standard_t(2, size=(3000, 10))
+    model = NoisyInfoMaxEmbedder(4, **fast)
+    for start in range(0, 3000, 500):
+        model.partial_fit(X[start : start + 500])
+    assert model.mutual_info_ > 0.1

@@ -93,8 +93,8 @@ class _RepeatsItsOutputs(torch.nn.Module):
 
 
 def test_an_encoder_whose_outputs_span_too_few_dimensions_warns(blobs, fast):
-    # Whitening scaled the rounding noise of the repeated half up to unit
-    # variance: half the embedding was noise, without a word.
+    # Half the embedding carried nothing (nearly constant after whitening),
+    # without a word.
     with pytest.warns(UserWarning, match="span 2 of the embedding's 4 dimensions") as said:
         NoisyInfoMaxEmbedder(4, encoder=_RepeatsItsOutputs, **fast).fit(blobs[0])
     assert [w.filename for w in said if "span" in str(w.message)] == [__file__]
