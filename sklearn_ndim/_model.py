@@ -495,7 +495,7 @@ class InfoMaxModule(nn.Module):
     n_components : int
         Embedding dimension ``d``.
     prior : Prior or str
-        The target prior (``"gaussian"``, ``"uniform"``, a :class:`Prior`, or
+        The target prior (``"gaussian"``, ``"uniform"``, a :class:`~sklearn_ndim.Prior`, or
         a frozen scipy.stats distribution, as the estimator's ``prior``); it
         owns the channel (squash, noise, critic scaling).
     noise_scale : float

@@ -105,7 +105,7 @@ def fit_distributed(estimator, X, n_processes=2, *, backend="auto"):
         Unfitted or fitted; a clone is fitted, ``estimator`` is not changed.
     X : array-like
         Training rows or images; every process receives a copy, through a
-        file in :func:`tempfile.gettempdir` (``TMPDIR``), removed once every
+        file in ``tempfile.gettempdir()`` (``TMPDIR``), removed once every
         process has read it; a memmap is passed as the array it holds. For
         data larger than memory, start the processes with ``torchrun``.
     n_processes : int, default=2
