@@ -10,6 +10,7 @@ import numpy as np
 import sklearn
 import skorch
 import torch
+from scipy import sparse
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -99,6 +100,14 @@ _ENCODE_FIRST = (
 )
 
 
+def _converts_to_numbers(column):
+    try:
+        np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _not_numbers(dtype):
     """Categories, dates, durations, periods and intervals: never numbers to a model."""
     if getattr(dtype, "kind", None) in ("M", "m"):
@@ -108,13 +117,25 @@ def _not_numbers(dtype):
 
 def validate_numeric(estimator, X, **kwargs):
     """scikit-learn's ``validate_data`` for numeric input, naming the fix when X holds text."""
+    if sparse.issparse(X):
+        raise TypeError(
+            "X is a sparse matrix, and the embedder needs dense rows. In a pipeline, make the "
+            "step before it dense: OneHotEncoder(sparse_output=False), or "
+            "ColumnTransformer(..., sparse_threshold=0); otherwise pass X.toarray()."
+        )
     dtypes = getattr(X, "dtypes", None)
     if dtypes is not None and hasattr(dtypes, "items"):
         # A DataFrame: name every column of categories or dates, which numpy's
         # error would not. Text columns (object or string dtypes) may hold
-        # numbers: numpy converts those, and its error names the first that fails.
+        # numbers: numpy converts those, and its error names the first that fails;
+        # beside categories, the text columns that do not convert are named too.
         other = [f"{name!r} ({dtype})" for name, dtype in dtypes.items() if _not_numbers(dtype)]
         if other:
+            other += [
+                f"{name!r} ({dtype})"
+                for name, dtype in dtypes.items()
+                if not _not_numbers(dtype) and not _converts_to_numbers(X[name])
+            ]
             raise ValueError(
                 f"X must be numeric, but has columns {', '.join(other)}. {_ENCODE_FIRST}"
             )

@@ -33,8 +33,28 @@ def test_bad_training_data(X, message, fast):
 
 
 def test_sparse_input_is_refused_with_a_fix(table, fast):
-    with pytest.raises(TypeError, match="dense data is required"):
-        NoisyInfoMaxEmbedder(**fast).fit(sp.csr_matrix(table))
+    # scikit-learn's message advised X.toarray(), which a Pipeline's step cannot do.
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast)
+    with pytest.raises(TypeError, match=r"sparse.*OneHotEncoder\(sparse_output=False\)"):
+        embedder.fit(sp.csr_matrix(table))
+    embedder.fit(table)
+    with pytest.raises(TypeError, match="sparse_threshold=0"):
+        embedder.transform(sp.csr_matrix(table))
+
+
+def test_text_columns_are_named_beside_categories(fast):
+    # Only the categories were named: the text column came up after encoding them.
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(
+        {
+            "region": ["east", "west"] * 10,
+            "grade": pd.Categorical(["a", "b"] * 10),
+            "count": [str(i) for i in range(20)],  # numbers as text convert
+            "x": np.arange(20.0),
+        }
+    )
+    with pytest.raises(ValueError, match=r"columns 'grade' \(category\), 'region' \([a-z]+\)\."):
+        NoisyInfoMaxEmbedder(**fast).fit(X)
 
 
 def test_wrong_feature_count_at_transform(table, fast):
