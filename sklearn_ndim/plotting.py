@@ -284,6 +284,12 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0, 
     shown = Z[rows]
     colours = _label_colours(None if labels is None else labels[rows])
     limits = [_plot_range(Z[:, d], marginal) for d in dims]
+    columns = getattr(given, "columns", None)  # a DataFrame's, from set_output
+    names = (
+        [str(c) for c in columns]
+        if columns is not None
+        else [f"dim {d}" for d in range(Z.shape[1])]
+    )
     k = len(dims)
     fig, grid = plt.subplots(k, k, figsize=(2.2 * k, 2.2 * k), squeeze=False, layout="constrained")
     for row, (dim_y, ylim) in enumerate(zip(dims, limits, strict=True)):
@@ -300,10 +306,11 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0, 
                 )
                 axis.set_ylim(ylim)
             axis.set_xlim(xlim)
+            axis.set_box_aspect(1)  # equal limits on square axes: the prior's circles are round
             if row == k - 1:
-                axis.set_xlabel(f"dim {dim_x}")
+                axis.set_xlabel(names[dim_x])
             if col == 0:
-                axis.set_ylabel(f"dim {dim_y}")
+                axis.set_ylabel(names[dim_y])
     if colours["classes"] is not None:
         handles = [
             plt.Line2D([], [], marker="o", linestyle="", color=colours["cmap"](i), markersize=4)
@@ -318,13 +325,16 @@ def plot_pairs(Z, prior="gaussian", dims=None, max_points=2000, random_state=0, 
 def _label_colours(labels, max_classes=20):
     """Scatter keyword arguments colouring ``labels``: categories or a colour scale."""
     from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
 
     if labels is None:
         return {"scatter": {}, "classes": None}
     classes, codes = np.unique(labels, return_inverse=True)
     numeric = np.issubdtype(labels.dtype, np.number)
     if len(classes) <= max_classes or not numeric:
-        cmap = colormaps["tab10" if len(classes) <= 10 else "tab20"].resampled(len(classes))
+        # The first colours of the palette: resampling picked blue and cyan for 3 classes.
+        palette = colormaps["tab10" if len(classes) <= 10 else "tab20"]
+        cmap = ListedColormap(palette.colors[: len(classes)])
         return {
             "scatter": {"c": codes, "cmap": cmap, "vmin": -0.5, "vmax": len(classes) - 0.5},
             "classes": classes,

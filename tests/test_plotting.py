@@ -103,6 +103,28 @@ def test_plot_pairs(Z, tmp_path):
     assert _saved(fig, tmp_path)
 
 
+def test_plot_pairs_names_a_dataframes_columns_and_draws_round_circles(Z):
+    # The axes said "dim 0" for named columns, and their aspect drew the
+    # prior's circles as ellipses.
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(Z, columns=[f"code{i}" for i in range(Z.shape[1])])
+    fig = plot_pairs(frame, dims=(1, 3))
+    bottom_left = fig.axes[2]
+    assert (bottom_left.get_xlabel(), bottom_left.get_ylabel()) == ("code1", "code3")
+    assert all(axis.get_box_aspect() == 1 for axis in fig.axes)
+
+
+def test_plot_pairs_gives_classes_distinct_palette_colours(Z):
+    # Resampling tab10 gave 3 classes blue, purple and cyan (blue and cyan alike).
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgb
+
+    labels = np.arange(len(Z)) % 3
+    fig = plot_pairs(Z, dims=(0, 1), labels=labels)
+    colours = [to_rgb(handle.get_color()) for handle in fig.legends[0].legend_handles]
+    assert colours == [to_rgb(colour) for colour in colormaps["tab10"].colors[:3]]
+
+
 @pytest.mark.parametrize("prior", ["uniform", stats.laplace()])
 def test_plot_pairs_other_priors(prior, tmp_path):
     sample = resolve_prior(prior).sample(200, 3, random_state=0)
