@@ -369,7 +369,18 @@ class OutputNormalizer(nn.Module):
         h : torch.Tensor of shape (n, d)
             Encoder outputs of the clean training rows.
         """
-        mean, cov = output_moments(h)
+        self.set_moments(*output_moments(h))
+
+    @torch.no_grad()
+    def set_moments(self, mean, cov):
+        """Freeze the statistics to a given mean and covariance of the raw outputs.
+
+        Parameters
+        ----------
+        mean : torch.Tensor of shape (d,)
+        cov : torch.Tensor of shape (d, d)
+            As :func:`output_moments` returns them (``calibrate`` computes them).
+        """
         self.mean.copy_(mean)
         self.whitening.copy_(self._whitening(cov))
         self.calibrated = True

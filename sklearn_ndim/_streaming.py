@@ -40,6 +40,7 @@ from ._validation import (
     resolve_device,
     validate_fitted_input,
     validate_training_input,
+    warn_again,
 )
 from ._views import ViewSpec
 
@@ -307,8 +308,7 @@ def _stream_pass(
         calibrate(module, data, clean_rows=reservoir.rows)
     # A collapse explains itself; calibration's warnings hold for a pass that stays.
     _check_not_collapsed(getattr(estimator, "mutual_info_", None), module, reservoir, data)
-    for warning in calibration_warnings:
-        warnings.warn(warning.message, stacklevel=caller_stacklevel())
+    warn_again(calibration_warnings)
     mutual_info = estimate_mutual_info(module, data, batch_size, seed)
     _warn_if_nothing_learned(mutual_info)
     return {

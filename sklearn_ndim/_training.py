@@ -276,8 +276,9 @@ def calibrate(module, data, clean_rows=None):
             f"{len(h)} clean training rows, in evaluation mode: check the encoder (a custom "
             "one's eval branch, its normalisation layers), or lower learning_rate."
         )
-    module.normalizer.calibrate(h)
-    _warn_if_rank_deficient(output_moments(h)[1])
+    mean, cov = output_moments(h)  # once, for the normaliser and the rank check
+    module.normalizer.set_moments(mean, cov)
+    _warn_if_rank_deficient(cov)
 
 
 #: Covariance eigenvalues below this share of the largest are rounding noise

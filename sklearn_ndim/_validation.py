@@ -26,6 +26,7 @@ from ._priors import resolve_prior
 
 __all__ = [
     "EMBEDDER_PARAMETER_CONSTRAINTS",
+    "warn_again",
     "resolve_device",
     "check_callbacks",
     "check_not_bool",
@@ -307,6 +308,16 @@ def caller_stacklevel():
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_INTERNAL_FOLDERS):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def warn_again(caught):
+    """Warn again, at the user's line and under the user's filters, each of ``caught``.
+
+    For warnings recorded with ``warnings.catch_warnings(record=True)`` while
+    deciding whether they still apply.
+    """
+    for warning in caught:
+        warnings.warn(warning.message, stacklevel=caller_stacklevel())
 
 
 def warn_if_embedding_cannot_fill_its_space(n_components, n_samples, n_features):

@@ -43,7 +43,7 @@ from sklearn.base import clone
 from sklearn.utils import check_scalar
 
 from ._distributed import leave_worker_process
-from ._validation import caller_stacklevel, check_embedder
+from ._validation import check_embedder, warn_again
 
 __all__ = ["fit_distributed"]
 
@@ -326,9 +326,7 @@ def _check_before_spawning(estimator, X, n_processes):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         checked = check_fit_arguments(probe, X, n_processes)
-    for warning in caught:
-        # At the caller's line, under the caller's filters, as fit raises them.
-        warnings.warn(warning.message, stacklevel=caller_stacklevel())
+    warn_again(caught)  # at the caller's line, under the caller's filters, as fit raises them
     # Process 0 hands the model back through a model file: a prior that the
     # file cannot name would fail only after the whole fit.
     from .io import _check_prior_round_trips
