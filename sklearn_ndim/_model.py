@@ -379,7 +379,8 @@ class OutputNormalizer(nn.Module):
         ----------
         mean : torch.Tensor of shape (d,)
         cov : torch.Tensor of shape (d, d)
-            As :func:`output_moments` returns them (``calibrate`` computes them).
+            Of the raw outputs of the clean training rows, in float64, as
+            ``calibrate`` computes them.
         """
         self.mean.copy_(mean)
         self.whitening.copy_(self._whitening(cov))
