@@ -27,7 +27,8 @@ from ._distributed import (
     initialised_group,
     seed_offset,
 )
-from ._model import InfoMaxModule, build_decoder, build_encoder, make_critic
+from ._model import InfoMaxModule, make_critic
+from ._networks import build_decoder, build_encoder
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
 from ._training import (
     InfoMaxNet,

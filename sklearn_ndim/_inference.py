@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._model import ConvEncoder, MLPEncoder
+from ._networks import ConvEncoder, MLPEncoder
 from ._stats import MIN_ENTROPY_ROWS, excess_kl, value_kinds
 from ._training import decode, embed, estimate_mutual_info
 from ._training_data import STREAM_CHUNK_ROWS, TrainingData

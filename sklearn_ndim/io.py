@@ -44,7 +44,7 @@ from skorch.history import History
 from . import __version__
 from ._data import InputScaler
 from ._fitting import build_module, forked_global_generators, make_net
-from ._model import build_decoder
+from ._networks import build_decoder
 from ._priors import prior_from_config, resolve_prior
 from ._validation import changed_model_params, check_embedder, model_params, resolve_device
 from ._views import ViewSpec

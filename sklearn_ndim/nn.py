@@ -39,16 +39,13 @@ torch.Size([64, 4])
 """
 
 from ._model import (
-    ConvDecoder,
-    ConvEncoder,
     InfoMaxModule,
     MLPCritic,
-    MLPDecoder,
-    MLPEncoder,
     OutputNormalizer,
     QuadraticCritic,
     SeparableCritic,
 )
+from ._networks import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from ._objective import InfoNCELoss, contrastive_loss, info_nce
 from ._prior_penalty import sliced_wasserstein_to_normal
 from ._views import ImageViews, NeighborMix, TabularViews, nearest_neighbors
