@@ -124,7 +124,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         parameters, so the noise keeps its meaning, and N(0, I) is the
         capacity-achieving output under both constraints. Whitening
         estimates each batch's covariance from its clean rows, so it needs
-        ``batch_size > n_components``.
+        ``batch_size > n_components``; fit warns below ``2 * n_components``,
+        where the estimate's noise inflates the views and worsens the match.
 
     n_neighbors : int >= 0 or "auto", default="auto"
         The view of a row first moves it a random fraction of the way towards

@@ -40,6 +40,9 @@ __all__ = [
 # Rows per block when calibrating on all training rows.
 _CALIBRATION_BLOCK = 65_536
 
+# The normaliser's eps as a share of the outputs' mean variance, where that is less than eps.
+_RELATIVE_EPS = 1e-3
+
 
 class OutputNormalizer(nn.Module):
     """Standardise or whiten the encoder's output, without affine parameters.
@@ -62,7 +65,10 @@ class OutputNormalizer(nn.Module):
         covariance, not only unit variances. The capacity-achieving input
         under that stronger constraint is still N(0, I).
     eps : float, default=1e-5
-        Added to the variance (the covariance's diagonal) for stability.
+        Added to the variance (the covariance's diagonal) for stability; at
+        most 0.1 % of the mean variance, so that outputs of any scale get
+        unit variance (a fixed ``1e-5`` would whiten outputs of standard
+        deviation 0.01 to a variance of 0.9).
     """
 
     #: Whether the frozen statistics are set. Modules pickled before the
@@ -116,12 +122,34 @@ class OutputNormalizer(nn.Module):
 
     def _whitening(self, cov):
         """Matrix ``W`` with ``W cov W^T = I`` (diagonal when not whitening)."""
+        variances = torch.diagonal(cov)
+        mean_variance = variances.mean()
+        # eps itself from a mean variance of 0.01 up; a constant output keeps eps.
+        eps = torch.where(
+            mean_variance > 0,
+            torch.clamp(_RELATIVE_EPS * mean_variance, max=self.eps),
+            torch.full_like(mean_variance, self.eps),
+        )
         if not self.whiten:
-            return torch.diag(torch.rsqrt(torch.diagonal(cov) + self.eps))
+            return torch.diag(torch.rsqrt(variances + eps))
         identity = torch.eye(cov.shape[0], dtype=cov.dtype, device=cov.device)
+        regularised = cov + eps * identity
         # cholesky_ex does not raise: a non-finite covariance (a diverged
         # encoder) yields NaNs that the training step reports with its cause.
-        cholesky = torch.linalg.cholesky_ex(cov + self.eps * identity).L
+        cholesky, info = torch.linalg.cholesky_ex(regularised)
+        if info.any() and torch.isfinite(cov).all():
+            # Round-off left the covariance of linearly dependent outputs (a
+            # copied or dead output of large scale) indefinite: a jitter at the
+            # round-off level of its largest variance makes it definite.
+            jitter = torch.finfo(cov.dtype).eps * cov.shape[0] * variances.max()
+            cholesky, info = torch.linalg.cholesky_ex(regularised + jitter * identity)
+            if info.any():
+                raise ValueError(
+                    f"Whitening failed on a covariance of the encoder's {cov.shape[0]} outputs "
+                    f"(largest variance {float(variances.max()):.3g}) that is not positive "
+                    "definite even after a round-off jitter. Give the encoder independent "
+                    "outputs, fewer n_components, or normalizer='standardize'."
+                )
         return torch.linalg.solve_triangular(cholesky, identity, upper=False)
 
     @torch.no_grad()

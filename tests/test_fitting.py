@@ -2,6 +2,7 @@
 
 import copy
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -125,8 +126,15 @@ def test_whitening_needs_more_rows_per_batch_than_dimensions(blobs, fast):
         NoisyInfoMaxEmbedder(8, batch_size=8, **fast).fit(X)
     with pytest.raises(ValueError, match="batch_size > n_components"):
         NoisyInfoMaxEmbedder(8, batch_size=8, **fast).partial_fit(X)
-    NoisyInfoMaxEmbedder(8, batch_size=9, **fast).fit(X)
-    NoisyInfoMaxEmbedder(8, batch_size=8, normalizer="standardize", **fast).fit(X)
+    with pytest.warns(UserWarning, match=r"fewer than 2 \* n_components = 16") as caught:
+        NoisyInfoMaxEmbedder(8, batch_size=9, **fast).fit(X)
+    assert caught[0].filename == __file__
+    with pytest.warns(UserWarning, match=r"each batch of 15 rows, fewer than 2 \*"):
+        NoisyInfoMaxEmbedder(8, batch_size=15, **fast).partial_fit(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*fewer than 2 \\* n_components")
+        NoisyInfoMaxEmbedder(8, batch_size=16, **fast).fit(X)
+        NoisyInfoMaxEmbedder(8, batch_size=8, normalizer="standardize", **fast).fit(X)
 
 
 def test_the_decoder_trains_as_many_epochs_as_the_encoder_ran(blobs, monkeypatch):

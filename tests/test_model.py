@@ -116,6 +116,60 @@ def test_whitening_removes_correlation_in_training_and_after_calibration():
     assert torch.corrcoef(standardized.T)[0, 1] > 0.8
 
 
+@pytest.mark.parametrize("whiten", [True, False])
+@pytest.mark.parametrize("scale", [1e-4, 1e-2, 1.0, 1e3])
+def test_outputs_of_any_scale_get_unit_variance(whiten, scale):
+    # A fixed eps of 1e-5 gave outputs of standard deviation 0.01 a variance of 0.9,
+    # so the noise's power and the reported capacity were wrong.
+    h = scale * torch.randn(4096, 6, generator=torch.Generator().manual_seed(0))
+    normalizer = OutputNormalizer(6, whiten=whiten)
+    variances = [normalizer.train()(h).var(0, unbiased=False)]
+    normalizer.calibrate(h)
+    variances.append(normalizer.eval()(h).var(0, unbiased=False))
+    for variance in variances:
+        torch.testing.assert_close(variance, torch.ones(6), rtol=0, atol=2e-3)
+
+
+def test_eps_is_unchanged_for_outputs_of_variance_0_01_and_more():
+    # Fitted models and the benchmarks' embeddings stay bitwise what they were.
+    cov = torch.diag(torch.tensor([0.01, 0.02, 5.0])) + 0.001
+    for whiten in (True, False):
+        normalizer = OutputNormalizer(3, whiten=whiten, eps=1e-5)
+        if whiten:
+            factor = torch.linalg.cholesky(cov + 1e-5 * torch.eye(3))
+            expected = torch.linalg.solve_triangular(factor, torch.eye(3), upper=False)
+        else:
+            expected = torch.diag(torch.rsqrt(torch.diagonal(cov) + 1e-5))
+        assert torch.equal(normalizer._whitening(cov), expected)
+
+
+def test_a_constant_output_is_not_divided_by_zero():
+    h = torch.zeros(100, 3)
+    for whiten in (True, False):
+        assert torch.equal(OutputNormalizer(3, whiten=whiten).train()(h), h)
+
+
+@pytest.mark.parametrize("scale", [100.0, 1e3, 1e15])
+def test_a_copied_output_of_large_scale_is_whitened_with_a_jitter(scale):
+    # float32 round-off left the covariance indefinite: Cholesky's partial factor
+    # gave NaN, reported as "a learning rate too high", or silently zeroed outputs.
+    h = torch.randn(4096, 4, generator=torch.Generator().manual_seed(0))
+    h[:, 1] = h[:, 0]
+    h *= scale
+    normalizer = OutputNormalizer(4, whiten=True)
+    for z in (normalizer.train()(h), (normalizer.calibrate(h), normalizer.eval()(h))[1]):
+        variance = z.var(0, unbiased=False)
+        assert torch.isfinite(z).all()
+        torch.testing.assert_close(variance[[0, 2, 3]], torch.ones(3), rtol=0, atol=1e-3)
+        assert variance[1] < 1e-3
+
+
+def test_a_covariance_that_no_jitter_makes_definite_is_explained():
+    normalizer = OutputNormalizer(2, whiten=True)
+    with pytest.raises(ValueError, match="not positive definite even after a round-off jitter"):
+        normalizer._whitening(torch.tensor([[1.0, 0.0], [0.0, -1.0]]))
+
+
 def test_training_statistics_can_come_from_reference_rows():
     normalizer = OutputNormalizer(2, whiten=True).train()
     reference = torch.randn(500, 2, generator=torch.Generator().manual_seed(0)) * 3 + 1

@@ -92,11 +92,18 @@ class _RepeatsItsOutputs(torch.nn.Module):
         return torch.cat([h, h], dim=1)
 
 
-def test_an_encoder_whose_outputs_span_too_few_dimensions_warns(blobs, fast):
+class _RepeatsLargeOutputs(_RepeatsItsOutputs):
+    def forward(self, x):
+        return 300.0 * super().forward(x)
+
+
+@pytest.mark.parametrize("encoder", [_RepeatsItsOutputs, _RepeatsLargeOutputs])
+def test_an_encoder_whose_outputs_span_too_few_dimensions_warns(blobs, fast, encoder):
     # Half the embedding carried nothing (nearly constant after whitening),
-    # without a word.
+    # without a word; at a large scale float32 round-off made whitening fail
+    # and the fit was reported as diverged ("a learning rate too high").
     with pytest.warns(UserWarning, match="span 2 of the embedding's 4 dimensions") as said:
-        NoisyInfoMaxEmbedder(4, encoder=_RepeatsItsOutputs, **fast).fit(blobs[0])
+        NoisyInfoMaxEmbedder(4, encoder=encoder, **fast).fit(blobs[0])
     assert [w.filename for w in said if "span" in str(w.message)] == [__file__]
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*dimensions: the other")
