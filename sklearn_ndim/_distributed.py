@@ -259,7 +259,7 @@ def leave_worker_process():
 
     With gloo, a process that has destroyed its group and returned can still
     abort during interpreter teardown ("terminate called without an active
-    exception", SIGABRT): measured in about one of 30 two-process fits on
+    exception", SIGABRT): measured in one of 12 to 40 two-process fits on digits, on
     torch 2.13, always after ``destroy_process_group`` had returned on both
     ranks. The worker's results are saved by then, so it flushes its output
     and exits without the teardown.
