@@ -185,8 +185,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         250,000 row presentations: 100 epochs up to 2,500 rows (where the
         held-out match kept improving up to 100 epochs), then
         ``ceil(250000 / n_samples)`` (25 epochs for 10,000 rows), so that
-        the training cost stays about constant up to 250,000 rows and grows
-        linearly beyond, at one epoch. See ``n_iter_``.
+        the number of row presentations stays about constant up to 250,000
+        rows and grows linearly beyond, at one epoch; the fit time still
+        grows with the rows (neighbour search, calibration), as the scaling
+        page measures. See ``n_iter_``.
 
     learning_rate : float > 0, default=1e-3
         Adam learning rate.

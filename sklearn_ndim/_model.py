@@ -120,8 +120,13 @@ class OutputNormalizer(nn.Module):
             mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
         return (h - mean) @ whitening.T
 
-    def _whitening(self, cov):
-        """Matrix ``W`` with ``W cov W^T = I`` (diagonal when not whitening)."""
+    def _whitening(self, cov, strict=False):
+        """Matrix ``W`` with ``W cov W^T = I`` (diagonal when not whitening).
+
+        ``strict`` raises where no factor exists; training leaves that check
+        to the step's own test for non-finite losses, as it would read a
+        device value on the host at every step.
+        """
         variances = torch.diagonal(cov)
         mean_variance = variances.mean()
         # eps itself from a mean variance of 0.01 up; a constant output keeps eps.
@@ -134,22 +139,25 @@ class OutputNormalizer(nn.Module):
             return torch.diag(torch.rsqrt(variances + eps))
         identity = torch.eye(cov.shape[0], dtype=cov.dtype, device=cov.device)
         regularised = cov + eps * identity
+        # Round-off can leave the covariance of linearly dependent outputs (a
+        # copied output of large scale) indefinite; a jitter at the round-off
+        # level of each output's own variance makes it definite without
+        # shrinking the others. Applied on the device by a 0/1 factor, without
+        # a host sync, and the gradient flows through the factor used only
+        # (a failed factor's backward is NaN).
+        with torch.no_grad():
+            failed = torch.linalg.cholesky_ex(regularised.detach()).info > 0
+        jitter = torch.finfo(cov.dtype).eps * cov.shape[0] * torch.diag(variances.clamp(min=0))
         # cholesky_ex does not raise: a non-finite covariance (a diverged
         # encoder) yields NaNs that the training step reports with its cause.
-        cholesky, info = torch.linalg.cholesky_ex(regularised)
-        if info.any() and torch.isfinite(cov).all():
-            # Round-off left the covariance of linearly dependent outputs (a
-            # copied or dead output of large scale) indefinite: a jitter at the
-            # round-off level of its largest variance makes it definite.
-            jitter = torch.finfo(cov.dtype).eps * cov.shape[0] * variances.max()
-            cholesky, info = torch.linalg.cholesky_ex(regularised + jitter * identity)
-            if info.any():
-                raise ValueError(
-                    f"Whitening failed on a covariance of the encoder's {cov.shape[0]} outputs "
-                    f"(largest variance {float(variances.max()):.3g}) that is not positive "
-                    "definite even after a round-off jitter. Give the encoder independent "
-                    "outputs, fewer n_components, or normalizer='standardize'."
-                )
+        cholesky, info = torch.linalg.cholesky_ex(regularised + jitter * failed.to(cov.dtype))
+        if strict and bool((info > 0).any()) and torch.isfinite(cov).all():
+            raise ValueError(
+                f"Whitening failed on a covariance of the encoder's {cov.shape[0]} outputs "
+                f"(largest variance {float(variances.max()):.3g}) that is not positive "
+                "definite even after a round-off jitter. Give the encoder independent "
+                "outputs, fewer n_components, or normalizer='standardize'."
+            )
         return torch.linalg.solve_triangular(cholesky, identity, upper=False)
 
     @torch.no_grad()
@@ -175,7 +183,7 @@ class OutputNormalizer(nn.Module):
             ``calibrate`` computes them.
         """
         self.mean.copy_(mean)
-        self.whitening.copy_(self._whitening(cov))
+        self.whitening.copy_(self._whitening(cov, strict=True))
         self.calibrated = True
 
 

@@ -1,7 +1,7 @@
 """The encoder and decoder networks, and how the estimator's parameters pick them.
 
 The encoder maps a row or an image to ``d`` raw outputs that
-:class:`sklearn_ndim._model.OutputNormalizer` standardises; the decoder maps an
+:class:`sklearn_ndim.nn.OutputNormalizer` standardises; the decoder maps an
 embedding back to (standardised) input space for generation and reconstruction.
 """
 

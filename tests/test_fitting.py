@@ -126,11 +126,14 @@ def test_whitening_needs_more_rows_per_batch_than_dimensions(blobs, fast):
         NoisyInfoMaxEmbedder(8, batch_size=8, **fast).fit(X)
     with pytest.raises(ValueError, match="batch_size > n_components"):
         NoisyInfoMaxEmbedder(8, batch_size=8, **fast).partial_fit(X)
-    with pytest.warns(UserWarning, match=r"fewer than 2 \* n_components = 16") as caught:
-        NoisyInfoMaxEmbedder(8, batch_size=9, **fast).fit(X)
-    assert caught[0].filename == __file__
-    with pytest.warns(UserWarning, match=r"each batch of 15 rows, fewer than 2 \*"):
-        NoisyInfoMaxEmbedder(8, batch_size=15, **fast).partial_fit(X)
+    for method, batch_size in (("fit", 9), ("partial_fit", 15)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(NoisyInfoMaxEmbedder(8, batch_size=batch_size, **fast), method)(X)
+        said = [w for w in caught if "fewer than 2 * n_components = 16" in str(w.message)]
+        assert len(said) == 1, method  # a fit checked it twice
+        assert said[0].filename == __file__
+        assert f"each batch of {batch_size} rows" in str(said[0].message)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*fewer than 2 \\* n_components")
         NoisyInfoMaxEmbedder(8, batch_size=16, **fast).fit(X)

@@ -164,10 +164,45 @@ def test_a_copied_output_of_large_scale_is_whitened_with_a_jitter(scale):
         assert variance[1] < 1e-3
 
 
+@pytest.mark.parametrize("scale", [300.0, 3000.0])
+def test_the_jitter_leaves_outputs_of_other_scales_at_unit_variance(scale):
+    # A jitter scaled to the largest variance whitened independent unit outputs
+    # beside a copied output of scale 1000 to a variance of 0.68, in training only.
+    generator = torch.Generator().manual_seed(0)
+    a, b, c = torch.randn(3, 256, generator=generator)
+    h = torch.stack([scale * a, scale * a, b, c], dim=1)
+    assert torch.linalg.cholesky_ex(torch.cov(h.T, correction=0) + 1e-5 * torch.eye(4)).info > 0
+    normalizer = OutputNormalizer(4, whiten=True)
+    for z in (normalizer.train()(h), (normalizer.calibrate(h), normalizer.eval()(h))[1]):
+        variance = z.var(0, unbiased=False)
+        torch.testing.assert_close(variance[[0, 2, 3]], torch.ones(3), rtol=0, atol=1e-3)
+
+
+def test_training_mode_whitening_reads_nothing_on_the_host():
+    # A host read (bool of a device tensor) would sync every CUDA training step.
+    from torch.overrides import TorchFunctionMode
+
+    reads = []
+
+    class CountHostReads(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__name__", "") in ("__bool__", "item", "tolist", "__float__"):
+                reads.append(func.__name__)
+            return func(*args, **(kwargs or {}))
+
+    h = torch.randn(256, 4, generator=torch.Generator().manual_seed(0))
+    h[:, 1] = h[:, 0]
+    normalizer = OutputNormalizer(4, whiten=True).train()
+    with CountHostReads():
+        normalizer(1e3 * h)
+        normalizer(h)
+    assert reads == []
+
+
 def test_a_covariance_that_no_jitter_makes_definite_is_explained():
     normalizer = OutputNormalizer(2, whiten=True)
     with pytest.raises(ValueError, match="not positive definite even after a round-off jitter"):
-        normalizer._whitening(torch.tensor([[1.0, 0.0], [0.0, -1.0]]))
+        normalizer.set_moments(torch.zeros(2), torch.tensor([[1.0, 0.0], [0.0, -1.0]]))
 
 
 def test_training_statistics_can_come_from_reference_rows():
