@@ -12,7 +12,7 @@ browser check).
 Torch: a torch already present in the environment is kept. Otherwise the
 version named by ``SKLEARN_NDIM_TORCH`` is installed first (default
 ``torch==2.13.0``, a CPU build where one is on disk; the package itself only
-requires ``torch>=2``). To use an environment you already have (a GPU build
+requires ``torch>=2.4``). To use an environment you already have (a GPU build
 of torch, say), set ``SKLEARN_NDIM_PYTHON`` to its interpreter: nothing is
 then created, only the package is installed into it.
 """

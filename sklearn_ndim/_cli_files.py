@@ -146,6 +146,15 @@ def _column(frame, name):
     raise InputError(f"column {name!r} not found; the columns are {list(frame.columns)}")
 
 
+def _overflowing_number(text):
+    """``text`` as +-inf when it spells a number beyond float64, else NaN."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return math.nan
+    return value if math.isinf(value) else math.nan
+
+
 def load_csv(args):
     """Features, labels and kept columns of the CSV file, all checked.
 
@@ -201,20 +210,24 @@ def load_csv(args):
             f"nor embedded){kept_in_output}.",
             file=sys.stderr,
         )
-        # A column of True/False with an empty cell was read as objects, and a column
-        # whose only text cell sat in a dropped row is text still: numbers now.
         features = features[complete].infer_objects()
-        is_numeric_dtype = pd.api.types.is_numeric_dtype
-        for name in features.columns:
-            column = features[name]
-            if not (is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-                spelled = column.astype(str).str.lower()
-                if spelled.isin(["true", "false"]).all():  # pandas' own bool spellings
-                    features[name] = spelled == "true"
-                    continue
-                converted = pd.to_numeric(column, errors="coerce")
-                if not converted.isna().any():
-                    features[name] = converted
+    # A column of True/False with an empty cell was read as objects, and a column
+    # whose only text cell sat in a dropped row is text still; so is a number
+    # beyond float64 (1e400) before pandas 3: numbers now.
+    is_numeric_dtype = pd.api.types.is_numeric_dtype
+    for name in features.columns:
+        column = features[name]
+        if not (is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+            spelled = column.astype(str).str.lower()
+            if spelled.isin(["true", "false"]).all():  # pandas' own bool spellings
+                features[name] = spelled == "true"
+                continue
+            converted = pd.to_numeric(column, errors="coerce")
+            failed = converted.isna() & column.notna()
+            if failed.any():  # before pandas 3, to_numeric gives NaN for 1e400
+                converted[failed] = column[failed].map(_overflowing_number)
+            if not converted.isna().any():
+                features[name] = converted
     text = [
         name
         for name in features.columns

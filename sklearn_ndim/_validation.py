@@ -141,9 +141,14 @@ def validate_numeric(estimator, X, **kwargs):
                 f"X must be numeric, but has columns {', '.join(other)}. {_ENCODE_FIRST}"
             )
     try:
-        return validate_data(estimator, X, dtype="numeric", **kwargs)
+        X = validate_data(estimator, X, dtype="numeric", **kwargs)
+        if getattr(getattr(X, "dtype", None), "kind", None) == "O":
+            # scikit-learn before 1.9 leaves a DataFrame of numbers in text columns
+            # beside nullable integers as objects.
+            X = X.astype(np.float64)
+        return X
     except TypeError as exc:
-        if "NAType" not in str(exc):
+        if "NAType" not in str(exc) and "NA is ambiguous" not in str(exc):
             raise
         raise ValueError(
             "X has missing values (pandas' NA), which the embedder cannot use; fill them (e.g. "

@@ -300,11 +300,13 @@ def nearest_neighbors(bank, n_neighbors, random_state=0, queries=None):
     if n_rows > EXACT_SEARCH_MAX_ROWS:
         try:
             return _approximate_neighbors(points, k, random_state, queries)
-        except ImportError:
+        except ImportError as error:
+            # The import's own message: an old pynndescent can fail on its own imports.
             warnings.warn(
                 f"Exact neighbour search over {n_rows} rows costs time quadratic in the rows; "
-                "install pynndescent (pip install 'sklearn-ndim[scale]') for an approximate "
-                "search that grows linearly, or set n_neighbors=0.",
+                f"pynndescent, for an approximate search that grows linearly, did not import "
+                f"({error}): install or upgrade it (pip install -U 'sklearn-ndim[scale]'), or "
+                "set n_neighbors=0.",
                 UserWarning,
                 stacklevel=3,
             )

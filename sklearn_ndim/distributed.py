@@ -19,7 +19,8 @@ Two ways to start the processes:
 
 Hyper-parameter searches over a cluster need no process group: run
 ``GridSearchCV`` under joblib's Dask backend (``joblib.parallel_backend("dask")``
-with a ``dask.distributed.Client``); each candidate then fits in one worker.
+with a ``dask.distributed.Client``; ``pip install 'sklearn-ndim[distributed]'``);
+each candidate then fits in one worker.
 """
 
 import io

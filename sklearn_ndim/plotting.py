@@ -1,6 +1,6 @@
 """Pictures of an embedding against its prior, and of training.
 
-Needs matplotlib (``pip install sklearn-ndim[plot]``), imported only when a
+Needs matplotlib (``pip install 'sklearn-ndim[plot]'``), imported only when a
 function is called. Every function returns the matplotlib Figure it drew on.
 """
 
@@ -30,7 +30,7 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            "sklearn_ndim.plotting needs matplotlib: pip install sklearn-ndim[plot]"
+            "sklearn_ndim.plotting needs matplotlib: pip install 'sklearn-ndim[plot]'"
         ) from exc
     return plt
 

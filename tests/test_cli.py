@@ -47,6 +47,51 @@ def _error(capsys, argv):
     return lines[0]
 
 
+_WITHOUT_PANDAS = """
+import builtins, sys
+real_import = builtins.__import__
+def no_pandas(name, *args, **kwargs):
+    if name == "pandas" or name.startswith("pandas."):
+        raise ImportError("No module named 'pandas'")
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = no_pandas
+from sklearn_ndim._cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_default_job_runs_without_pandas(tmp_path):
+    # The base install has no pandas; the digits job, with its probe, imported it.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PANDAS, *FAST],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Logistic probe accuracy: embedding" in done.stdout
+
+
+def test_label_helpers_agree_with_pandas_on_numbers_and_text():
+    pd = pytest.importorskip("pandas")
+    labels = np.array([3.0, np.nan, 1.0, 3.0, 2.0])
+    assert _cli._missing_labels(labels).tolist() == pd.isna(labels).tolist()
+    classes, counts = _cli._class_counts(labels[~np.isnan(labels)])
+    expected = pd.Series(labels[~np.isnan(labels)]).value_counts(sort=False)
+    assert classes == list(expected.index) and counts.tolist() == expected.tolist()
+    text = np.array(["b", None, "a", "b"], dtype=object)
+    assert _cli._missing_labels(text).tolist() == [False, True, False, False]
+    assert _cli._class_counts(text[[0, 2, 3]])[0] == ["b", "a"]
+    assert _cli._missing_labels(np.array([2, 1, 2])).tolist() == [False] * 3
+
+
 @pytest.mark.parametrize(
     "text, extra, message",
     [

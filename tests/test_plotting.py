@@ -221,7 +221,7 @@ def test_numpy_scalars_are_accepted_and_one_axes_is_required(Z):
 
 def test_missing_matplotlib_explains_how_to_install(monkeypatch, Z):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"pip install sklearn-ndim\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install 'sklearn-ndim\[plot\]'"):
         plot_qq(Z)
 
 

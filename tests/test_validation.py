@@ -14,7 +14,7 @@ from skorch.callbacks import (
     PassthroughScoring,
 )
 
-from sklearn_ndim import NoisyInfoMaxEmbedder
+from sklearn_ndim import NoisyInfoMaxEmbedder, _validation
 from sklearn_ndim._validation import check_callbacks, check_not_bool, resolve_device
 
 
@@ -198,3 +198,29 @@ def test_an_x_constant_up_to_round_off_is_refused_with_the_fix():
     with pytest.raises(ValueError, match="less than the round-off.*subtract each feature's offset"):
         NoisyInfoMaxEmbedder(1).fit(X)
     NoisyInfoMaxEmbedder(1, max_epochs=1).fit(X - 1e8)
+
+
+@pytest.mark.parametrize(
+    "cells, error",
+    [
+        ([[1, "2.5"], [3, 4]], None),
+        ([[1, "x"], [3, 4]], "X must be numeric, but could not convert"),
+        ([[1, "NA"], [3, 4]], "X has missing values"),
+    ],
+)
+def test_object_arrays_from_older_scikit_learn_become_numbers_or_are_explained(
+    monkeypatch, cells, error
+):
+    # scikit-learn before 1.9 returned objects for a DataFrame of nullable
+    # integers beside numbers in text: the scaler failed with UFuncTypeError.
+    pd = pytest.importorskip("pandas")
+    rows = np.array(cells, dtype=object)
+    if error == "X has missing values":
+        rows[0, 1] = pd.NA
+    monkeypatch.setattr(_validation, "validate_data", lambda *args, **kwargs: rows)
+    if error is None:
+        X = _validation.validate_numeric(None, rows)
+        assert X.dtype == np.float64 and X.tolist() == [[1.0, 2.5], [3.0, 4.0]]
+    else:
+        with pytest.raises(ValueError, match=error):
+            _validation.validate_numeric(None, rows)
