@@ -242,9 +242,8 @@ def _report(embedder, X_train, X_test, y_train, y_test, prior):
         print(
             "passes: False means the held-out rows are distinguishable from exact prior samples "
             "(a sliced-W2 ratio above 1.5, normality tests at a combined p <= 0.05, or a "
-            "collapsed dimension); more training "
-            "rows, another --noise-scale, a --prior-penalty (e.g. 100) or fewer "
-            "--n-components can help."
+            "collapsed dimension); more training rows, another --noise-scale or a "
+            "--prior-penalty (e.g. 100) can help."
         )
     print(
         f"\nMutual information: {embedder.mutual_info_:.2f} nats of capacity "
