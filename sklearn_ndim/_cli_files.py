@@ -146,6 +146,17 @@ def _column(frame, name):
     raise InputError(f"column {name!r} not found; the columns are {list(frame.columns)}")
 
 
+def _numbers(column):
+    """``column`` as numbers, NaN where a cell is not one (1e400 is infinite)."""
+    import pandas as pd
+
+    converted = pd.to_numeric(column, errors="coerce")
+    failed = converted.isna() & column.notna()
+    if failed.any():  # before pandas 3, to_numeric gives NaN for 1e400
+        converted[failed] = column[failed].map(_overflowing_number)
+    return converted
+
+
 def _overflowing_number(text):
     """``text`` as +-inf when it spells a number beyond float64, else NaN."""
     try:
@@ -222,10 +233,7 @@ def load_csv(args):
             if spelled.isin(["true", "false"]).all():  # pandas' own bool spellings
                 features[name] = spelled == "true"
                 continue
-            converted = pd.to_numeric(column, errors="coerce")
-            failed = converted.isna() & column.notna()
-            if failed.any():  # before pandas 3, to_numeric gives NaN for 1e400
-                converted[failed] = column[failed].map(_overflowing_number)
+            converted = _numbers(column)
             if not converted.isna().any():
                 features[name] = converted
     text = [
@@ -240,7 +248,7 @@ def load_csv(args):
         # Every text column is named, so that one run finds them all; the first
         # offending cell of the first one shows what was read.
         values = features[text[0]]
-        row = int(np.flatnonzero(pd.to_numeric(values, errors="coerce").isna().to_numpy())[0])
+        row = int(np.flatnonzero(_numbers(values).isna().to_numpy())[0])
         # The index, not the position: dropped rows must not shift the line.
         where = f"line {lines[values.index[row]]}"
         if len(text) == 1:

@@ -107,7 +107,7 @@ class OutputNormalizer(nn.Module):
                 )
             mean = reference.mean(0)
             cov = torch.cov(reference.T, correction=0).reshape(h.shape[1], -1)
-            whitening = self._whitening(cov)
+            whitening = self._whitening(cov, rows=reference.shape[0])
         else:
             if not self.calibrated:
                 raise RuntimeError(
@@ -120,15 +120,17 @@ class OutputNormalizer(nn.Module):
             mean, whitening = self.mean.to(h.dtype), self.whitening.to(h.dtype)
         return (h - mean) @ whitening.T
 
-    def _whitening(self, cov, strict=False):
+    def _whitening(self, cov, strict=False, rows=None):
         """Matrix ``W`` with ``W cov W^T = I`` (diagonal when not whitening).
 
-        ``strict`` raises where no factor exists; training leaves that check
-        to the step's own test for non-finite losses, as it would read a
-        device value on the host at every step.
+        ``rows`` is the number of rows ``cov`` comes from (its round-off grows
+        with them; default ``d``). ``strict`` raises where no factor exists;
+        training leaves that check to the step's own test for non-finite
+        losses, as it would read a device value on the host at every step.
         """
         variances = torch.diagonal(cov)
-        mean_variance = variances.mean()
+        # eps and the jitter are constants to the gradient, as eps always was.
+        mean_variance = variances.detach().mean()
         # eps itself from a mean variance of 0.01 up; a constant output keeps eps.
         eps = torch.where(
             mean_variance > 0,
@@ -140,14 +142,18 @@ class OutputNormalizer(nn.Module):
         identity = torch.eye(cov.shape[0], dtype=cov.dtype, device=cov.device)
         regularised = cov + eps * identity
         # Round-off can leave the covariance of linearly dependent outputs (a
-        # copied output of large scale) indefinite; a jitter at the round-off
-        # level of each output's own variance makes it definite without
-        # shrinking the others. Applied on the device by a 0/1 factor, without
+        # copied output of large scale, a bottleneck) indefinite; a jitter at
+        # the round-off level of a covariance of that many rows, relative to
+        # each output's own variance, makes it definite without shrinking the
+        # others. Applied on the device by a 0/1 factor, without
         # a host sync, and the gradient flows through the factor used only
         # (a failed factor's backward is NaN).
         with torch.no_grad():
             failed = torch.linalg.cholesky_ex(regularised.detach()).info > 0
-        jitter = torch.finfo(cov.dtype).eps * cov.shape[0] * torch.diag(variances.clamp(min=0))
+        rounding = torch.finfo(cov.dtype).eps * (
+            cov.shape[0] + (cov.shape[0] if rows is None else rows)
+        )
+        jitter = rounding * torch.diag(variances.detach().clamp(min=0))
         # cholesky_ex does not raise: a non-finite covariance (a diverged
         # encoder) yields NaNs that the training step reports with its cause.
         cholesky, info = torch.linalg.cholesky_ex(regularised + jitter * failed.to(cov.dtype))
@@ -169,10 +175,10 @@ class OutputNormalizer(nn.Module):
         h : torch.Tensor of shape (n, d)
             Encoder outputs of the clean training rows.
         """
-        self.set_moments(*output_moments(h))
+        self.set_moments(*output_moments(h), n_rows=h.shape[0])
 
     @torch.no_grad()
-    def set_moments(self, mean, cov):
+    def set_moments(self, mean, cov, n_rows=None):
         """Freeze the statistics to a given mean and covariance of the raw outputs.
 
         Parameters
@@ -181,9 +187,17 @@ class OutputNormalizer(nn.Module):
         cov : torch.Tensor of shape (d, d)
             Of the raw outputs of the clean training rows, in float64, as
             ``calibrate`` computes them.
+        n_rows : int, default=None
+            Rows the moments come from; sets the size of the round-off jitter
+            that lets linearly dependent outputs be whitened (``d`` if None).
+
+        Raises
+        ------
+        ValueError
+            If ``cov`` cannot be whitened even with that jitter.
         """
         self.mean.copy_(mean)
-        self.whitening.copy_(self._whitening(cov, strict=True))
+        self.whitening.copy_(self._whitening(cov, strict=True, rows=n_rows))
         self.calibrated = True
 
 

@@ -277,7 +277,7 @@ def calibrate(module, data, clean_rows=None):
             "one's eval branch, its normalisation layers), or lower learning_rate."
         )
     mean, cov = output_moments(h)  # once, for the normaliser and the rank check
-    module.normalizer.set_moments(mean, cov)
+    module.normalizer.set_moments(mean, cov, n_rows=len(h))
     _warn_if_rank_deficient(cov)
 
 

@@ -11,6 +11,7 @@ import sklearn
 import skorch
 import torch
 from scipy import sparse
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -144,10 +145,14 @@ def validate_numeric(estimator, X, **kwargs):
         X = validate_data(estimator, X, dtype="numeric", **kwargs)
         if getattr(getattr(X, "dtype", None), "kind", None) == "O":
             # scikit-learn before 1.9 leaves a DataFrame of numbers in text columns
-            # beside nullable integers as objects.
+            # beside nullable integers as objects, and checked them for NaN and
+            # infinity only as objects ('nan' and None passed).
             X = X.astype(np.float64)
+            assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
         return X
     except TypeError as exc:
+        if "float() argument" in str(exc) and "NAType" not in str(exc):
+            raise ValueError(f"X must be numeric, but {exc}. {_ENCODE_FIRST}") from exc
         if "NAType" not in str(exc) and "NA is ambiguous" not in str(exc):
             raise
         raise ValueError(

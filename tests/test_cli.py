@@ -118,6 +118,7 @@ def test_label_helpers_agree_with_pandas_on_numbers_and_text():
         ("a,b\n1,2\n", ["--label-column", "y"], "column 'y' not found"),
         ("a,b\n1,2\n3,inf\n", [], r"infinite values .*\(first at line 3, column 'b': inf"),
         ("a,b\n1,2\n1e400,4\n", [], r"infinite values .*\(first at line 3, column 'a'"),
+        ("a,b\n1e400,2\nabc,4\n3,5\n", [], r"column 'a' is not numeric \(line 3 holds 'abc'\)"),
         ("a,b,a\n1,2,3\n4,5,6\n", [], "the header names 'a' more than once"),
         (
             ",a,b\n18,1.5,2\n170,3.5,4\n2,5.5,6\n",

@@ -206,6 +206,10 @@ def test_an_x_constant_up_to_round_off_is_refused_with_the_fix():
         ([[1, "2.5"], [3, 4]], None),
         ([[1, "x"], [3, 4]], "X must be numeric, but could not convert"),
         ([[1, "NA"], [3, 4]], "X has missing values"),
+        ([[1, "nan"], [3, 4]], "Input X contains NaN"),
+        ([[1, None], [3, 4]], "Input X contains NaN"),
+        ([[1, "inf"], [3, 4]], "Input X contains infinity"),
+        ([[1, 2j], [3, 4]], "X must be numeric, but float"),
     ],
 )
 def test_object_arrays_from_older_scikit_learn_become_numbers_or_are_explained(
