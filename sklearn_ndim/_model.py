@@ -66,9 +66,11 @@ class OutputNormalizer(nn.Module):
         under that stronger constraint is still N(0, I).
     eps : float, default=1e-5
         Added to the variance (the covariance's diagonal) for stability; at
-        most 0.1 % of the mean variance, so that outputs of any scale get
-        unit variance (a fixed ``1e-5`` would whiten outputs of standard
-        deviation 0.01 to a variance of 0.9).
+        most 0.1 % of the mean variance, so that outputs of any common scale
+        get unit variance (a fixed ``1e-5`` would whiten outputs of standard
+        deviation 0.01 to a variance of 0.9). An output far smaller than the
+        others (standard deviation below about 0.1 beside outputs of 1) still
+        comes out below unit variance.
     """
 
     #: Whether the frozen statistics are set. Modules pickled before the
@@ -153,10 +155,11 @@ class OutputNormalizer(nn.Module):
         rounding = torch.finfo(cov.dtype).eps * (
             cov.shape[0] + (cov.shape[0] if rows is None else rows)
         )
+        jittered = failed.to(cov.dtype)
         jitter = rounding * torch.diag(variances.detach().clamp(min=0))
         # cholesky_ex does not raise: a non-finite covariance (a diverged
         # encoder) yields NaNs that the training step reports with its cause.
-        cholesky, info = torch.linalg.cholesky_ex(regularised + jitter * failed.to(cov.dtype))
+        cholesky, info = torch.linalg.cholesky_ex(regularised + jitter * jittered)
         if strict and bool((info > 0).any()) and torch.isfinite(cov).all():
             raise ValueError(
                 f"Whitening failed on a covariance of the encoder's {cov.shape[0]} outputs "
@@ -164,7 +167,10 @@ class OutputNormalizer(nn.Module):
                 "definite even after a round-off jitter. Give the encoder independent "
                 "outputs, fewer n_components, or normalizer='standardize'."
             )
-        return torch.linalg.solve_triangular(cholesky, identity, upper=False)
+        whitening = torch.linalg.solve_triangular(cholesky, identity, upper=False)
+        # The jitter adds the share ``rounding`` to every variance; scaling back
+        # keeps independent outputs at unit variance (a factor of 1.0 without it).
+        return whitening * torch.sqrt(1.0 + rounding * jittered)
 
     @torch.no_grad()
     def calibrate(self, h):

@@ -142,17 +142,19 @@ def validate_numeric(estimator, X, **kwargs):
                 f"X must be numeric, but has columns {', '.join(other)}. {_ENCODE_FIRST}"
             )
     try:
-        X = validate_data(estimator, X, dtype="numeric", **kwargs)
+        # Finiteness is checked after any conversion, as one check on every version:
+        # scikit-learn before 1.9 leaves a DataFrame of numbers in text columns
+        # beside nullable integers as objects, which its own check ('nan', None)
+        # passes or words differently.
+        X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, **kwargs)
         if getattr(getattr(X, "dtype", None), "kind", None) == "O":
-            # scikit-learn before 1.9 leaves a DataFrame of numbers in text columns
-            # beside nullable integers as objects, and checked them for NaN and
-            # infinity only as objects ('nan' and None passed).
             X = X.astype(np.float64)
-            assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
+        assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
         return X
     except TypeError as exc:
         if "float() argument" in str(exc) and "NAType" not in str(exc):
-            raise ValueError(f"X must be numeric, but {exc}. {_ENCODE_FIRST}") from exc
+            # A TypeError still, as scikit-learn's contract expects for such cells.
+            raise TypeError(f"X must be numeric, but {exc}. {_ENCODE_FIRST}") from exc
         if "NAType" not in str(exc) and "NA is ambiguous" not in str(exc):
             raise
         raise ValueError(

@@ -193,6 +193,17 @@ def test_outputs_of_a_bottleneck_at_large_scale_are_whitened_in_every_batch(rows
         assert torch.isfinite(normalizer.eval()(h)).all(), seed
 
 
+@pytest.mark.parametrize("rows", [4096, 65536])
+def test_independent_outputs_stay_at_unit_variance_when_the_jitter_applies(rows):
+    # The jitter grows with the rows: without scaling back it whitened 62
+    # independent outputs beside a copied one to 0.992 at 65,536 rows.
+    generator = torch.Generator().manual_seed(0)
+    copied = 1e4 * torch.randn(rows, 1, generator=generator)
+    h = torch.cat([copied, copied, torch.randn(rows, 62, generator=generator)], 1)
+    variance = OutputNormalizer(64, whiten=True).train()(h).var(0, unbiased=False)
+    torch.testing.assert_close(variance[2:], torch.ones(62), rtol=0, atol=1e-4)
+
+
 def test_training_mode_whitening_reads_nothing_on_the_host():
     # A host read (bool of a device tensor) would sync every CUDA training step.
     from torch.overrides import TorchFunctionMode
