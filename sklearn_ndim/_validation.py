@@ -142,14 +142,12 @@ def validate_numeric(estimator, X, **kwargs):
                 f"X must be numeric, but has columns {', '.join(other)}. {_ENCODE_FIRST}"
             )
     try:
-        # Finiteness is checked after any conversion, as one check on every version:
-        # scikit-learn before 1.9 leaves a DataFrame of numbers in text columns
-        # beside nullable integers as objects, which its own check ('nan', None)
-        # passes or words differently.
-        X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, **kwargs)
+        X = validate_data(estimator, X, dtype="numeric", **kwargs)
         if getattr(getattr(X, "dtype", None), "kind", None) == "O":
+            # scikit-learn before 1.9 leaves a DataFrame of numbers in text columns
+            # beside nullable integers as objects, whose own check passes 'nan'.
             X = X.astype(np.float64)
-        assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
+            assert_all_finite(X, input_name="X", estimator_name=type(estimator).__name__)
         return X
     except TypeError as exc:
         if "float() argument" in str(exc) and "NAType" not in str(exc):

@@ -201,6 +201,12 @@ def test_an_x_constant_up_to_round_off_is_refused_with_the_fix():
     NoisyInfoMaxEmbedder(1, max_epochs=1).fit(X - 1e8)
 
 
+def test_a_single_row_with_nan_is_named_as_scikit_learn_names_it():
+    # The NaN is reported first, as scikit-learn's check_array does.
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        NoisyInfoMaxEmbedder(2).fit(np.array([[np.nan, 1.0]]))
+
+
 @pytest.mark.parametrize(
     "cells, error",
     [
