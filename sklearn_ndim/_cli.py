@@ -26,7 +26,6 @@ from ._cli_files import (
     local_file,
     write_output,
 )
-from ._validation import MAX_NOISE, MIN_NOISE
 
 __all__ = ["main"]
 
@@ -165,7 +164,9 @@ def _given_model_options(argv):
 
 def _parse_args(argv):
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and --version exit here, before the heavy imports
+    from ._validation import MAX_NOISE, MIN_NOISE
+
     if args.noise_scale != "auto":
         try:
             args.noise_scale = float(args.noise_scale)

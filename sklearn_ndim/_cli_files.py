@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import whitening_lacks_rows
-
 __all__ = ["InputError"]
 
 #: Largest magnitude read from a CSV: the square of more overflows float64.
@@ -371,6 +369,8 @@ def check_size(X, n_components, holdout=0.0, batch_size=256, normalizer="whiten"
         )
     # The training rows are at least 2 n_components here, so only the batch size
     # can leave whitening too few rows per batch (the fit would refuse them).
+    from ._validation import whitening_lacks_rows
+
     if whitening_lacks_rows(normalizer, batch_size, n_components):
         raise InputError(
             f"--batch-size {batch_size} is not more than --n-components {n_components}: the "

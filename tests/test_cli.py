@@ -60,6 +60,30 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def test_help_and_version_do_not_import_torch(tmp_path):
+    # They took about 3 s, importing torch, skorch and scikit-learn through the package.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from sklearn_ndim._cli import main\n"
+        "for argv in (['--version'], ['--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = sorted({'torch', 'skorch', 'sklearn', 'scipy'} & set(sys.modules))\n"
+        "print('heavy:', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "heavy: []" in done.stdout
+    assert "sklearn-ndim" in done.stdout  # the version line
+
+
 def test_the_default_job_runs_without_pandas(tmp_path):
     # The base install has no pandas; the digits job, with its probe, imported it.
     import os
