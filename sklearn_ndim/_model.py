@@ -200,8 +200,13 @@ class OutputNormalizer(nn.Module):
         Raises
         ------
         ValueError
-            If ``cov`` cannot be whitened even with that jitter.
+            If ``n_rows`` is not a positive integer, or ``cov`` cannot be
+            whitened even with that jitter.
         """
+        if n_rows is not None and (
+            isinstance(n_rows, bool) or not isinstance(n_rows, Integral) or n_rows < 1
+        ):
+            raise ValueError(f"n_rows must be a positive integer or None; got {n_rows!r}.")
         self.mean.copy_(mean)
         self.whitening.copy_(self._whitening(cov, strict=True, rows=n_rows))
         self.calibrated = True

@@ -204,6 +204,16 @@ def test_independent_outputs_stay_at_unit_variance_when_the_jitter_applies(rows)
     torch.testing.assert_close(variance[2:], torch.ones(62), rtol=0, atol=1e-4)
 
 
+@pytest.mark.parametrize("n_rows", [0, -5, 2.5, True, "256"])
+def test_set_moments_refuses_a_row_count_that_is_no_positive_integer(n_rows):
+    normalizer = OutputNormalizer(2, whiten=True)
+    with pytest.raises(ValueError, match="n_rows must be a positive integer or None"):
+        normalizer.set_moments(
+            torch.zeros(2, dtype=torch.float64), torch.eye(2, dtype=torch.float64), n_rows=n_rows
+        )
+    assert not normalizer.calibrated  # nothing was set
+
+
 def test_training_mode_whitening_reads_nothing_on_the_host():
     # A host read (bool of a device tensor) would sync every CUDA training step.
     from torch.overrides import TorchFunctionMode
