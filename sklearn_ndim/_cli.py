@@ -22,8 +22,10 @@ from ._cli_files import (
     check_column_names,
     check_output,
     check_size,
+    class_counts,
     load_csv,
     local_file,
+    missing_labels,
     write_output,
 )
 
@@ -253,13 +255,13 @@ def _report(embedder, X_train, X_test, y_train, y_test, prior):
     if y_train is None:
         return
     pca = PCA(embedder.n_components_, whiten=True).fit(X_train)
-    train, test = ~_missing_labels(y_train), ~_missing_labels(y_test)
+    train, test = ~missing_labels(y_train), ~missing_labels(y_test)
     if not (train.all() and test.all()):
         print(
             f"{int((~train).sum() + (~test).sum())} rows have no label: fitted and embedded, "
             "left out of the probe."
         )
-    if len(_class_counts(y_train[train])[0]) < 2 or not test.any():
+    if len(class_counts(y_train[train])[0]) < 2 or not test.any():
         print("Too few labelled rows on one side of the split for the probe.")
         return
 
@@ -270,7 +272,7 @@ def _report(embedder, X_train, X_test, y_train, y_test, prior):
     ours = probe(embedder.transform(X_train), np.asarray(Z_test))
     theirs = probe(pca.transform(X_train), pca.transform(X_test))
     print(f"Logistic probe accuracy: embedding {ours:.3f}, PCA(whiten) {theirs:.3f}")
-    held_out_classes = _class_counts(y_test[test])[0]
+    held_out_classes = class_counts(y_test[test])[0]
     if len(held_out_classes) == 1:
         # A classifier that always answers that class scores 1.000 here too.
         print(
@@ -324,38 +326,6 @@ def _fit(args, X, y):
     return embedder
 
 
-def _missing_labels(y):
-    """Which labels are missing (NaN, None, pandas' NA).
-
-    Numeric labels (the digits demo's) need no pandas, which only the CSV
-    path installs; labels of other types come from a CSV file.
-    """
-    y = np.asarray(y)
-    if y.dtype.kind in "biu":
-        return np.zeros(len(y), dtype=bool)
-    if y.dtype.kind == "f":
-        return np.isnan(y)
-    import pandas as pd
-
-    return np.asarray(pd.isna(y), dtype=bool)
-
-
-def _class_counts(y):
-    """The classes, in order of first appearance, and their row counts.
-
-    Numeric labels need no pandas; labels of other types come from a CSV file.
-    """
-    y = np.asarray(y)
-    if y.dtype.kind in "biuf":
-        classes, first, counts = np.unique(y, return_index=True, return_counts=True)
-        order = np.argsort(first)
-        return list(classes[order]), counts[order]
-    import pandas as pd
-
-    counts = pd.Series(y).value_counts(sort=False)
-    return list(counts.index), counts.to_numpy()
-
-
 def _can_stratify(y, holdout):
     """Whether the hold-out split can keep the class shares.
 
@@ -364,9 +334,9 @@ def _can_stratify(y, holdout):
     """
     if y is None or holdout == 0:
         return False
-    if _missing_labels(y).any():
+    if missing_labels(y).any():
         return False
-    counts = _class_counts(y)[1]
+    counts = class_counts(y)[1]
     held_out = math.ceil(holdout * len(y))
     return (
         len(counts) < len(y) // 5

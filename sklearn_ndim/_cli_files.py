@@ -304,15 +304,46 @@ def load_csv(args):
     return X, labels, frame[kept], list(features.columns), complete
 
 
+def missing_labels(y):
+    """Which labels are missing (NaN, None, pandas' NA).
+
+    Numeric labels (the digits demo's) need no pandas, which only the CSV
+    path installs; labels of other types come from a CSV file.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "biu":
+        return np.zeros(len(y), dtype=bool)
+    if y.dtype.kind == "f":
+        return np.isnan(y)
+    import pandas as pd
+
+    return np.asarray(pd.isna(y), dtype=bool)
+
+
+def class_counts(y):
+    """The classes, in order of first appearance, and their row counts.
+
+    Numeric labels need no pandas; labels of other types come from a CSV file.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "biuf":
+        classes, first, counts = np.unique(y, return_index=True, return_counts=True)
+        order = np.argsort(first)
+        return list(classes[order]), counts[order]
+    import pandas as pd
+
+    counts = pd.Series(y).value_counts(sort=False)
+    return list(counts.index), counts.to_numpy()
+
+
 def _check_labels(labels, name, path):
     """Refuse labels the logistic probe cannot use: continuous values, ids, or one class."""
-    import pandas as pd
     from sklearn.utils.multiclass import type_of_target
 
-    known = labels[~pd.isna(labels)]
+    known = labels[~missing_labels(labels)]
     # A CSV column is read as all numbers or all text, never a mix of both.
     kind = type_of_target(known) if len(known) else "unknown"
-    classes = len(pd.unique(known))
+    classes = len(class_counts(known)[0])
     # Every value once is an identifier, not classes: no held-out row's class was seen.
     identifier = classes == len(known)
     if kind == "continuous":

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_ndim import __version__, _cli
+from sklearn_ndim import __version__, _cli, _cli_files
 from sklearn_ndim.io import load
 
 FAST = ["--max-epochs", "2", "--n-components", "2"]
@@ -106,14 +106,14 @@ def test_the_default_job_runs_without_pandas(tmp_path):
 def test_label_helpers_agree_with_pandas_on_numbers_and_text():
     pd = pytest.importorskip("pandas")
     labels = np.array([3.0, np.nan, 1.0, 3.0, 2.0])
-    assert _cli._missing_labels(labels).tolist() == pd.isna(labels).tolist()
-    classes, counts = _cli._class_counts(labels[~np.isnan(labels)])
+    assert _cli_files.missing_labels(labels).tolist() == pd.isna(labels).tolist()
+    classes, counts = _cli_files.class_counts(labels[~np.isnan(labels)])
     expected = pd.Series(labels[~np.isnan(labels)]).value_counts(sort=False)
     assert classes == list(expected.index) and counts.tolist() == expected.tolist()
     text = np.array(["b", None, "a", "b"], dtype=object)
-    assert _cli._missing_labels(text).tolist() == [False, True, False, False]
-    assert _cli._class_counts(text[[0, 2, 3]])[0] == ["b", "a"]
-    assert _cli._missing_labels(np.array([2, 1, 2])).tolist() == [False] * 3
+    assert _cli_files.missing_labels(text).tolist() == [False, True, False, False]
+    assert _cli_files.class_counts(text[[0, 2, 3]])[0] == ["b", "a"]
+    assert _cli_files.missing_labels(np.array([2, 1, 2])).tolist() == [False] * 3
 
 
 @pytest.mark.parametrize(
