@@ -17,6 +17,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ._callbacks import check_callbacks
 from ._data import InputScaler
 from ._distributed import (
     average_buffers,
@@ -41,7 +42,6 @@ from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, TrainingDat
 from ._validation import (
     accepted_noise_for_capacity,
     caller_stacklevel,
-    check_callbacks,
     check_features_vary,
     check_no_booleans,
     check_prior,

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from ._callbacks import check_stream_callbacks
 from ._data import InputScaler
 from ._distributed import initialised_group
 from ._fitting import (
@@ -35,7 +36,6 @@ from ._validation import (
     check_model_params_unchanged,
     check_no_booleans,
     check_prior,
-    check_stream_callbacks,
     model_params,
     resolve_device,
     validate_fitted_input,

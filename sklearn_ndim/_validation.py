@@ -1,4 +1,4 @@
-"""Parameter, device and callback checks with errors that say how to fix them."""
+"""Parameter, input and device checks with errors that say how to fix them."""
 
 import math
 import os
@@ -19,8 +19,6 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
-from skorch.callbacks.scoring import ScoringBase
 
 from ._data import equal_columns, split_image_shape
 from ._priors import resolve_prior
@@ -29,7 +27,6 @@ __all__ = [
     "EMBEDDER_PARAMETER_CONSTRAINTS",
     "warn_again",
     "resolve_device",
-    "check_callbacks",
     "check_not_bool",
     "accepted_noise_for_capacity",
     "check_no_booleans",
@@ -38,7 +35,6 @@ __all__ = [
     "check_prior",
     "warn_if_embedding_cannot_fill_its_space",
     "caller_stacklevel",
-    "check_stream_callbacks",
     "whitening_lacks_rows",
     "validate_numeric",
     "check_embedder",
@@ -521,66 +517,6 @@ def resolve_device(device):
     return resolved
 
 
-def check_callbacks(callbacks):
-    """Return the callbacks as skorch expects them, refusing classes and junk."""
-    if callbacks is None:
-        return []
-    checked = []
-    for item in callbacks:
-        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
-        if isinstance(callback, type):
-            raise TypeError(
-                f"callbacks must be instances, got the class {callback.__name__}; "
-                f"pass {callback.__name__}() instead (classes break clone())."
-            )
-        if not isinstance(callback, Callback):
-            raise TypeError(
-                "callbacks must be skorch.callbacks.Callback instances or (name, instance) "
-                f"tuples; got {item!r}."
-            )
-        _check_callback_needs(callback)
-        checked.append(item)
-    return checked
-
-
-#: skorch's default monitors, which need a validation split.
-_NEVER_RECORDED = frozenset({"valid_loss", "valid_loss_best"})
-
-#: What the training history records each epoch, for callbacks to monitor.
-_MONITORED = "'train_loss' (InfoNCE's cross-entropy) or 'mutual_info' (its estimate in nats)"
-
-
-def _check_callback_needs(callback):
-    """Refuse callbacks that need targets or a validation split, which training has neither of.
-
-    skorch's scoring callbacks would fail on the batches ``(x, indices, views)``
-    or, on the validation split, silently never run; a monitor of
-    ``valid_loss`` would fail with a bare KeyError after the first epoch.
-    """
-    name = type(callback).__name__
-    # EpochScoring(on_train=True, use_caching=False) runs: its scorer gets the net
-    # (and the private training data), enough for a measure of the net itself.
-    usable = isinstance(callback, EpochScoring) and callback.on_train and not callback.use_caching
-    if isinstance(callback, ScoringBase) and not usable:
-        raise ValueError(
-            f"{name} scores predictions against targets, but the embedder trains without "
-            "targets and without a validation split, so it would fail or never run. For a "
-            "label-free measure, record it in a Callback's on_epoch_end with "
-            f"net.history.record(name, value); to stop early, monitor {_MONITORED}."
-        )
-    monitor = getattr(callback, "monitor", None)
-    if monitor in _NEVER_RECORDED:
-        raise ValueError(
-            f"{name} monitors {monitor!r}, which the embedder never records: it trains without "
-            f"a validation split. Monitor {_MONITORED}"
-            + (
-                ", e.g. EarlyStopping(monitor='train_loss')."
-                if isinstance(callback, EarlyStopping)
-                else "."
-            )
-        )
-
-
 def whitening_lacks_rows(normalizer, batch_size, n_components):
     """Whether whitening would see batches of no more rows than dimensions.
 
@@ -589,23 +525,6 @@ def whitening_lacks_rows(normalizer, batch_size, n_components):
     directions about 300-fold (1 / sqrt(eps)).
     """
     return normalizer == "whiten" and batch_size <= n_components
-
-
-def check_stream_callbacks(estimator, warn):
-    """The estimator's callbacks for a partial_fit pass; ``warn`` about a schedule."""
-    callbacks = check_callbacks(estimator.callbacks)
-    instances = [item[1] if isinstance(item, tuple) else item for item in callbacks]
-    if warn and any(isinstance(callback, LRScheduler) for callback in instances):
-        warnings.warn(
-            "A learning-rate schedule (skorch's LRScheduler) does not carry over between "
-            f"partial_fit calls: each call starts from learning_rate={estimator.learning_rate}, "
-            "and what the schedule does within one call depends on the scheduler. Schedules "
-            "are meant for fit; to lower the rate over a stream, set learning_rate between "
-            "calls.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
-    return callbacks
 
 
 def check_embedder(estimator, action, hint=""):

@@ -5,18 +5,9 @@ import numpy as np
 import pytest
 import torch
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.callbacks import (
-    BatchScoring,
-    Callback,
-    Checkpoint,
-    EarlyStopping,
-    EpochScoring,
-    LRScheduler,
-    PassthroughScoring,
-)
 
 from sklearn_ndim import NoisyInfoMaxEmbedder, _validation
-from sklearn_ndim._validation import check_callbacks, check_not_bool, resolve_device
+from sklearn_ndim._validation import check_not_bool, resolve_device
 
 
 def test_devices():
@@ -30,15 +21,6 @@ def test_devices():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             resolve_device("cuda")
-
-
-def test_callbacks_must_be_instances():
-    stopper = EarlyStopping(monitor="train_loss")
-    assert check_callbacks([stopper, ("named", stopper)]) == [stopper, ("named", stopper)]
-    with pytest.raises(TypeError, match="pass EarlyStopping"):
-        check_callbacks([EarlyStopping])
-    with pytest.raises(TypeError, match="Callback instances"):
-        check_callbacks(["print"])
 
 
 def test_booleans_are_not_integers():
@@ -125,55 +107,6 @@ def test_a_bad_prior_fails_first_with_the_public_names(prior, method):
         with pytest.raises(InvalidParameterError, match=r"'prior' parameter .* a Prior \("):
             getattr(embedder, method)(np.random.default_rng(0).normal(size=(10, 2)))
     assert not hasattr(embedder, "n_features_in_")
-
-
-@pytest.mark.parametrize(
-    "callback, message",
-    [
-        (EpochScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
-        (EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True), "net.history.record"),
-        (BatchScoring(lambda net, X, y: 0.0, name="s"), "trains without targets"),
-        (BatchScoring(lambda net, X, y: 0.0, name="s", on_train=True), "trains without"),
-        (EarlyStopping(), "EarlyStopping monitors 'valid_loss'.*monitor='train_loss'"),
-        (Checkpoint(dirname="unused"), "Checkpoint monitors 'valid_loss_best'"),
-    ],
-)
-def test_callbacks_that_need_targets_or_a_validation_split_are_refused(callback, message):
-    with pytest.raises(ValueError, match=message):
-        check_callbacks([callback])
-    with pytest.raises(ValueError, match=message):
-        check_callbacks([("named", callback)])
-
-
-def test_callbacks_that_monitor_what_training_records_are_accepted():
-    callbacks = [
-        EarlyStopping(monitor="train_loss"),
-        Checkpoint(monitor="train_loss_best", dirname="unused"),
-        LRScheduler(monitor="train_loss"),
-        PassthroughScoring(name="train_loss", on_train=True),
-        # A label-free scorer of the training data, and a monitor of what a callback records.
-        EpochScoring(lambda net, X, y: 0.0, name="s", on_train=True, use_caching=False),
-        EarlyStopping(monitor="valid_alignment"),
-    ]
-    assert check_callbacks(callbacks) == callbacks
-
-
-class _RecordsAlignment(Callback):
-    def on_epoch_end(self, net, **kwargs):
-        net.history.record("valid_alignment", float(len(net.history)))  # worsens
-
-
-def test_a_label_free_epoch_score_and_a_user_recorded_monitor_work_in_a_fit():
-    X = np.random.default_rng(0).normal(size=(80, 4))
-    scorer = EpochScoring(
-        lambda net, X, y: float(len(X)), name="rows", on_train=True, use_caching=False
-    )
-    stopper = EarlyStopping(monitor="valid_alignment", patience=1, threshold=10.0)
-    embedder = NoisyInfoMaxEmbedder(
-        2, max_epochs=6, random_state=0, callbacks=[_RecordsAlignment(), scorer, stopper]
-    ).fit(X)
-    assert embedder.history_[0]["rows"] == 80
-    assert embedder.n_iter_ < 6
 
 
 def test_features_constant_up_to_round_off_are_named_in_a_warning():
