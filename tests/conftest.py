@@ -71,3 +71,15 @@ def embedder(training_data):
     from sklearn_ndim import NoisyInfoMaxEmbedder
 
     return NoisyInfoMaxEmbedder(n_components=2, max_epochs=2, random_state=0).fit(training_data)
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if the command line starts training."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started although the input was bad")
+
+    from sklearn_ndim import _cli
+
+    monkeypatch.setattr(_cli, "_fit", refuse)
