@@ -530,25 +530,7 @@ def test_prior_pvalues_are_the_chi_square_tail_of_the_mapped_embedding(blobs, fa
     assert np.all(np.diff(pvalues[order]) >= -1e-12)
 
 
-# ------------------------------------------------ streams and memmaps
-
-
-def test_partial_fit_continues_the_model_one_pass_per_call(blobs, fast):
-    X = blobs[0]
-    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=64, **fast)
-    for chunk in np.array_split(X, 4):
-        embedder.partial_fit(chunk)
-    assert embedder.n_iter_ == 4 == len(embedder.history_)
-    assert embedder.n_features_in_ == 10 and embedder.batch_size_ == 64
-    Z = embedder.transform(X)
-    assert np.isfinite(Z).all()
-    # Recalibrated on the reservoir of rows seen: about standardised.
-    np.testing.assert_allclose(Z.mean(0), 0, atol=0.15)
-    np.testing.assert_allclose(Z.std(0), 1, atol=0.15)
-    with pytest.raises(ValueError, match="at least batch_size_ = 64 rows"):
-        embedder.partial_fit(X[:10])
-    with pytest.raises(ValueError, match="10 features"):
-        embedder.partial_fit(X[:100, :5])
+# ------------------------------------------------------------- streams
 
 
 def test_partial_fit_is_atomic_and_continues_a_fit(blobs, fast):
@@ -568,70 +550,6 @@ def test_partial_fit_is_atomic_and_continues_a_fit(blobs, fast):
     restored = pickle.loads(pickle.dumps(embedder))
     restored.partial_fit(X)  # the optimiser state was dropped: it is rebuilt
     assert restored.n_iter_ == 5
-
-
-def test_partial_fit_refuses_a_decoder(blobs, fast):
-    with pytest.raises(ValueError, match="does not train a decoder"):
-        NoisyInfoMaxEmbedder(fit_inverse_transform=True, **fast).partial_fit(blobs[0])
-
-
-def test_a_memmap_is_read_chunk_by_chunk_never_whole(blobs, fast, tmp_path, monkeypatch):
-    import sklearn_ndim._data as data_module
-    import sklearn_ndim._fitting as fitting
-
-    X = np.repeat(blobs[0], 5, axis=0)  # 2000 rows
-    path = tmp_path / "rows.dat"
-    stored = np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)
-    stored[:] = X
-    stored.flush()
-    rows = np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
-    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
-    converted = []
-    original = data_module.InputScaler.transform
-
-    def spy(self, block, dtype=np.float32):
-        converted.append(len(block))
-        return original(self, block, dtype)
-
-    monkeypatch.setattr(data_module.InputScaler, "transform", spy)
-    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(rows)
-    assert max(converted) <= 512 and sum(converted) >= 3 * len(X)
-    converted.clear()
-    Z = embedder.transform(rows)
-    assert Z.shape == (2000, 2) and Z.dtype == np.float32 and np.isfinite(Z).all()
-
-
-def test_a_memmap_one_row_longer_than_its_chunks_fits_with_neighbours(
-    blobs, fast, tmp_path, monkeypatch
-):
-    import sklearn_ndim._fitting as fitting
-
-    X = np.repeat(blobs[0], 2, axis=0)[:513].astype(np.float32)
-    path = tmp_path / "rows.dat"
-    stored = np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)
-    stored[:] = X
-    stored.flush()
-    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
-    rows = np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
-    # The last row joins the chunk before it: alone it had no neighbours (an error).
-    embedder = NoisyInfoMaxEmbedder(n_components=2, n_neighbors=5, **fast).fit(rows)
-    np.testing.assert_array_equal(embedder.transform(rows), embedder.transform(X))
-
-
-def test_a_memmap_with_chunks_smaller_than_a_batch_is_refused(blobs, fast, tmp_path, monkeypatch):
-    # Each chunk gave no full batch: nothing trained, and the progress callback
-    # failed with KeyError: 'train_loss'.
-    import sklearn_ndim._fitting as fitting
-
-    X = np.repeat(blobs[0], 5, axis=0).astype(np.float32)  # 2000 rows
-    np.save(tmp_path / "rows.npy", X)
-    rows = np.load(tmp_path / "rows.npy", mmap_mode="r")
-    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
-    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=600, **fast)
-    with pytest.raises(ValueError, match="batch_size=600 exceeds the 464 rows of the smallest"):
-        embedder.fit(rows)
-    assert not hasattr(embedder, "net_")
-    embedder.set_params(batch_size=464).fit(rows)  # as many as the last chunk holds
 
 
 def test_changing_the_prior_after_fit_does_not_reinterpret_the_model(blobs, fast):

@@ -267,3 +267,62 @@ def test_a_device_without_bfloat16_fails_before_training(blobs, fast, monkeypatc
 def test_mixed_precision_takes_a_boolean_or_auto(blobs, fast, value):
     with pytest.raises(ValueError, match="'mixed_precision' parameter"):
         NoisyInfoMaxEmbedder(2, mixed_precision=value, **fast).fit(blobs[0])
+
+
+def test_a_memmap_is_read_chunk_by_chunk_never_whole(blobs, fast, tmp_path, monkeypatch):
+    import sklearn_ndim._data as data_module
+    import sklearn_ndim._fitting as fitting
+
+    X = np.repeat(blobs[0], 5, axis=0)  # 2000 rows
+    path = tmp_path / "rows.dat"
+    stored = np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)
+    stored[:] = X
+    stored.flush()
+    rows = np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
+    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
+    converted = []
+    original = data_module.InputScaler.transform
+
+    def spy(self, block, dtype=np.float32):
+        converted.append(len(block))
+        return original(self, block, dtype)
+
+    monkeypatch.setattr(data_module.InputScaler, "transform", spy)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(rows)
+    assert max(converted) <= 512 and sum(converted) >= 3 * len(X)
+    converted.clear()
+    Z = embedder.transform(rows)
+    assert Z.shape == (2000, 2) and Z.dtype == np.float32 and np.isfinite(Z).all()
+
+
+def test_a_memmap_one_row_longer_than_its_chunks_fits_with_neighbours(
+    blobs, fast, tmp_path, monkeypatch
+):
+    import sklearn_ndim._fitting as fitting
+
+    X = np.repeat(blobs[0], 2, axis=0)[:513].astype(np.float32)
+    path = tmp_path / "rows.dat"
+    stored = np.memmap(path, dtype=np.float32, mode="w+", shape=X.shape)
+    stored[:] = X
+    stored.flush()
+    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
+    rows = np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
+    # The last row joins the chunk before it: alone it had no neighbours (an error).
+    embedder = NoisyInfoMaxEmbedder(n_components=2, n_neighbors=5, **fast).fit(rows)
+    np.testing.assert_array_equal(embedder.transform(rows), embedder.transform(X))
+
+
+def test_a_memmap_with_chunks_smaller_than_a_batch_is_refused(blobs, fast, tmp_path, monkeypatch):
+    # Each chunk gave no full batch: nothing trained, and the progress callback
+    # failed with KeyError: 'train_loss'.
+    import sklearn_ndim._fitting as fitting
+
+    X = np.repeat(blobs[0], 5, axis=0).astype(np.float32)  # 2000 rows
+    np.save(tmp_path / "rows.npy", X)
+    rows = np.load(tmp_path / "rows.npy", mmap_mode="r")
+    monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 512)
+    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=600, **fast)
+    with pytest.raises(ValueError, match="batch_size=600 exceeds the 464 rows of the smallest"):
+        embedder.fit(rows)
+    assert not hasattr(embedder, "net_")
+    embedder.set_params(batch_size=464).fit(rows)  # as many as the last chunk holds

@@ -243,3 +243,26 @@ def test_a_heavy_tailed_stream_is_not_taken_for_a_collapse(fast):
     for start in range(0, 3000, 500):
         model.partial_fit(X[start : start + 500])
     assert model.mutual_info_ > 0.1
+
+
+def test_partial_fit_continues_the_model_one_pass_per_call(blobs, fast):
+    X = blobs[0]
+    embedder = NoisyInfoMaxEmbedder(n_components=2, batch_size=64, **fast)
+    for chunk in np.array_split(X, 4):
+        embedder.partial_fit(chunk)
+    assert embedder.n_iter_ == 4 == len(embedder.history_)
+    assert embedder.n_features_in_ == 10 and embedder.batch_size_ == 64
+    Z = embedder.transform(X)
+    assert np.isfinite(Z).all()
+    # Recalibrated on the reservoir of rows seen: about standardised.
+    np.testing.assert_allclose(Z.mean(0), 0, atol=0.15)
+    np.testing.assert_allclose(Z.std(0), 1, atol=0.15)
+    with pytest.raises(ValueError, match="at least batch_size_ = 64 rows"):
+        embedder.partial_fit(X[:10])
+    with pytest.raises(ValueError, match="10 features"):
+        embedder.partial_fit(X[:100, :5])
+
+
+def test_partial_fit_refuses_a_decoder(blobs, fast):
+    with pytest.raises(ValueError, match="does not train a decoder"):
+        NoisyInfoMaxEmbedder(fit_inverse_transform=True, **fast).partial_fit(blobs[0])
