@@ -200,15 +200,33 @@ class OutputNormalizer(nn.Module):
         Raises
         ------
         ValueError
-            If ``n_rows`` is not a positive integer, or ``cov`` cannot be
-            whitened even with that jitter.
+            If ``n_rows`` is not a positive integer, or too few rows for the
+            statistics (``n_rows <= d`` when whitening, 1 otherwise), if
+            ``mean`` or ``cov`` is not finite, or if ``cov`` cannot be
+            whitened even with the jitter. The buffers are then left as they
+            were.
         """
         if n_rows is not None and (
             isinstance(n_rows, bool) or not isinstance(n_rows, Integral) or n_rows < 1
         ):
             raise ValueError(f"n_rows must be a positive integer or None; got {n_rows!r}.")
+        d = self.mean.shape[0]
+        if n_rows is not None and n_rows <= (d if self.whiten else 1):
+            needed = f"more than {d}, the dimension," if self.whiten else "at least 2"
+            raise ValueError(
+                f"Calibration needs {needed} rows to estimate the output's "
+                f"{'covariance' if self.whiten else 'variances'}; got {n_rows}. Calibrate on "
+                "more clean rows" + (", or use whiten=False." if self.whiten else ".")
+            )
+        if not (torch.isfinite(mean).all() and torch.isfinite(cov).all()):
+            raise ValueError(
+                "Calibration got outputs whose mean or covariance is not finite (NaN or inf): "
+                "the encoder diverged, or its input holds NaN or inf. Check the outputs with "
+                "torch.isfinite(h).all(dim=1) before calibrating."
+            )
+        whitening = self._whitening(cov, strict=True, rows=n_rows)
         self.mean.copy_(mean)
-        self.whitening.copy_(self._whitening(cov, strict=True, rows=n_rows))
+        self.whitening.copy_(whitening)
         self.calibrated = True
 
 

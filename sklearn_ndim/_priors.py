@@ -17,6 +17,7 @@ the one clipping constant ``GAUSSIAN_LIMIT``), the log-density and sampling.
 import functools
 import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -112,6 +113,17 @@ def _rows(x, name):
     return x
 
 
+def _check_dimension(n_components):
+    if isinstance(n_components, bool) or not isinstance(n_components, Integral) or n_components < 1:
+        raise ValueError(f"n_components must be a positive integer; got {n_components!r}.")
+
+
+def _check_non_negative(value, name):
+    number = isinstance(value, Real) and not isinstance(value, bool)
+    if not number or math.isnan(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
+
+
 class Prior:
     """A product prior on ``R^d`` and the Gaussian channel that targets it.
 
@@ -145,7 +157,15 @@ class Prior:
         -------
         capacity : float
             ``d/2 ln(1 + 1/sigma^2)``.
+
+        Raises
+        ------
+        ValueError
+            If ``n_components`` is not a positive integer or ``noise_scale``
+            is negative or NaN.
         """
+        _check_dimension(n_components)
+        _check_non_negative(noise_scale, "noise_scale")
         if noise_scale == 0:
             return math.inf
         return 0.5 * n_components * math.log1p(noise_scale**-2)
@@ -155,7 +175,16 @@ class Prior:
 
         In logs where ``expm1`` would overflow, so that large capacities give
         a small scale (``0.0`` only beyond float64's range), not an error.
+        A capacity of 0 gives an infinite scale.
+
+        Raises
+        ------
+        ValueError
+            If ``n_components`` is not a positive integer or ``capacity`` is
+            negative or NaN.
         """
+        _check_dimension(n_components)
+        _check_non_negative(capacity, "capacity")
         x = 2.0 * capacity / n_components
         if x == 0.0:  # a capacity that underflows: no finite noise is that weak
             return math.inf

@@ -530,9 +530,11 @@ def _warn_if_judged_against_the_wrong_prior(Z, prior):
     """Warn when a Gaussian judges values that all lie in [0, 1], as a uniform embedding's do.
 
     For 10 values of an exact N(0, 1) sample that happens with probability
-    0.34 ** 10, about 2e-5.
+    0.34 ** 10, about 2e-5. A constant column is no sign of a uniform
+    embedding (the report names it as collapsed), so it gives no warning.
     """
-    if prior.name == "gaussian" and Z.size >= 10 and Z.min() >= 0 and Z.max() <= 1:
+    in_unit_cube = Z.size >= 10 and Z.min() >= 0 and Z.max() <= 1
+    if prior.name == "gaussian" and in_unit_cube and np.ptp(Z, axis=0).min() > 0:
         warnings.warn(
             "Every value of Z lies in [0, 1], as an embedding for prior='uniform' does, and it "
             "is judged against the Gaussian prior: pass the embedder's prior (prior='uniform', "
@@ -570,9 +572,11 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
     -------
     noise_scale : float
         Standard deviation ``sigma`` of the channel's Gaussian noise, within
-        ``[1e-3, 1e3]``, the range ``noise_scale`` accepts (a warning says
-        when the capacity needs a scale outside it, as ``"auto"`` does at
-        ``n_components=1`` with batches of more than 1,000 rows).
+        ``[1e-3, 1e3]``, the range ``noise_scale`` accepts. A warning says
+        when the capacity needs a scale outside it (at ``n_components=1``
+        with batches of more than 1,000 rows, say); ``noise_scale="auto"``
+        clips the same way without a warning, and ``noise_scale_`` shows
+        the value used.
 
     Examples
     --------

@@ -200,7 +200,17 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
                     "on (at least 2 are needed); lower calibration_fraction or fit on more rows."
                 )
             calibration, training = np.sort(order[:n_calibration]), np.sort(order[n_calibration:])
-            self.embedder_ = embedder.fit(_rows(X, training))
+            try:
+                self.embedder_ = embedder.fit(_rows(X, training))
+            except ValueError as error:
+                if type(error) is not ValueError:  # e.g. InvalidParameterError: as it is
+                    raise
+                # The embedder's message counts the rows it was given, not X's.
+                raise ValueError(
+                    f"The embedder is fitted on {len(training)} of the {len(X)} rows "
+                    f"(calibration_fraction={self.calibration_fraction} holds out "
+                    f"{n_calibration} to calibrate the p-values), and refused them: {error}"
+                ) from error
             # The scale comes from the training rows, so that the calibration rows
             # stay exchangeable with new ones. A feature the decoder reproduces
             # exactly (a constant pixel) gets a floor, or one grey level there
@@ -342,7 +352,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
 
     def _block_statistic(self, X):
         residual, typicality = self._residual_and_typicality(X)
-        error = 0.5 * (residual**2 / self.residual_scale_).sum(axis=1)
+        # A squared error beyond float64 (values beyond about 1e154) is
+        # infinitely atypical: the row gets the smallest p-value, quietly.
+        with np.errstate(over="ignore"):
+            error = 0.5 * (residual**2 / self.residual_scale_).sum(axis=1)
         if self.statistic == "reconstruction":
             return -error
         return typicality - error

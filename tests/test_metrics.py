@@ -570,6 +570,14 @@ def test_a_uniform_embedding_judged_against_the_gaussian_gets_a_warning():
         prior_match_report(np.random.default_rng(0).normal(size=(200, 2)), n_reference=5)
 
 
+@pytest.mark.parametrize("value", [0.0, 0.5, 1.0])
+def test_a_constant_embedding_is_called_collapsed_not_uniform(value):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = prior_match_report(np.full((100, 3), value), n_reference=5)
+    assert report.collapsed and not report.passes()
+
+
 @pytest.mark.parametrize(
     "function", [prior_match_report, marginal_tests, energy_test, henze_zirkler]
 )

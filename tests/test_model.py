@@ -214,6 +214,40 @@ def test_set_moments_refuses_a_row_count_that_is_no_positive_integer(n_rows):
     assert not normalizer.calibrated  # nothing was set
 
 
+@pytest.mark.parametrize("whiten", [True, False])
+@pytest.mark.parametrize("bad", ["nan", "inf", "few rows", "indefinite"])
+def test_a_refused_calibration_keeps_the_previous_statistics(whiten, bad):
+    generator = torch.Generator().manual_seed(0)
+    good = torch.randn(500, 4, generator=generator) * 3 + 1
+    normalizer = OutputNormalizer(4, whiten=whiten).eval()
+    normalizer.calibrate(good)
+    expected = normalizer(good[:5])
+    h = good.clone()
+    if bad in ("nan", "inf"):
+        h[0, 0] = float(bad)
+        message = "not finite"
+    elif bad == "few rows":
+        h = good[: 4 if whiten else 1]
+        message = "more than 4, the dimension" if whiten else "at least 2 rows"
+    else:
+        if not whiten:
+            return  # standardising never factors a covariance
+        h = None
+        message = "not positive definite"
+    with pytest.raises(ValueError, match=message):
+        if h is None:
+            normalizer.set_moments(torch.zeros(4), -torch.eye(4))
+        else:
+            normalizer.calibrate(h)
+    torch.testing.assert_close(normalizer(good[:5]), expected, rtol=0, atol=0)
+
+
+def test_calibration_on_just_enough_rows_is_accepted():
+    generator = torch.Generator().manual_seed(1)
+    OutputNormalizer(4, whiten=True).calibrate(torch.randn(5, 4, generator=generator))
+    OutputNormalizer(4, whiten=False).calibrate(torch.randn(2, 4, generator=generator))
+
+
 def test_training_mode_whitening_reads_nothing_on_the_host():
     # A host read (bool of a device tensor) would sync every CUDA training step.
     from torch.overrides import TorchFunctionMode

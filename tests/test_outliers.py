@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim.outliers import OutlierDetector
@@ -137,7 +138,9 @@ def test_a_subclassed_embedder_is_scored_through_its_public_methods(fast):
 def test_rows_near_the_float_range_get_the_smallest_pvalue(detector, data):
     far = data[1][:3].copy()
     far[:, 2] = [1e200, -1e300, 1e155]  # squared errors overflow to inf
-    pvalues = detector.pvalues(far)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warning stays inside
+        pvalues = detector.pvalues(far)
     if detector.statistic != "typicality":
         np.testing.assert_array_equal(pvalues, 1 / (1 + len(detector.calibration_scores_)))
     assert np.all(pvalues < 0.05) and np.all(detector.predict(far) == -1)
@@ -151,6 +154,18 @@ def test_a_calibration_share_that_leaves_too_few_rows_to_fit_is_named(data, fast
     )
     with pytest.raises(ValueError, match="calibration_fraction=0.99 holds out 50 of the 50 rows"):
         detector.fit(data[0][:50])
+
+
+def test_an_embedder_refusing_its_share_of_the_rows_names_the_calibration_hold_out(fast):
+    X = np.random.default_rng(0).normal(size=(3, 4))
+    detector = OutlierDetector(NoisyInfoMaxEmbedder(n_components=2, **fast), random_state=0)
+    with pytest.raises(ValueError, match=r"fitted on 2 of the 3 rows .*holds out 1 .*2x2 cov"):
+        detector.fit(X)
+    assert not hasattr(detector, "embedder_")
+    # Parameter errors keep their own type and message.
+    bad = OutlierDetector(NoisyInfoMaxEmbedder(n_components=-1), random_state=0)
+    with pytest.raises(InvalidParameterError, match="n_components"):
+        bad.fit(np.random.default_rng(0).normal(size=(30, 4)))
 
 
 @pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])

@@ -331,3 +331,23 @@ def test_a_prior_class_given_for_an_instance_is_told_to_make_one():
 def test_rows_near_the_mode_in_high_dimension_keep_distinct_finite_scores():
     scores = GaussianPrior().log_pvalues(np.array([[1e-3] * 128, [2e-3] * 128]))
     assert np.all(np.isfinite(scores)) and scores[0] < scores[1]
+
+
+@pytest.mark.parametrize("prior", [GaussianPrior(), UniformPrior()], ids=str)
+def test_the_channel_refuses_arguments_outside_its_domain(prior):
+    with pytest.raises(ValueError, match="capacity must be a non-negative number; got -1.0"):
+        prior.noise_for_capacity(8, -1.0)
+    with pytest.raises(ValueError, match="capacity must be a non-negative number"):
+        prior.noise_for_capacity(8, math.nan)
+    with pytest.raises(ValueError, match="noise_scale must be a non-negative number"):
+        prior.capacity(8, -0.5)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="n_components must be a positive integer"):
+            prior.capacity(bad, 1.0)
+        with pytest.raises(ValueError, match="n_components must be a positive integer"):
+            prior.noise_for_capacity(bad, 1.0)
+    # The ends of the domain are each other's inverse.
+    assert prior.noise_for_capacity(8, 0.0) == math.inf and prior.capacity(8, math.inf) == 0.0
+    assert prior.noise_for_capacity(np.int64(8), np.float32(2.0)) == pytest.approx(
+        prior.noise_for_capacity(8, 2.0)
+    )
