@@ -99,17 +99,25 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``(B, d)``; ``input_shape`` is ``(n_features,)`` for rows and
         ``(C, H, W)`` for images (``(1, H, W)`` for grey ones). It computes
         in float32 in training and inference alike (the built-in encoders
-        embed float64 input in float64).
+        ``(C, H, W)`` for images (``(1, H, W)`` for grey ones). It computes
+        in float32 in training and inference alike (the built-in encoders
+        embed float64 input in float64). The library's own
+        :class:`~sklearn_ndim.nn.MLPEncoder` and
+        :class:`~sklearn_ndim.nn.ConvEncoder`, or partials of them, are
+        called with their own argument names, so
+        ``functools.partial(ConvEncoder, channels=(32, 64))`` sizes the
+        convolutional network.
 
     hidden_layer_sizes : tuple of int, default=(256, 256)
-        Hidden widths of the MLP encoder.
+        Hidden widths of the MLP encoder (ignored by other encoders).
 
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` of one image when images arrive as
         flattened rows, channels first (``(H, W, C)`` with 1 to 4 channels
         after two axes longer than 4 is refused as channels-last). Not needed
         for 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)`` input, which follow
-        the same rule.
+        the same rule; 4-D input whose last axis is the shortest, such as
+        ``(n, 16, 16, 8)``, is read channels first with a warning.
 
     critic : {"separable", "quadratic", "mlp"}, default="separable"
         Pair score for InfoNCE: a scaled dot product, the negative scaled

@@ -29,7 +29,7 @@ from ._distributed import (
     seed_offset,
 )
 from ._model import InfoMaxModule, make_critic
-from ._networks import build_decoder, build_encoder
+from ._networks import ConvEncoder, MLPEncoder, build_decoder, build_encoder
 from ._progress import FitProgressBar, MutualInfoRecorder, stage
 from ._training import (
     InfoMaxNet,
@@ -378,14 +378,23 @@ def _check_whitening(estimator, batch_size):
         )
 
 
-def _warn_if_nothing_learned(mutual_info):
+def _warn_if_nothing_learned(mutual_info, stream=False):
+    """Warn when the final InfoNCE estimate shows no information; ``stream`` for partial_fit."""
     if not mutual_info > 0:
+        scale = (
+            " Or this chunk's values lie on another scale than the first chunk's, which fixed "
+            "the input scaling for the whole stream (pixels in [0, 255] after [0, 1], say)."
+            if stream
+            else ""
+        )
         warnings.warn(
-            f"The final InfoNCE estimate is {mutual_info:.3g} nats: the encoder learned "
-            "nothing usable. The views may be too strong (max_shift, intensity_jitter, "
-            "corruption_rate, n_neighbors), the noise too large for the training length, "
-            "or max_epochs too small; or a few extreme rows swamp the others (one row far "
-            "out inflates every feature's scale).",
+            f"The final InfoNCE estimate is {mutual_info:.3g} nats, no information. Either the "
+            "encoder learned nothing usable: the views may be too strong (max_shift, "
+            "intensity_jitter, corruption_rate, n_neighbors), the noise too large for the "
+            "training length, or max_epochs too small. Or a few extreme rows dominate the "
+            "estimate: a row far from the others embeds far out (look for the smallest "
+            "prior_pvalues of the training rows), and one far out in a feature inflates that "
+            f"feature's scale for all rows.{scale}",
             ConvergenceWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -414,6 +423,28 @@ def resolve_noise_scale(estimator, prior, batch_size):
     return float(estimator.noise_scale)
 
 
+#: The estimator's default ``hidden_layer_sizes``.
+_DEFAULT_WIDTHS = (256, 256)
+
+
+def _warn_if_widths_unused(estimator, encoder, sample_shape):
+    """Warn when ``hidden_layer_sizes`` is set but sizes neither the encoder nor a decoder."""
+    sized_decoder = sample_shape is None and estimator.fit_inverse_transform
+    if isinstance(encoder, MLPEncoder) or sized_decoder:
+        return
+    if tuple(estimator.hidden_layer_sizes) == _DEFAULT_WIDTHS:
+        return
+    what = "the convolutional encoder" if isinstance(encoder, ConvEncoder) else "a custom encoder"
+    warnings.warn(
+        f"hidden_layer_sizes={estimator.hidden_layer_sizes!r} does not apply: it sizes the MLP "
+        f"encoder (and the MLP decoder of tables), and this fit uses {what}. Size the "
+        "convolutional one with encoder=functools.partial(sklearn_ndim.nn.ConvEncoder, "
+        "channels=..., hidden_size=...).",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
+
+
 def build_module(estimator, sample_shape, n_features, prior, noise_scale, device):
     """The untrained module for ``estimator``'s parameters, on ``device``."""
     encoder, input_shape = build_encoder(
@@ -423,6 +454,7 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         estimator.n_components,
         estimator.hidden_layer_sizes,
     )
+    _warn_if_widths_unused(estimator, encoder, sample_shape)
     # On the device first: the module checks its encoder's output when made, and
     # a custom encoder may run only there.
     module = InfoMaxModule(

@@ -6,6 +6,7 @@ embedding back to (standardised) input space for generation and reconstruction.
 """
 
 import copy
+import functools
 import inspect
 from numbers import Integral
 
@@ -155,11 +156,30 @@ def build_encoder(encoder, image_shape, n_features, n_components, hidden_layer_s
         # A copy, so that every fit starts from the same weights (idempotent)
         # and the user's instance is never trained in place.
         return copy.deepcopy(encoder), input_shape
+    own = _own_encoder_class(encoder)
+    if own is MLPEncoder:
+        # The library's own classes name their input by what it is; a class or
+        # a partial of one (to set its widths) is called with that name.
+        return encoder(n_features=n_features, n_components=n_components), (n_features,)
+    if own is ConvEncoder:
+        if image_shape is None:
+            raise ValueError(
+                "encoder=ConvEncoder needs images: pass X as (n, H, W) or (n, C, H, W), or set "
+                "image_shape for flattened rows."
+            )
+        return encoder(image_shape=image_shape, n_components=n_components), input_shape
     _check_encoder_signature(encoder)
     built = encoder(input_shape=input_shape, n_components=n_components)
     if not isinstance(built, nn.Module):
         raise TypeError(f"encoder callable returned {type(built).__name__}, not a torch.nn.Module.")
     return built, input_shape
+
+
+def _own_encoder_class(encoder):
+    """MLPEncoder or ConvEncoder when ``encoder`` is that class or a ``functools.partial``
+    of it; None otherwise (a subclass may have its own signature)."""
+    target = encoder.func if isinstance(encoder, functools.partial) else encoder
+    return target if target in (MLPEncoder, ConvEncoder) else None
 
 
 def _check_encoder_signature(encoder):
@@ -174,7 +194,9 @@ def _check_encoder_signature(encoder):
         raise TypeError(
             f"encoder={encoder!r} cannot be called as encoder(input_shape=..., "
             f"n_components=...) ({error}); a callable encoder takes those two keyword arguments "
-            "and returns a torch.nn.Module."
+            "and returns a torch.nn.Module. Wrap a class with other argument names, e.g. "
+            "encoder=lambda input_shape, n_components: MyNet(input_shape[0], n_components), "
+            "or pass an instance."
         ) from None
 
 

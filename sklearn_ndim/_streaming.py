@@ -310,7 +310,7 @@ def _stream_pass(
     _check_not_collapsed(getattr(estimator, "mutual_info_", None), module, reservoir, data)
     warn_again(calibration_warnings)
     mutual_info = estimate_mutual_info(module, data, batch_size, seed)
-    _warn_if_nothing_learned(mutual_info)
+    _warn_if_nothing_learned(mutual_info, stream=True)
     return {
         **state,
         "n_iter_": len(net.history),

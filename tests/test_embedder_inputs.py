@@ -1,5 +1,7 @@
 """Input handling of NoisyInfoMaxEmbedder: bad input, images, dtypes."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -279,6 +281,22 @@ def test_boolean_messages_name_every_kind_of_value():
 def test_channels_last_images_are_detected(fast):
     images = np.random.default_rng(0).random((20, 12, 12, 3))
     with pytest.raises(ValueError, match="channels-last"):
+        NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
+
+
+@pytest.mark.parametrize("shape", [(16, 16, 8), (4, 4, 3), (12, 12, 5)])
+def test_images_whose_shortest_axis_is_last_are_read_channels_first_with_a_warning(fast, shape):
+    images = np.random.default_rng(0).random((20, *shape)).astype(np.float32)
+    with pytest.warns(UserWarning, match=r"read channels first.*np\.moveaxis\(X, -1, 1\)"):
+        embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
+    assert embedder._sample_shape == shape
+
+
+@pytest.mark.parametrize("shape", [(3, 12, 12), (1, 8, 8), (64, 7, 7), (2, 5, 9)])
+def test_channels_first_images_fit_without_a_layout_warning(fast, shape):
+    images = np.random.default_rng(0).random((20, *shape)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*channels first.*")
         NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
 
 

@@ -326,3 +326,23 @@ def test_a_memmap_with_chunks_smaller_than_a_batch_is_refused(blobs, fast, tmp_p
         embedder.fit(rows)
     assert not hasattr(embedder, "net_")
     embedder.set_params(batch_size=464).fit(rows)  # as many as the last chunk holds
+
+
+def test_widths_that_size_no_network_are_named():
+    images = np.random.default_rng(0).random((40, 1, 12, 12)).astype(np.float32)
+    with pytest.warns(
+        UserWarning, match=r"hidden_layer_sizes=\(8,\) does not apply.*convolutional"
+    ):
+        NoisyInfoMaxEmbedder(2, max_epochs=1, hidden_layer_sizes=(8,)).fit(images)
+    rows = images.reshape(40, -1)
+    custom = lambda input_shape, n_components: torch.nn.Linear(input_shape[0], n_components)  # noqa: E731
+    with pytest.warns(UserWarning, match="this fit uses a custom encoder"):
+        NoisyInfoMaxEmbedder(2, max_epochs=1, hidden_layer_sizes=(8,), encoder=custom).fit(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # They size the MLP, and a table's decoder beside a custom encoder.
+        NoisyInfoMaxEmbedder(2, max_epochs=1, hidden_layer_sizes=(8,)).fit(rows)
+        NoisyInfoMaxEmbedder(
+            2, max_epochs=1, hidden_layer_sizes=(8,), encoder=custom, fit_inverse_transform=True
+        ).fit(rows)
+        NoisyInfoMaxEmbedder(2, max_epochs=1).fit(images)

@@ -1,5 +1,6 @@
 """The encoder and decoder networks."""
 
+import functools
 import pickle
 
 import pytest
@@ -74,6 +75,32 @@ def test_a_callable_encoder_with_other_arguments_is_explained():
     # A TypeError from inside a callable that takes the right arguments is its own.
     with pytest.raises(TypeError, match="the user's own bug"):
         build_encoder(raises_inside, None, 5, 2, (8,))
+
+
+def test_the_librarys_own_encoder_classes_and_partials_are_called_by_their_own_names():
+    wide = functools.partial(ConvEncoder, channels=(8, 16))
+    built, shape = build_encoder(wide, (1, 12, 12), 144, 3, (8,))
+    assert isinstance(built, ConvEncoder) and shape == (1, 12, 12)
+    assert built(torch.zeros(2, 1, 12, 12)).shape == (2, 3)
+    assert built.features[0].out_channels == 8
+    built, shape = build_encoder(MLPEncoder, None, 5, 2, (8,))
+    assert isinstance(built, MLPEncoder) and shape == (5,)
+    # An MLP on images sees flat rows, as encoder="mlp" does.
+    built, shape = build_encoder(
+        functools.partial(MLPEncoder, hidden_layer_sizes=(4,)), (1, 3, 3), 9, 2, (8,)
+    )
+    assert shape == (9,) and built(torch.zeros(2, 9)).shape == (2, 2)
+    with pytest.raises(ValueError, match="encoder=ConvEncoder needs images"):
+        build_encoder(ConvEncoder, None, 5, 2, (8,))
+
+
+def test_a_subclass_with_its_own_signature_is_called_as_the_protocol_says():
+    class Mine(MLPEncoder):
+        def __init__(self, input_shape, n_components):
+            super().__init__(input_shape[0], n_components, (4,))
+
+    built, shape = build_encoder(Mine, None, 5, 2, (8,))
+    assert isinstance(built, Mine) and shape == (5,)
 
 
 # ------------------------------------------------------------------ decoders

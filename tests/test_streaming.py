@@ -266,3 +266,14 @@ def test_partial_fit_continues_the_model_one_pass_per_call(blobs, fast):
 def test_partial_fit_refuses_a_decoder(blobs, fast):
     with pytest.raises(ValueError, match="does not train a decoder"):
         NoisyInfoMaxEmbedder(fit_inverse_transform=True, **fast).partial_fit(blobs[0])
+
+
+def test_a_stream_that_learned_nothing_names_the_first_chunks_scaling(fast):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    embedder = NoisyInfoMaxEmbedder(
+        n_components=2, corruption_rate=0.99, jitter_scale=50.0, **{**fast, "max_epochs": 1}
+    )
+    with pytest.warns(ConvergenceWarning, match="another scale than the first chunk's"):
+        embedder.partial_fit(X)
