@@ -1,4 +1,5 @@
-"""Offline data sets for the benchmarks: digits, Fashion-MNIST, a generated table.
+"""Offline data sets for the benchmarks: digits, Fashion-MNIST, a generated table,
+and digits drawn as distorted 28 x 28 images (a second image set).
 
 Fashion-MNIST comes from the Debian package ``dataset-fashion-mnist``
 (``apt-get install dataset-fashion-mnist``); its IDX files are read with numpy.
@@ -11,6 +12,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 from sklearn.datasets import load_digits, make_classification
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -63,6 +65,45 @@ def digits(seed=0):
     return train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
 
 
+def _distorted_digit(image, rng):
+    """One 8x8 digit (values 0-16) drawn at 28x28: a random affine map, blur and noise."""
+    glyph = ndimage.zoom(image / 16.0, 2.5, order=1)  # 20 x 20, as MNIST's digits
+    canvas = np.zeros((28, 28))
+    canvas[4:24, 4:24] = glyph
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    scale, shear = rng.uniform(0.85, 1.15), rng.uniform(-0.2, 0.2)
+    matrix = np.array([[np.cos(angle), shear - np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix /= scale
+    centre = np.array([13.5, 13.5])
+    offset = centre - matrix @ centre + rng.uniform(-2, 2, size=2)
+    drawn = ndimage.affine_transform(canvas, matrix, offset=offset, order=1)
+    drawn = ndimage.gaussian_filter(drawn, rng.uniform(0.3, 0.8))
+    drawn = drawn * rng.uniform(0.8, 1.2) + rng.normal(0, 0.03, drawn.shape)
+    return np.clip(drawn, 0, 1).astype(np.float32)
+
+
+def digits28(seed=0, train_copies=8, test_copies=4):
+    """scikit-learn's digits drawn as 28x28 images, each original several times distorted.
+
+    The 70/30 stratified split is of the original digits, so no test image is
+    a distortion of a training digit: 1,257 x ``train_copies`` training and
+    540 x ``test_copies`` test images (10,056 and 2,160 by default), float32
+    pixels in [0, 1] of shape (n, 28, 28).
+    """
+    X_train, X_test, y_train, y_test = digits(seed)
+    rng = np.random.default_rng(seed)
+
+    def draw(images, labels, copies):
+        drawn = [_distorted_digit(image, rng) for image in images for _ in range(copies)]
+        return np.stack(drawn), np.repeat(labels, copies)
+
+    (X_train, y_train), (X_test, y_test) = (
+        draw(X_train, y_train, train_copies),
+        draw(X_test, y_test, test_copies),
+    )
+    return X_train, X_test, y_train, y_test
+
+
 def synthetic_table(n_samples=3000, seed=0):
     """A generated tabular classification problem: 30 features, 8 informative, 6 classes."""
     X, y = make_classification(
@@ -87,7 +128,8 @@ def standardized(X_train, X_test):
 def load(name, seed=0, n_train=10_000, n_test=None):
     """One benchmark data set as ``X_train, X_test, y_train, y_test``.
 
-    ``"digits"`` and ``"table"`` are standardised tables; ``"fashion"`` is
+    ``"digits"`` and ``"table"`` are standardised tables; ``"digits28"`` the
+    digits drawn as distorted 28x28 images (see :func:`digits28`); ``"fashion"`` is
     ``n_train`` stratified training images (all 60,000 with ``None``) and the
     official test set (``n_test`` stratified images of it when given).
     """
@@ -100,6 +142,9 @@ def load(name, seed=0, n_train=10_000, n_test=None):
     if name == "table":
         X_train, X_test, y_train, y_test = synthetic_table(seed=seed)
         return (*standardized(X_train, X_test), y_train, y_test)
+    if name == "digits28":
+        X_train, X_test, y_train, y_test = digits28(seed)
+        return X_train[:, None], X_test[:, None], y_train, y_test
     if name == "fashion":
         X_train, X_test, y_train, y_test = fashion_mnist(n_train or 60_000, seed=seed)
         if n_test is not None and n_test < len(X_test):

@@ -284,3 +284,17 @@ def test_the_splits_summary_counts_the_goal_split_by_split():
     assert "- NI-DIM, mean of 4 splits: probe 0.647 (sd 0.053), W2 ratio 1.21 (sd 0.07)" in text
     assert "- goal W2 <= 1.25 with probe >= PCA(whiten)'s: met on 2 of 4 splits (0, 1)" in text
     assert "met on 0 of 1 splits (none)" in report._splits(rows[4:6])
+
+
+def test_the_second_image_set_draws_held_out_digits_only_in_the_test_images():
+    datasets = pytest.importorskip("datasets")
+    X_train, X_test, y_train, y_test = datasets.digits28(seed=0, train_copies=2, test_copies=1)
+    assert X_train.shape == (2 * 1257, 28, 28) and X_test.shape == (540, 28, 28)
+    assert X_train.dtype == np.float32 and 0.0 <= X_train.min() and X_train.max() <= 1.0
+    # Each original is drawn train_copies times in a row, with its label.
+    assert np.array_equal(y_train, np.repeat(datasets.digits(0)[2], 2))
+    assert not np.array_equal(X_train[0], X_train[1])  # two distortions of one digit
+    again = datasets.digits28(seed=0, train_copies=2, test_copies=1)
+    assert np.array_equal(again[0], X_train) and np.array_equal(again[1], X_test)
+    images = datasets.load("digits28")[0]
+    assert images.shape == (10_056, 1, 28, 28)
