@@ -95,6 +95,13 @@ def split_image_shape(X, image_shape):
             "embedder expects channels first (n, C, H, W). Pass np.moveaxis(X, -1, 1)."
         )
     shape = tuple(X.shape[1:]) if ndim == 4 else (1,) + tuple(X.shape[1:])
+    given = tuple(image_shape) if image_shape is not None else ()
+    if ndim == 3 and len(given) == 3 and _looks_channels_last(given):
+        raise ValueError(
+            f"X holds {shape[1]}x{shape[2]} images, (n, H, W), and image_shape="
+            f"{given!r} looks channels-last; 3-D and 4-D X need no image_shape "
+            "(it is for flat rows): leave image_shape=None."
+        )
     if image_shape is not None and check_image_shape(image_shape) != shape:
         raise ValueError(
             f"X holds images of shape {shape} but image_shape={image_shape!r}; make them agree "

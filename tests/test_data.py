@@ -29,6 +29,7 @@ def test_image_arrays_are_flattened_with_their_shape():
         (np.zeros((5, 192)), (8, 8, 3), r"looks channels-last"),
         (np.zeros((5, 16, 16, 2)), None, "channels-last"),
         (np.zeros((5, 1, 28, 28)), (28, 28, 1), r"pass image_shape=\(1, 28, 28\)"),
+        (np.zeros((5, 28, 28)), (28, 28, 1), r"\(n, H, W\).*need no image_shape.*=None"),
     ],
 )
 def test_image_shape_mismatches(X, image_shape, message):
