@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from scipy import special, stats
 
+from ._float_bounds import finite_in, inside_support, open_unit_interval, outward
+
 __all__ = [
     "GAUSSIAN_LIMIT",
     "Prior",
@@ -41,65 +43,6 @@ GAUSSIAN_LIMIT = 37.5
 
 _CONTINUOUS_FROZEN = stats._distn_infrastructure.rv_continuous_frozen
 _FROZEN = stats._distn_infrastructure.rv_frozen
-
-
-def _open_unit_interval(u, dtype):
-    """``u`` clipped into the open interval (0, 1) as representable in ``dtype``."""
-    dtype = np.dtype(dtype)
-    low = np.finfo(dtype).tiny
-    high = np.nextafter(dtype.type(1), dtype.type(0))
-    return np.clip(u, low, high).astype(dtype, copy=False)
-
-
-def _finite_in(values, dtype):
-    """``values`` cast to ``dtype``, with magnitudes beyond its range saturated."""
-    limit = np.finfo(dtype).max
-    return np.clip(values, -limit, limit).astype(dtype, copy=False)
-
-
-def _outward(bound, dtype, direction):
-    """``bound`` in ``dtype``, rounded away from the support's inside (``direction`` is +-inf)."""
-    bound = float(bound)
-    rounded = np.asarray(bound, dtype=dtype)
-    inward = float(rounded) > bound if direction < 0 else float(rounded) < bound
-    if inward:
-        rounded = np.nextafter(rounded, np.asarray(direction, dtype=dtype))
-    return rounded
-
-
-def _strictly_inside(bound, dtype, direction):
-    """The ``dtype`` value nearest ``bound`` strictly inside the support (towards ``direction``).
-
-    None when ``bound`` is infinite or beyond ``dtype``'s range.
-    """
-    bound = float(bound)
-    with np.errstate(over="ignore"):
-        rounded = np.asarray(bound, dtype=dtype)
-    if not (np.isfinite(bound) and np.isfinite(rounded)):
-        return None
-    outside = float(rounded) <= bound if direction > 0 else float(rounded) >= bound
-    return np.nextafter(rounded, np.asarray(direction, dtype=dtype)) if outside else rounded
-
-
-def _inside_support(values, low, high):
-    """``values`` clipped into the open support ``(low, high)`` as representable in their dtype.
-
-    A support narrower than one step of the dtype holds no value strictly
-    inside: the values are then clipped into the closed support, rounded
-    outwards, which ``outside_support`` accepts.
-    """
-    dtype = values.dtype
-    inner_low, inner_high = (
-        _strictly_inside(low, dtype, np.inf),
-        _strictly_inside(high, dtype, -np.inf),
-    )
-    if inner_low is not None and inner_high is not None and inner_low > inner_high:
-        inner_low, inner_high = _outward(low, dtype, -np.inf), _outward(high, dtype, np.inf)
-    if inner_low is not None:
-        values = np.maximum(values, inner_low)
-    if inner_high is not None:
-        values = np.minimum(values, inner_high)
-    return values
 
 
 def _rows(x, name):
@@ -206,7 +149,7 @@ class Prior:
 
         Computed in float64 whatever ``dtype``; results are finite.
         """
-        return _finite_in(np.asarray(g, dtype=np.float64), dtype)
+        return finite_in(np.asarray(g, dtype=np.float64), dtype)
 
     def to_gaussian(self, x):
         """Map prior-space values to the Gaussian space (float64, finite).
@@ -244,7 +187,7 @@ class Prior:
         x = _rows(x, name)
         low, high = self.marginal.support()
         if np.issubdtype(x.dtype, np.floating):
-            low, high = _outward(low, x.dtype, -np.inf), _outward(high, x.dtype, np.inf)
+            low, high = outward(low, x.dtype, -np.inf), outward(high, x.dtype, np.inf)
         return self._values_sentence(x, (x < low) | (x > high), "outside", (low, high), name)
 
     def _values_sentence(self, x, mask, where, support, name):
@@ -356,7 +299,7 @@ class UniformPrior(Prior):
 
     def from_gaussian(self, g, dtype=np.float64):
         """Gaussian CDF, clipped into the open unit cube of ``dtype``."""
-        return _open_unit_interval(special.ndtr(np.asarray(g, dtype=np.float64)), dtype)
+        return open_unit_interval(special.ndtr(np.asarray(g, dtype=np.float64)), dtype)
 
     def to_gaussian(self, x):
         # Values outside the cube saturate; the upper half goes through 1 - u,
@@ -475,10 +418,10 @@ class ScipyPrior(Prior):
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
-        values = _finite_in(self._raw_from_gaussian(g), dtype)
+        values = finite_in(self._raw_from_gaussian(g), dtype)
         # Inside the open support, as the uniform prior's output: a quantile near
         # a finite end can round onto it (beta(0.5, 0.5) in float32 beyond 3.7).
-        return _inside_support(values, *self._marginal.support())
+        return inside_support(values, *self._marginal.support())
 
     def to_gaussian(self, x):
         x = np.asarray(x, dtype=np.float64)
