@@ -101,8 +101,6 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``(B, d)``; ``input_shape`` is ``(n_features,)`` for rows and
         ``(C, H, W)`` for images (``(1, H, W)`` for grey ones). It computes
         in float32 in training and inference alike (the built-in encoders
-        ``(C, H, W)`` for images (``(1, H, W)`` for grey ones). It computes
-        in float32 in training and inference alike (the built-in encoders
         embed float64 input in float64). The library's own
         :class:`~sklearn_ndim.nn.MLPEncoder` and
         :class:`~sklearn_ndim.nn.ConvEncoder`, or partials of them, are
@@ -111,7 +109,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         convolutional network.
 
     hidden_layer_sizes : tuple of int, default=(256, 256)
-        Hidden widths of the MLP encoder (ignored by other encoders).
+        Hidden widths of the MLP encoder, and of the MLP decoder of tables
+        (``fit_inverse_transform``); a fit whose networks they size not
+        warns.
 
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` of one image when images arrive as

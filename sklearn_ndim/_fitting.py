@@ -66,6 +66,7 @@ __all__ = [
     "restored_on_error",
     "build_module",
     "resolve_max_epochs",
+    "warn_if_widths_unused",
     "resolve_noise_scale",
     "make_net",
     "column_range",
@@ -153,6 +154,8 @@ def _fit_state(estimator, X, group):
             device,
             prior_penalty=resolve_prior_penalty(estimator, images),
         )
+        if rank == 0:
+            warn_if_widths_unused(estimator, module.encoder, sample_shape)
         if not callable(estimator.encoder):
             # The built-in encoders draw only their initial weights from torch's
             # global generator, and training draws from the net's own: release
@@ -414,8 +417,9 @@ def _warn_if_nothing_learned(mutual_info, stream=False):
     """Warn when the final InfoNCE estimate shows no information; ``stream`` for partial_fit."""
     if not mutual_info > 0:
         scale = (
-            " Or this chunk's values lie on another scale than the first chunk's, which fixed "
-            "the input scaling for the whole stream (pixels in [0, 255] after [0, 1], say)."
+            " Or this chunk's values lie on another scale than the rows that fixed the input "
+            "scaling, the stream's first chunk or fit's rows (pixels in [0, 255] after [0, 1], "
+            "say)."
             if stream
             else ""
         )
@@ -448,19 +452,24 @@ def resolve_noise_scale(estimator, prior, batch_size):
 _DEFAULT_WIDTHS = (256, 256)
 
 
-def _warn_if_widths_unused(estimator, encoder, sample_shape):
+def warn_if_widths_unused(estimator, encoder, sample_shape):
     """Warn when ``hidden_layer_sizes`` is set but sizes neither the encoder nor a decoder."""
     sized_decoder = sample_shape is None and estimator.fit_inverse_transform
     if isinstance(encoder, MLPEncoder) or sized_decoder:
         return
     if tuple(estimator.hidden_layer_sizes) == _DEFAULT_WIDTHS:
         return
-    what = "the convolutional encoder" if isinstance(encoder, ConvEncoder) else "a custom encoder"
+    conv = isinstance(encoder, ConvEncoder)
+    advice = (
+        " Size it with encoder=functools.partial(sklearn_ndim.nn.ConvEncoder, channels=..., "
+        "hidden_size=...)."
+        if conv
+        else ""
+    )
     warnings.warn(
         f"hidden_layer_sizes={estimator.hidden_layer_sizes!r} does not apply: it sizes the MLP "
-        f"encoder (and the MLP decoder of tables), and this fit uses {what}. Size the "
-        "convolutional one with encoder=functools.partial(sklearn_ndim.nn.ConvEncoder, "
-        "channels=..., hidden_size=...).",
+        "encoder (and the MLP decoder of tables), and this fit uses "
+        f"{'the convolutional encoder' if conv else 'a custom encoder'}.{advice}",
         UserWarning,
         stacklevel=caller_stacklevel(),
     )
@@ -482,7 +491,6 @@ def build_module(
         estimator.n_components,
         estimator.hidden_layer_sizes,
     )
-    _warn_if_widths_unused(estimator, encoder, sample_shape)
     # On the device first: the module checks its encoder's output when made, and
     # a custom encoder may run only there.
     module = InfoMaxModule(

@@ -180,6 +180,13 @@ class OutputNormalizer(nn.Module):
         ----------
         h : torch.Tensor of shape (n, d)
             Encoder outputs of the clean training rows.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`set_moments`: outputs that are not finite, too few rows,
+            or a covariance that cannot be whitened. The statistics are then
+            left as they were.
         """
         self.set_moments(*output_moments(h), n_rows=h.shape[0])
 

@@ -159,8 +159,14 @@ def build_encoder(encoder, image_shape, n_features, n_components, hidden_layer_s
     own = _own_encoder_class(encoder)
     if own is MLPEncoder:
         # The library's own classes name their input by what it is; a class or
-        # a partial of one (to set its widths) is called with that name.
-        return encoder(n_features=n_features, n_components=n_components), (n_features,)
+        # a partial of one (to set its widths) is called with that name, and
+        # gets hidden_layer_sizes unless the partial sets its widths.
+        set_in_partial = isinstance(encoder, functools.partial) and (
+            "hidden_layer_sizes" in encoder.keywords or len(encoder.args) > 2
+        )
+        widths = {} if set_in_partial else {"hidden_layer_sizes": tuple(hidden_layer_sizes)}
+        built = encoder(n_features=n_features, n_components=n_components, **widths)
+        return built, (n_features,)
     if own is ConvEncoder:
         if image_shape is None:
             raise ValueError(

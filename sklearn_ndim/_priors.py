@@ -62,8 +62,12 @@ def _check_dimension(n_components):
 
 
 def _check_non_negative(value, name):
-    number = isinstance(value, Real) and not isinstance(value, bool)
-    if not number or math.isnan(value) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(
+            f"{name} must be a real number (a Python or numpy float); got "
+            f"{type(value).__name__} {value!r}."
+        )
+    if math.isnan(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
 
 
@@ -106,6 +110,8 @@ class Prior:
         ValueError
             If ``n_components`` is not a positive integer or ``noise_scale``
             is negative or NaN.
+        TypeError
+            If ``noise_scale`` is not a real number.
         """
         _check_dimension(n_components)
         _check_non_negative(noise_scale, "noise_scale")
@@ -118,13 +124,27 @@ class Prior:
 
         In logs where ``expm1`` would overflow, so that large capacities give
         a small scale (``0.0`` only beyond float64's range), not an error.
-        A capacity of 0 gives an infinite scale.
+
+        Parameters
+        ----------
+        n_components : int
+            Dimension ``d``.
+        capacity : float
+            Target capacity in nats, >= 0.
+
+        Returns
+        -------
+        noise_scale : float
+            ``sigma`` with ``d/2 ln(1 + 1/sigma^2) = capacity``; ``inf`` for a
+            capacity of 0.
 
         Raises
         ------
         ValueError
             If ``n_components`` is not a positive integer or ``capacity`` is
             negative or NaN.
+        TypeError
+            If ``capacity`` is not a real number.
         """
         _check_dimension(n_components)
         _check_non_negative(capacity, "capacity")

@@ -26,6 +26,7 @@ from ._fitting import (
     make_net,
     resolve_noise_scale,
     set_mixed_precision,
+    warn_if_widths_unused,
 )
 from ._inference import check_trained_channel
 from ._progress import MutualInfoRecorder
@@ -157,6 +158,7 @@ def _first_partial_fit(estimator, X):
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
         module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
+        warn_if_widths_unused(estimator, module.encoder, sample_shape)
         net = make_net(
             estimator,
             module,
@@ -312,7 +314,8 @@ def _stream_pass(
     _check_not_collapsed(getattr(estimator, "mutual_info_", None), module, reservoir, data)
     warn_again(calibration_warnings)
     mutual_info = estimate_mutual_info(module, data, batch_size, seed)
-    _warn_if_nothing_learned(mutual_info, stream=True)
+    # The scaling was fixed by earlier rows only after a first pass (or a fit).
+    _warn_if_nothing_learned(mutual_info, stream=n_passes > 0)
     return {
         **state,
         "n_iter_": len(net.history),

@@ -171,7 +171,7 @@ def validate_training_input(estimator, X, whole_data=True):
     """
     four_d = getattr(X, "ndim", np.ndim(X) if isinstance(X, list | tuple) else 2) == 4
     X, sample_shape = split_image_shape(X, estimator.image_shape)
-    if four_d:
+    if four_d and estimator.image_shape is None:  # an image_shape states the layout
         warn_if_maybe_channels_last(sample_shape)
     X = validate_numeric(estimator, X, reset=True, ensure_min_samples=2)
     n_rows = X.shape[0] if whole_data else math.inf

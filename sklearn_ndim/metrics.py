@@ -530,11 +530,11 @@ def _warn_if_judged_against_the_wrong_prior(Z, prior):
     """Warn when a Gaussian judges values that all lie in [0, 1], as a uniform embedding's do.
 
     For 10 values of an exact N(0, 1) sample that happens with probability
-    0.34 ** 10, about 2e-5. A constant column is no sign of a uniform
-    embedding (the report names it as collapsed), so it gives no warning.
+    0.34 ** 10, about 2e-5. A constant Z is no sign of a uniform embedding
+    (the report names it as collapsed), so it gives no warning.
     """
     in_unit_cube = Z.size >= 10 and Z.min() >= 0 and Z.max() <= 1
-    if prior.name == "gaussian" and in_unit_cube and np.ptp(Z, axis=0).min() > 0:
+    if prior.name == "gaussian" and in_unit_cube and np.ptp(Z, axis=0).max() > 0:
         warnings.warn(
             "Every value of Z lies in [0, 1], as an embedding for prior='uniform' does, and it "
             "is judged against the Gaussian prior: pass the embedder's prior (prior='uniform', "

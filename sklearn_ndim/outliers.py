@@ -207,9 +207,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
                     raise
                 # The embedder's message counts the rows it was given, not X's.
                 raise ValueError(
-                    f"The embedder is fitted on {len(training)} of the {len(X)} rows "
+                    f"The embedder, fitted on {len(training)} of the {len(X)} rows "
                     f"(calibration_fraction={self.calibration_fraction} holds out "
-                    f"{n_calibration} to calibrate the p-values), and refused them: {error}"
+                    f"{n_calibration} to calibrate the p-values), raised: {error}"
                 ) from error
             # The scale comes from the training rows, so that the calibration rows
             # stay exchangeable with new ones. A feature the decoder reproduces

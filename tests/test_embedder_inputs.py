@@ -290,6 +290,9 @@ def test_images_whose_shortest_axis_is_last_are_read_channels_first_with_a_warni
     with pytest.warns(UserWarning, match=r"read channels first.*np\.moveaxis\(X, -1, 1\)"):
         embedder = NoisyInfoMaxEmbedder(n_components=2, **fast).fit(images)
     assert embedder._sample_shape == shape
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*channels first.*")
+        NoisyInfoMaxEmbedder(n_components=2, image_shape=shape, **fast).fit(images)
 
 
 @pytest.mark.parametrize("shape", [(3, 12, 12), (1, 8, 8), (64, 7, 7), (2, 5, 9)])

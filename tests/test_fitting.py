@@ -346,3 +346,17 @@ def test_widths_that_size_no_network_are_named():
             2, max_epochs=1, hidden_layer_sizes=(8,), encoder=custom, fit_inverse_transform=True
         ).fit(rows)
         NoisyInfoMaxEmbedder(2, max_epochs=1).fit(images)
+
+
+def test_the_widths_warning_comes_once_per_stream_and_not_on_loading(tmp_path):
+    from sklearn_ndim import io
+
+    images = np.random.default_rng(0).random((40, 1, 12, 12)).astype(np.float32)
+    embedder = NoisyInfoMaxEmbedder(2, max_epochs=1, batch_size=20, hidden_layer_sizes=(8,))
+    with pytest.warns(UserWarning, match="hidden_layer_sizes"):
+        embedder.partial_fit(images)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="hidden_layer_sizes")
+        embedder.partial_fit(images)
+        io.save(embedder, tmp_path / "model")
+        io.load(tmp_path / "model")

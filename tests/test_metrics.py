@@ -576,6 +576,11 @@ def test_a_constant_embedding_is_called_collapsed_not_uniform(value):
         warnings.simplefilter("error")
         report = prior_match_report(np.full((100, 3), value), n_reference=5)
     assert report.collapsed and not report.passes()
+    # A uniform embedding with one collapsed dimension still gets the advice.
+    Z = np.random.default_rng(0).random((200, 4))
+    Z[:, 0] = value
+    with pytest.warns(UserWarning, match=r"lies in \[0, 1\]"):
+        prior_match_report(Z, n_reference=5)
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,10 @@ def test_the_librarys_own_encoder_classes_and_partials_are_called_by_their_own_n
     assert built.features[0].out_channels == 8
     built, shape = build_encoder(MLPEncoder, None, 5, 2, (8,))
     assert isinstance(built, MLPEncoder) and shape == (5,)
+    # The class gets hidden_layer_sizes; a partial that sets its widths keeps them.
+    assert built.network[0].out_features == 8
+    narrow = functools.partial(MLPEncoder, hidden_layer_sizes=(3,))
+    assert build_encoder(narrow, None, 5, 2, (8,))[0].network[0].out_features == 3
     # An MLP on images sees flat rows, as encoder="mlp" does.
     built, shape = build_encoder(
         functools.partial(MLPEncoder, hidden_layer_sizes=(4,)), (1, 3, 3), 9, 2, (8,)

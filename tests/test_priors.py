@@ -346,6 +346,8 @@ def test_the_channel_refuses_arguments_outside_its_domain(prior):
             prior.capacity(bad, 1.0)
         with pytest.raises(ValueError, match="n_components must be a positive integer"):
             prior.noise_for_capacity(bad, 1.0)
+    with pytest.raises(TypeError, match="capacity must be a real number.*Tensor"):
+        prior.noise_for_capacity(8, torch.tensor(1.0))
     # The ends of the domain are each other's inverse.
     assert prior.noise_for_capacity(8, 0.0) == math.inf and prior.capacity(8, math.inf) == 0.0
     assert prior.noise_for_capacity(np.int64(8), np.float32(2.0)) == pytest.approx(
