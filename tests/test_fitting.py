@@ -339,7 +339,7 @@ def test_widths_that_size_no_network_are_named():
     with pytest.warns(UserWarning, match="this fit uses a custom encoder"):
         NoisyInfoMaxEmbedder(2, max_epochs=1, hidden_layer_sizes=(8,), encoder=custom).fit(rows)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.filterwarnings("error", message="hidden_layer_sizes")
         # They size the MLP, and a table's decoder beside a custom encoder.
         NoisyInfoMaxEmbedder(2, max_epochs=1, hidden_layer_sizes=(8,)).fit(rows)
         NoisyInfoMaxEmbedder(
