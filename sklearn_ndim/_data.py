@@ -7,6 +7,7 @@ whole in float64.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -51,6 +52,35 @@ def _looks_channels_last(shape):
     """
     long = max(_CHANNEL_COUNTS)
     return shape[2] in _CHANNEL_COUNTS and shape[0] > long and shape[1] > long
+
+
+def input_ndim(X):
+    """Dimensions of ``X`` as given (nested lists of images count as 3-D or 4-D)."""
+    if hasattr(X, "ndim"):
+        return X.ndim
+    if isinstance(X, (list, tuple)):
+        return np.ndim(X)
+    return 2  # a DataFrame, or anything else scikit-learn reads as a table
+
+
+def warn_if_maybe_channels_last(sample_shape):
+    """Warn when 4-D images read channels first have their shortest axis last.
+
+    ``(n, 16, 16, 8)`` (8 bands of 16 x 16 images) is read as 16 channels of
+    16 x 8 images; shapes that are surely channels-last are refused by
+    :func:`split_image_shape`.
+    """
+    channels, height, width = sample_shape
+    if width < channels and width < height:
+        from ._validation import caller_stacklevel  # _validation imports this module
+
+        warnings.warn(
+            f"X's images are read channels first, (n, C, H, W): {channels} channels of "
+            f"{height} x {width} pixels. Their last axis is the shortest, as channels are; if "
+            "it holds the channels (n, H, W, C), pass np.moveaxis(X, -1, 1).",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def split_image_shape(X, image_shape):

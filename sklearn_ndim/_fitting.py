@@ -5,6 +5,7 @@ fitted attributes as a dict; the estimator assigns them only when training
 succeeded, so a failed fit changes nothing.
 """
 
+import inspect
 import math
 import threading
 import time
@@ -25,7 +26,7 @@ from ._auto_settings import (
     trains_as_images,
 )
 from ._callbacks import check_callbacks
-from ._data import InputScaler
+from ._data import InputScaler, input_ndim
 from ._distributed import (
     average_buffers,
     broadcast_int,
@@ -113,7 +114,7 @@ def _fit_state(estimator, X, group):
     start = time.perf_counter()
     processes, rank = (1, 0) if group is None else (group.size, group.rank)
     verbose = estimator.verbose if rank == 0 else 0
-    input_ndim = _input_ndim(X)
+    ndim = input_ndim(X)
     # A memmap is read chunk by chunk, never loaded whole.
     chunk_rows = STREAM_CHUNK_ROWS if isinstance(X, np.memmap) else None
     X, sample_shape, scaler, prior = _checked_in_every_process(estimator, X, group)
@@ -235,22 +236,13 @@ def _fit_state(estimator, X, group):
         "_sample_shape": sample_shape,
         "_scaler": scaler,
         "_view_spec": view_spec,
-        "_input_ndim": input_ndim,
+        "_input_ndim": ndim,
         "_decoder": decoder,
         "_input_range": column_range(X) if decoder is not None else None,
         "_n_features_out": int(estimator.n_components),
         "_reservoir": None,
         "_model_params": model_params(estimator),
     }
-
-
-def _input_ndim(X):
-    """Dimensions of ``X`` as given (nested lists of images count as 3-D or 4-D)."""
-    if hasattr(X, "ndim"):
-        return X.ndim
-    if isinstance(X, (list, tuple)):
-        return np.ndim(X)
-    return 2  # a DataFrame, or anything else scikit-learn reads as a table
 
 
 def make_net(
@@ -448,16 +440,13 @@ def resolve_noise_scale(estimator, prior, batch_size):
     return float(estimator.noise_scale)
 
 
-#: The estimator's default ``hidden_layer_sizes``.
-_DEFAULT_WIDTHS = (256, 256)
-
-
 def warn_if_widths_unused(estimator, encoder, sample_shape):
     """Warn when ``hidden_layer_sizes`` is set but sizes neither the encoder nor a decoder."""
     sized_decoder = sample_shape is None and estimator.fit_inverse_transform
     if isinstance(encoder, MLPEncoder) or sized_decoder:
         return
-    if tuple(estimator.hidden_layer_sizes) == _DEFAULT_WIDTHS:
+    default = inspect.signature(type(estimator)).parameters["hidden_layer_sizes"].default
+    if tuple(estimator.hidden_layer_sizes) == tuple(default):
         return
     conv = isinstance(encoder, ConvEncoder)
     advice = (

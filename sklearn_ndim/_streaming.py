@@ -15,11 +15,10 @@ from sklearn.utils import check_random_state
 
 from ._auto_settings import resolve_learning_rate
 from ._callbacks import check_stream_callbacks
-from ._data import InputScaler
+from ._data import InputScaler, input_ndim
 from ._distributed import initialised_group
 from ._fitting import (
     _check_whitening,
-    _input_ndim,
     _seeded,
     _warn_if_nothing_learned,
     build_module,
@@ -132,7 +131,7 @@ def _first_partial_fit(estimator, X):
     check_no_booleans(estimator)
     prior = check_prior(estimator)
     device = resolve_device(estimator.device)
-    input_ndim = _input_ndim(X)
+    ndim = input_ndim(X)
     X, sample_shape = validate_training_input(estimator, X, whole_data=False)
     _warn_if_in_a_process_group()
     batch_size = min(estimator.batch_size, X.shape[0])
@@ -179,7 +178,7 @@ def _first_partial_fit(estimator, X):
         "_sample_shape": sample_shape,
         "_scaler": scaler,
         "_view_spec": view_spec,
-        "_input_ndim": input_ndim,
+        "_input_ndim": ndim,
         "_decoder": None,
         "_input_range": None,
         "_n_features_out": int(estimator.n_components),

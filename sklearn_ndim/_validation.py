@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import validate_data
 
-from ._data import equal_columns, split_image_shape
+from ._data import equal_columns, input_ndim, split_image_shape, warn_if_maybe_channels_last
 from ._priors import resolve_prior
 
 __all__ = [
@@ -169,7 +169,7 @@ def validate_training_input(estimator, X, whole_data=True):
     ``whole_data=False`` marks a stream's first chunk, which is not all its
     rows (so the warning about too few rows does not apply).
     """
-    four_d = getattr(X, "ndim", np.ndim(X) if isinstance(X, list | tuple) else 2) == 4
+    four_d = input_ndim(X) == 4
     X, sample_shape = split_image_shape(X, estimator.image_shape)
     if four_d and estimator.image_shape is None:  # an image_shape states the layout
         warn_if_maybe_channels_last(sample_shape)
@@ -177,23 +177,6 @@ def validate_training_input(estimator, X, whole_data=True):
     n_rows = X.shape[0] if whole_data else math.inf
     warn_if_embedding_cannot_fill_its_space(estimator.n_components, n_rows, X.shape[1])
     return X, sample_shape
-
-
-def warn_if_maybe_channels_last(sample_shape):
-    """Warn when 4-D images read channels first have their shortest axis last.
-
-    ``(n, 16, 16, 8)`` (8 bands of 16 x 16 images) is read as 16 channels of
-    16 x 8 images; shapes that are surely channels-last are refused earlier.
-    """
-    channels, height, width = sample_shape
-    if width < channels and width < height:
-        warnings.warn(
-            f"X's images are read channels first, (n, C, H, W): {channels} channels of "
-            f"{height} x {width} pixels. Their last axis is the shortest, as channels are; if "
-            "it holds the channels (n, H, W, C), pass np.moveaxis(X, -1, 1).",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
 
 
 def validate_fitted_input(estimator, X):
