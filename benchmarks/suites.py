@@ -36,6 +36,7 @@ from sklearn.svm import OneClassSVM
 from skorch.callbacks import LRScheduler
 from training_length import epochs
 
+import sklearn_ndim
 from sklearn_ndim import NoisyInfoMaxEmbedder
 from sklearn_ndim.distributed import fit_distributed
 from sklearn_ndim.outliers import OutlierDetector
@@ -186,9 +187,25 @@ def images(settings, log):
 # --------------------------------------------------------------------- speed
 
 
+def child_python_path():
+    """``PYTHONPATH`` for a benchmark child: this directory, then the measured package's root."""
+    package_root = Path(sklearn_ndim.__file__).resolve().parent.parent
+    inherited = os.environ.get("PYTHONPATH")
+    return os.pathsep.join([str(HERE), str(package_root), *([inherited] if inherited else [])])
+
+
 def _child(code, threads):
-    """Run ``code`` in a fresh interpreter; return the JSON it prints last."""
-    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(HERE)}
+    """Run ``code`` in a fresh interpreter; return the JSON it prints last.
+
+    The child imports this directory's modules and the same ``sklearn_ndim``
+    as this process (a checkout's, not another one installed in the
+    environment), so that the results are the measured package's.
+    """
+    environment = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "PYTHONPATH": child_python_path(),
+    }
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

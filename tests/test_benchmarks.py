@@ -295,3 +295,15 @@ def test_the_second_image_set_draws_held_out_digits_only_in_the_test_images():
     assert np.array_equal(again[0], X_train) and np.array_equal(again[1], X_test)
     images = datasets.load("digits28")[0]
     assert images.shape == (10_056, 1, 28, 28)
+
+
+def test_a_benchmark_child_measures_the_same_package_as_its_parent(monkeypatch):
+    suites = pytest.importorskip("suites")
+    import sklearn_ndim
+
+    # An inherited path that points elsewhere must not win over the measured package.
+    monkeypatch.setenv("PYTHONPATH", "/nonexistent")
+    code = "import json, sklearn_ndim; print(json.dumps(sklearn_ndim.__file__))"
+    child_file = suites._child(code, threads=1)
+    assert Path(child_file).resolve() == Path(sklearn_ndim.__file__).resolve()
+    assert suites.child_python_path().endswith("/nonexistent")
