@@ -76,14 +76,17 @@ def _torch_threads_kept():
         torch.set_num_threads(threads)
 
 
-def make(name, d, *, max_epochs=100, random_state=0, **params):
+def make(name, d, *, max_epochs=100, own_epochs=None, random_state=0, **params):
     """A fresh, unfitted method called ``name`` with embedding dimension ``d``.
 
     ``"NI-DIM"`` is the library's estimator (``params`` go to it, e.g.
     ``noise_scale``); ``"InfoMax (noise 0)"`` the same with no noise. Deep
     peers train for ``max_epochs`` with the estimator's batch size and
-    learning rate.
+    learning rate; the estimator's variants for ``own_epochs`` when given
+    (``"auto"``: its own budget, which is shorter on images).
     """
+    if own_epochs is not None and name in ("NI-DIM", "NI-DIM uniform", "InfoMax (noise 0)"):
+        max_epochs = own_epochs
     if name == "NI-DIM":
         return embedder(d, random_state=random_state, max_epochs=max_epochs, **params)
     if name == "NI-DIM uniform":

@@ -103,7 +103,8 @@ plt.show()
 # Fashion-MNIST (28x28 grey images of clothes) is read from the IDX files of the Debian package
 # ``dataset-fashion-mnist``, when present. On 28x28 images the views include random shifts of up
 # to 2 pixels. To stay within a gallery's time budget the embedder is trained on 5,000 images for
-# 8 epochs; the default ``max_epochs="auto"`` would train for 50.
+# 8 epochs; the default ``max_epochs="auto"`` would train for 25 (images get half a table's
+# budget, with a learning rate that decays on a cosine and a light prior penalty).
 import gzip
 from pathlib import Path
 

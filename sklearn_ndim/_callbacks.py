@@ -10,6 +10,7 @@ import warnings
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.callbacks.scoring import ScoringBase
 
+from ._auto_settings import resolve_learning_rate
 from ._validation import caller_stacklevel
 
 __all__ = ["check_callbacks", "check_stream_callbacks"]
@@ -82,7 +83,8 @@ def check_stream_callbacks(estimator, warn):
     if warn and any(isinstance(callback, LRScheduler) for callback in instances):
         warnings.warn(
             "A learning-rate schedule (skorch's LRScheduler) does not carry over between "
-            f"partial_fit calls: each call starts from learning_rate={estimator.learning_rate}, "
+            "partial_fit calls: each call starts from learning_rate="
+            f"{resolve_learning_rate(estimator, stream=True):g}, "
             "and what the schedule does within one call depends on the scheduler. Schedules "
             "are meant for fit; to lower the rate over a stream, set learning_rate between "
             "calls.",

@@ -18,6 +18,13 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ._auto_settings import (
+    cosine_schedule,
+    resolve_learning_rate,
+    resolve_max_epochs,
+    resolve_prior_penalty,
+    trains_as_images,
+)
 from ._callbacks import check_callbacks
 from ._data import InputScaler, input_ndim
 from ._distributed import (
@@ -113,7 +120,8 @@ def _fit_state(estimator, X, group):
     X, sample_shape, scaler, prior = _checked_in_every_process(estimator, X, group)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
-    max_epochs = resolve_max_epochs(estimator, X.shape[0])
+    images = trains_as_images(estimator, sample_shape)
+    max_epochs = resolve_max_epochs(estimator, X.shape[0], images=images)
     # Rows per process and batch; the critic scores each row against all
     # processes' batches, so InfoNCE's ceiling is ln(processes * batch_size).
     rows = X if group is None else group.shard(X)
@@ -138,7 +146,15 @@ def _fit_state(estimator, X, group):
     seeded = ExitStack()
     with seeded:
         seeded.enter_context(_seeded(seed, device))
-        module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
+        module = build_module(
+            estimator,
+            sample_shape,
+            X.shape[1],
+            prior,
+            noise_scale,
+            device,
+            prior_penalty=resolve_prior_penalty(estimator, images),
+        )
         if rank == 0:
             warn_if_widths_unused(estimator, module.encoder, sample_shape)
         if not callable(estimator.encoder):
@@ -168,7 +184,9 @@ def _fit_state(estimator, X, group):
             batch_size,
             max_epochs=max_epochs,
             callbacks=training_callbacks(estimator, data, batch_size, capacity, max_epochs)
+            + cosine_schedule(estimator, images, max_epochs, callbacks)
             + callbacks,
+            learning_rate=resolve_learning_rate(estimator, images),
             verbose=verbose,
             generator=torch.Generator(device=device).manual_seed(local_seed),
         )
@@ -228,15 +246,29 @@ def _fit_state(estimator, X, group):
 
 
 def make_net(
-    estimator, module, device, batch_size, max_epochs=1, callbacks=(), verbose=None, generator=None
+    estimator,
+    module,
+    device,
+    batch_size,
+    max_epochs=1,
+    callbacks=(),
+    verbose=None,
+    generator=None,
+    learning_rate=None,
 ):
-    """The skorch net that trains ``module`` with ``estimator``'s optimiser settings."""
+    """The skorch net that trains ``module`` with ``estimator``'s optimiser settings.
+
+    ``learning_rate`` is the resolved rate (default: ``"auto"``'s for a table
+    or a stream).
+    """
+    if learning_rate is None:
+        learning_rate = resolve_learning_rate(estimator, stream=True)
     return InfoMaxNet(
         module,
         optimizer=torch.optim.Adam,
         optimizer__weight_decay=estimator.weight_decay,
         optimizer__fused=fused_adam(device),
-        lr=estimator.learning_rate,
+        lr=learning_rate,
         max_epochs=max_epochs,
         batch_size=batch_size,
         callbacks=list(callbacks),
@@ -396,17 +428,6 @@ def _warn_if_nothing_learned(mutual_info, stream=False):
         )
 
 
-#: Row presentations a fit gets with max_epochs="auto" (epochs x rows).
-EPOCH_BUDGET_ROWS = 250_000
-
-
-def resolve_max_epochs(estimator, n_samples):
-    """Epochs to train: ``max_epochs``, or the ``"auto"`` budget for ``n_samples`` rows."""
-    if isinstance(estimator.max_epochs, str):
-        return min(100, math.ceil(EPOCH_BUDGET_ROWS / n_samples))
-    return int(estimator.max_epochs)
-
-
 def resolve_noise_scale(estimator, prior, batch_size):
     """The noise scale to train with: ``"auto"`` puts the capacity at ``ln B``.
 
@@ -443,8 +464,15 @@ def warn_if_widths_unused(estimator, encoder, sample_shape):
     )
 
 
-def build_module(estimator, sample_shape, n_features, prior, noise_scale, device):
-    """The untrained module for ``estimator``'s parameters, on ``device``."""
+def build_module(
+    estimator, sample_shape, n_features, prior, noise_scale, device, prior_penalty=None
+):
+    """The untrained module for ``estimator``'s parameters, on ``device``.
+
+    ``prior_penalty`` is the resolved weight (default: ``"auto"``'s for the input).
+    """
+    if prior_penalty is None:
+        prior_penalty = resolve_prior_penalty(estimator, trains_as_images(estimator, sample_shape))
     encoder, input_shape = build_encoder(
         estimator.encoder,
         sample_shape,
@@ -462,7 +490,7 @@ def build_module(estimator, sample_shape, n_features, prior, noise_scale, device
         make_critic(estimator.critic, estimator.n_components, noise_scale),
         input_shape,
         whiten=estimator.normalizer == "whiten",
-        prior_penalty=estimator.prior_penalty,
+        prior_penalty=prior_penalty,
     ).to(device)
     set_mixed_precision(module, device, estimator.mixed_precision)
     return module
@@ -519,7 +547,9 @@ def train_decoder(estimator, module, data, sample_shape, batch_size, seed, max_e
             sample_shape, data.shape[1], estimator.n_components, estimator.hidden_layer_sizes
         ).to(device)
     generator = torch.Generator(device=device).manual_seed(seed + 1 + seed_offset(current_group()))
-    fit_decoder(decoder, module, data, max_epochs, batch_size, estimator.learning_rate, generator)
+    # The decoder's regression keeps the table's rate under "auto" (no schedule there).
+    learning_rate = resolve_learning_rate(estimator, stream=True)
+    fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, generator)
     return decoder
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from ._auto_settings import resolve_learning_rate
 from ._callbacks import check_stream_callbacks
 from ._data import InputScaler, input_ndim
 from ._distributed import initialised_group
@@ -78,12 +79,13 @@ def partial_fit_state(estimator, X):
     if optimizer_state is not None:
         net.optimizer_.load_state_dict(optimizer_state)
     # The loaded state carries the old settings: the current parameters apply.
-    net.lr = estimator.learning_rate
+    learning_rate = resolve_learning_rate(estimator, stream=True)
+    net.lr = learning_rate
     for group in net.optimizer_.param_groups:
-        group["lr"] = estimator.learning_rate
+        group["lr"] = learning_rate
         # What torch's schedulers read when they resume (a loaded model's fresh
         # Adam has none, and skorch resumes at the epochs in history_).
-        group["initial_lr"] = estimator.learning_rate
+        group["initial_lr"] = learning_rate
         group["weight_decay"] = estimator.weight_decay
     # A decoder from fit was trained for the encoder before this pass.
     state.update(_decoder=None, _input_range=None)

@@ -258,7 +258,7 @@ def test_numeric_parameters_cover_the_numbers():
 @pytest.mark.parametrize(
     "value, message",
     [
-        (True, "a number, not the boolean"),
+        (True, "a number or .auto., not the boolean"),
         (np.True_, "must be a float in the range"),
         (-1.0, "must be a float in the range"),  # it trained by gradient ascent
     ],
