@@ -1,6 +1,6 @@
 """The one benchmark runner: ``python benchmarks/run.py [suite ...] [--quick]``.
 
-Suites (see ``suites.py``): ``match``, ``images``, ``speed``, ``scaling``,
+Suites (see ``suites.py`` and ``speed_suites.py``): ``match``, ``images``, ``speed``, ``scaling``,
 ``uses``, ``tune``, ``penalty``, ``epochs``, ``terms``, ``splits``; the default runs
 ``match``, ``speed``, ``scaling`` and ``uses``. Each writes
 ``results/<suite>.json`` (rows and provenance: the commit of the package

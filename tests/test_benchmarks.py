@@ -134,18 +134,19 @@ def test_speed_ratios_name_each_setting_against_umap():
 
 @pytest.mark.parametrize("bf16", [False, True])
 def test_the_speed_settings_are_the_documented_ones(bf16):
-    suites = pytest.importorskip("suites")
+    speed_suites = pytest.importorskip("speed_suites")
     suffix = " bf16" if bf16 else ""
-    fast = suites._speed_method("NI-DIM fast" + suffix, table_epochs=25)
+    fast = speed_suites._speed_method("NI-DIM fast" + suffix, table_epochs=25)
     (schedule,) = fast.callbacks
     assert fast.max_epochs == 13 == schedule.kwargs["T_max"]
     assert schedule.policy == "CosineAnnealingLR" and fast.learning_rate == 3e-3
     assert fast.prior_penalty == 0.0 and fast.mixed_precision is bf16
-    before = suites._speed_method("NI-DIM table settings" + suffix, table_epochs=25)
+    before = speed_suites._speed_method("NI-DIM table settings" + suffix, table_epochs=25)
     assert (before.max_epochs, before.learning_rate, before.prior_penalty) == (25, 1e-3, 0.0)
-    default = suites._speed_method("NI-DIM" + suffix, table_epochs=25)
+    default = speed_suites._speed_method("NI-DIM" + suffix, table_epochs=25)
     assert default.max_epochs == default.learning_rate == default.prior_penalty == "auto"
-    assert suites._SPEED_METHODS["fashion"][-1] == suites._SPEED_METHODS["digits"][-1] == "UMAP"
+    methods = speed_suites._SPEED_METHODS
+    assert methods["fashion"][-1] == methods["digits"][-1] == "UMAP"
 
 
 def test_epoch_optima_name_where_each_measure_is_best():
@@ -298,12 +299,12 @@ def test_the_second_image_set_draws_held_out_digits_only_in_the_test_images():
 
 
 def test_a_benchmark_child_measures_the_same_package_as_its_parent(monkeypatch):
-    suites = pytest.importorskip("suites")
+    speed_suites = pytest.importorskip("speed_suites")
     import sklearn_ndim
 
     # An inherited path that points elsewhere must not win over the measured package.
     monkeypatch.setenv("PYTHONPATH", "/nonexistent")
     code = "import json, sklearn_ndim; print(json.dumps(sklearn_ndim.__file__))"
-    child_file = suites._child(code, threads=1)
+    child_file = speed_suites._child(code, threads=1)
     assert Path(child_file).resolve() == Path(sklearn_ndim.__file__).resolve()
-    assert suites.child_python_path().endswith("/nonexistent")
+    assert speed_suites.child_python_path().endswith("/nonexistent")
