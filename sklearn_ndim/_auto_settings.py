@@ -1,12 +1,12 @@
 """What the ``"auto"`` training settings resolve to, for tables and for images.
 
-Images that the convolutional path shifts (12 pixels a side or more, read as
-images) train half the epochs of a table's budget, at a higher learning rate
-that decays to zero on a cosine, with a light prior penalty. On Fashion-MNIST
-and a second image set that kept or raised the probe accuracy of the longer
-fit at about its match, in half the time (docs: "Faster fits"). Tables keep
-the longer fit at a constant rate and no penalty: there the penalty costs
-accuracy.
+Images that the convolutional path shifts (``max_shift`` resolves above 0:
+12 pixels a side or more under ``"auto"``) train half the epochs of a
+table's budget, at a higher learning rate that decays to zero on a cosine,
+with a light prior penalty. On Fashion-MNIST and a second image set that
+kept or raised the probe accuracy of the longer fit at about its match, in
+half the time (docs: "Faster fits"). Tables keep the longer fit at a
+constant rate and no penalty: there the penalty costs accuracy.
 """
 
 import math
@@ -32,28 +32,33 @@ TABLE_LEARNING_RATE = 1e-3
 IMAGE_LEARNING_RATE = 3e-3
 IMAGE_PRIOR_PENALTY = 30.0
 
-#: Images smaller than this (a side, in pixels) are not shifted (max_shift="auto"
-#: is 0) and get neighbour views as tables do; they train as tables too.
-_SHIFTED_SIDE = 12
 
+def trains_as_images(estimator, sample_shape, view_spec):
+    """Whether ``"auto"`` settings are those for images: images whose views shift them.
 
-def trains_as_images(estimator, sample_shape):
-    """Whether ``"auto"`` settings are those for images: shifted images read as images.
-
-    ``sample_shape`` is ``(C, H, W)`` or None; ``encoder="mlp"`` reads images as rows.
+    ``sample_shape`` is ``(C, H, W)`` or None and ``view_spec`` the fit's
+    resolved :class:`~sklearn_ndim._views.ViewSpec`. ``encoder="mlp"`` reads
+    images as rows, with a table's views; images too small to shift (or
+    with ``max_shift=0``) get neighbour views, as tables do, and train as
+    tables.
     """
     if sample_shape is None:
         return False
     if isinstance(estimator.encoder, str) and estimator.encoder == "mlp":
         return False
-    return min(sample_shape[1:]) >= _SHIFTED_SIDE
+    return view_spec.max_shift > 0
 
 
 def resolve_max_epochs(estimator, n_samples, images=False):
-    """Epochs to train: ``max_epochs``, or the ``"auto"`` budget for ``n_samples`` rows."""
+    """Epochs to train: ``max_epochs``, or the ``"auto"`` budget for ``n_samples`` rows.
+
+    Images get half the budget only with ``learning_rate="auto"``, whose
+    decay the shorter fit needs; a rate of the user's trains the full budget.
+    """
     if isinstance(estimator.max_epochs, str):
         epochs = min(100, math.ceil(EPOCH_BUDGET_ROWS / n_samples))
-        return math.ceil(epochs / 2) if images else epochs
+        short = images and isinstance(estimator.learning_rate, str)
+        return math.ceil(epochs / 2) if short else epochs
     return int(estimator.max_epochs)
 
 
@@ -78,7 +83,7 @@ def resolve_prior_penalty(estimator, images=False):
 def cosine_schedule(estimator, images, max_epochs, callbacks):
     """The cosine decay of ``learning_rate="auto"`` on images, as callbacks for ``fit``.
 
-    None when the rate is set, the input is a table, or ``callbacks`` hold a
+    Empty when the rate is set, the input is a table, or ``callbacks`` hold a
     schedule of the user's (theirs drives the rate then).
     """
     users = any(isinstance(c[1] if isinstance(c, tuple) else c, LRScheduler) for c in callbacks)

@@ -13,7 +13,7 @@ from skorch.callbacks.scoring import ScoringBase
 from ._auto_settings import resolve_learning_rate
 from ._validation import caller_stacklevel
 
-__all__ = ["check_callbacks", "check_stream_callbacks"]
+__all__ = ["check_callbacks", "check_stream_callbacks", "release_schedulers"]
 
 
 def check_callbacks(callbacks):
@@ -92,3 +92,18 @@ def check_stream_callbacks(estimator, warn):
             stacklevel=caller_stacklevel(),
         )
     return callbacks
+
+
+def release_schedulers(net):
+    """Drop each ``LRScheduler``'s torch scheduler once ``net`` has trained.
+
+    The torch scheduler holds the optimiser, which the net keeps out of its
+    pickles on purpose (as a CPU state dict, see ``InfoMaxNet.__getstate__``);
+    through the callback it would come back, on the training device, so a
+    model trained on a GPU would not unpickle on a CPU-only machine. skorch
+    makes a new one when training starts again; the rates it set stay in the
+    history (``event_lr``).
+    """
+    for _, callback in getattr(net, "callbacks_", ()):
+        if isinstance(callback, LRScheduler):
+            callback.lr_scheduler_ = None

@@ -87,9 +87,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``0`` trains the paper's objective alone. The method's own pull, the
         KL term of the InfoNCE identity, fades as the noise grows; the
         penalty does not. Its measured effect on match and accuracy is in
-        the user guide ("Choosing the noise"). ``"auto"`` is 0 for tables
-        and 30 for images of 12 pixels a side or more read as images (see
-        ``max_epochs``); ``prior_penalty_`` gives the weight used.
+        the user guide ("Choosing the noise"). ``"auto"`` is 30 for images
+        whose views shift them (see ``max_epochs``), in ``fit`` and
+        ``partial_fit``, and 0 otherwise; ``prior_penalty_`` gives the weight
+        used.
 
     encoder : {"auto", "mlp", "conv"} or callable, default="auto"
         ``"auto"`` uses a convolutional network for images (3-D or 4-D ``X``,
@@ -194,16 +195,15 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Passes over the data. ``"auto"`` gives each fit a budget of about
         250,000 row presentations: 100 epochs up to 2,500 rows (where the
         held-out match kept improving up to 100 epochs), then
-        ``ceil(250000 / n_samples)`` (25 epochs for 10,000 rows), so that
-        the number of row presentations stays about constant up to 250,000
-        rows and grows linearly beyond, at one epoch; the fit time still
-        grows with the rows (neighbour search, calibration), as the scaling
-        page measures. Images of 12 pixels a side or more, read as images
-        (not by ``encoder="mlp"``), get half those epochs (13 for 10,000
-        images), with ``learning_rate="auto"``'s decay and
-        ``prior_penalty="auto"``'s penalty: on two image sets that kept the
-        longer fit's match at a higher probe accuracy in half the time (user
-        guide, "Faster fits"). See ``n_iter_``.
+        ``ceil(250000 / n_samples)`` (25 epochs for 10,000 rows), one epoch
+        from 250,000 rows on; the fit time still grows with the rows (user
+        guide, "Large data, GPUs and processes"). Images whose views shift them (``max_shift``
+        above 0: 12 pixels a side or more under ``"auto"``; not with
+        ``encoder="mlp"``) get half those epochs with
+        ``learning_rate="auto"``, whose decay the shorter fit needs (13 for
+        10,000 images), and ``prior_penalty="auto"``'s penalty: on two image
+        sets that kept the longer fit's match at a higher probe accuracy in
+        half the time (user guide, "Faster fits"). See ``n_iter_``.
 
     learning_rate : float > 0 or "auto", default="auto"
         Adam learning rate. ``"auto"`` is 1e-3, constant, for tables and
@@ -235,7 +235,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         passed to the training net, e.g. ``skorch.callbacks.EarlyStopping``
         with ``monitor="train_loss"``. As in skorch, the instances are the
         live ones: each fit initialises them and they keep their state
-        afterwards (GridSearchCV and ``clone`` work on copies).
+        afterwards (GridSearchCV and ``clone`` work on copies), but for an
+        ``LRScheduler``'s torch scheduler, which holds the optimiser and is
+        dropped after training (skorch makes a new one at the next).
 
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches, views and noise. The same value gives
@@ -297,7 +299,8 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Epochs run (a ``partial_fit`` call runs one, over its chunk).
 
     history_ : skorch.History
-        Per-epoch ``train_loss``, ``mutual_info``, ``capacity`` and ``dur``.
+        Per-epoch ``train_loss``, ``mutual_info``, ``capacity`` and ``dur``,
+        and ``event_lr`` (the learning rate) when a schedule ran.
 
     n_features_in_ : int
         Number of features seen during fit (pixels for images).

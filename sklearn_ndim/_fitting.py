@@ -25,7 +25,7 @@ from ._auto_settings import (
     resolve_prior_penalty,
     trains_as_images,
 )
-from ._callbacks import check_callbacks
+from ._callbacks import check_callbacks, release_schedulers
 from ._data import InputScaler, input_ndim
 from ._distributed import (
     average_buffers,
@@ -120,7 +120,8 @@ def _fit_state(estimator, X, group):
     X, sample_shape, scaler, prior = _checked_in_every_process(estimator, X, group)
     device = resolve_device(estimator.device)
     callbacks = check_callbacks(estimator.callbacks)
-    images = trains_as_images(estimator, sample_shape)
+    view_spec = ViewSpec.resolve(estimator, sample_shape)
+    images = trains_as_images(estimator, sample_shape, view_spec)
     max_epochs = resolve_max_epochs(estimator, X.shape[0], images=images)
     # Rows per process and batch; the critic scores each row against all
     # processes' batches, so InfoNCE's ceiling is ln(processes * batch_size).
@@ -136,7 +137,6 @@ def _fit_state(estimator, X, group):
         # initial weights (and the decoder's) must be the same everywhere.
         seed = broadcast_int(seed)
     local_seed = seed + seed_offset(group)
-    view_spec = ViewSpec.resolve(estimator, sample_shape)
     # A process's views draw neighbours from all rows, as one process's do, not
     # from its share alone (whose nearest rows lie farther: stronger views).
     # A memmap's chunks draw from themselves, as in one process.
@@ -214,6 +214,7 @@ def _fit_state(estimator, X, group):
             )
     # Training-only state must not live on in the fitted model.
     net.generator = None
+    release_schedulers(net)
     net.__dict__.pop("distributed_channel_", None)
     if verbose >= 1:
         print(
@@ -464,15 +465,11 @@ def warn_if_widths_unused(estimator, encoder, sample_shape):
     )
 
 
-def build_module(
-    estimator, sample_shape, n_features, prior, noise_scale, device, prior_penalty=None
-):
+def build_module(estimator, sample_shape, n_features, prior, noise_scale, device, prior_penalty):
     """The untrained module for ``estimator``'s parameters, on ``device``.
 
-    ``prior_penalty`` is the resolved weight (default: ``"auto"``'s for the input).
+    ``prior_penalty`` is the resolved weight (:func:`resolve_prior_penalty`).
     """
-    if prior_penalty is None:
-        prior_penalty = resolve_prior_penalty(estimator, trains_as_images(estimator, sample_shape))
     encoder, input_shape = build_encoder(
         estimator.encoder,
         sample_shape,

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._auto_settings import resolve_learning_rate
-from ._callbacks import check_stream_callbacks
+from ._auto_settings import resolve_learning_rate, resolve_prior_penalty, trains_as_images
+from ._callbacks import check_stream_callbacks, release_schedulers
 from ._data import InputScaler, input_ndim
 from ._distributed import initialised_group
 from ._fitting import (
@@ -156,7 +156,16 @@ def _first_partial_fit(estimator, X):
     _warn_if_constant_in_first_chunk(scaler)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
-        module = build_module(estimator, sample_shape, X.shape[1], prior, noise_scale, device)
+        images = trains_as_images(estimator, sample_shape, view_spec)
+        module = build_module(
+            estimator,
+            sample_shape,
+            X.shape[1],
+            prior,
+            noise_scale,
+            device,
+            prior_penalty=resolve_prior_penalty(estimator, images),
+        )
         warn_if_widths_unused(estimator, module.encoder, sample_shape)
         net = make_net(
             estimator,
@@ -305,6 +314,7 @@ def _stream_pass(
     if net.interrupted_:
         raise KeyboardInterrupt("partial_fit was interrupted; the estimator was left as it was.")
     net.generator = None
+    release_schedulers(net)
     reservoir.add(data.rows(0))
     with warnings.catch_warnings(record=True) as calibration_warnings:
         warnings.simplefilter("always")

@@ -42,6 +42,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from . import __version__
+from ._auto_settings import resolve_prior_penalty, trains_as_images
 from ._data import InputScaler
 from ._fitting import build_module, forked_global_generators, make_net
 from ._networks import build_decoder
@@ -218,6 +219,7 @@ def save(embedder, path):
         "fitted": {
             "prior": embedder.prior_.get_config(),
             "noise_scale": float(embedder.noise_scale_),
+            "prior_penalty": float(embedder.prior_penalty_),
             "capacity": float(embedder.capacity_),
             "batch_size": int(embedder.batch_size_),
             "n_components": int(embedder.n_components_),
@@ -315,6 +317,8 @@ def load(path, *, encoder=None, device=None):
 
     header, tensors = _read(path)
     params = dict(header["parameters"])
+    # Files from before the parameter existed trained without the penalty.
+    params.setdefault("prior_penalty", 0.0)
     fitted = header["fitted"]
     saved_encoder = params["encoder"]
     if isinstance(saved_encoder, dict):
@@ -340,9 +344,23 @@ def load(path, *, encoder=None, device=None):
     torch_device = resolve_device(params["device"])
     # The initial weights are overwritten: building them must not use up the
     # caller's random numbers.
+    # The weight trained with, as saved; files from before it was saved resolve
+    # their parameter as that fit did.
+    prior_penalty = fitted.get("prior_penalty")
+    if prior_penalty is None:
+        views = ViewSpec(**fitted["view_spec"])
+        prior_penalty = resolve_prior_penalty(
+            embedder, trains_as_images(embedder, sample_shape, views)
+        )
     with forked_global_generators():
         module = build_module(
-            embedder, sample_shape, fitted["n_features_in"], prior, noise_scale, torch.device("cpu")
+            embedder,
+            sample_shape,
+            fitted["n_features_in"],
+            prior,
+            noise_scale,
+            torch.device("cpu"),
+            prior_penalty=float(prior_penalty),
         )
     if list(module.input_shape) != fitted["input_shape"]:
         raise ValueError(f"{path} does not match the encoder it names; it cannot be loaded.")

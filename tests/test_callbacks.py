@@ -1,5 +1,9 @@
+import io
+import pickle
+
 import numpy as np
 import pytest
+import torch
 from skorch.callbacks import (
     BatchScoring,
     Callback,
@@ -70,3 +74,36 @@ def test_a_label_free_epoch_score_and_a_user_recorded_monitor_work_in_a_fit():
     ).fit(X)
     assert embedder.history_[0]["rows"] == 80
     assert embedder.n_iter_ < 6
+
+
+class _FindsOptimizers(pickle.Pickler):
+    """A pickler that records the optimisers among the objects it writes."""
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.optimizers = []
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.optim.Optimizer):
+            self.optimizers.append(obj)
+        return NotImplemented
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"callbacks": [LRScheduler(policy="StepLR", step_size=1)]}],
+    ids=["image schedule", "user schedule"],
+)
+def test_a_fitted_model_pickles_without_its_optimizer_and_schedules_again(params):
+    images = np.random.default_rng(0).random((64, 16, 16)).astype(np.float32)
+    fitted = NoisyInfoMaxEmbedder(n_components=2, max_epochs=2, random_state=0, **params)
+    fitted.fit(images)
+    schedulers = [c for _, c in fitted.net_.callbacks_ if isinstance(c, LRScheduler)]
+    assert len(schedulers) == 1 and schedulers[0].lr_scheduler_ is None
+    pickler = _FindsOptimizers(io.BytesIO())
+    pickler.dump(fitted)
+    assert pickler.optimizers == []
+    # The next training run makes a new torch scheduler from the kept optimiser state.
+    fitted.partial_fit(images)
+    assert schedulers[0].lr_scheduler_ is None
+    assert len(fitted.history_) == 3

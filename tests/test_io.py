@@ -28,6 +28,20 @@ def _round_trip(embedder, tmp_path, **load_kwargs):
     return model_io.load(path, **load_kwargs), path
 
 
+def _rewrite_header(path, edit):
+    """Apply ``edit`` to the header of the file at ``path``, as an older or newer writer would."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        header = json.loads(handle.metadata()["sklearn_ndim"])
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    header.pop("checksum")
+    edit(header)
+    header["checksum"] = model_io._checksum(header, tensors)
+    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    return header
+
+
 @pytest.mark.parametrize(
     "prior", ["gaussian", "uniform", stats.laplace(loc=1.0, scale=2.0)], ids=str
 )
@@ -103,7 +117,6 @@ def test_images_and_feature_names_round_trip(fast, tmp_path):
 
 
 def test_the_output_configuration_round_trips(blobs, fast, tmp_path):
-    from safetensors import safe_open
 
     pd = pytest.importorskip("pandas")
     X = blobs[0]
@@ -113,14 +126,12 @@ def test_the_output_configuration_round_trips(blobs, fast, tmp_path):
     assert isinstance(Z, pd.DataFrame)
     assert list(Z.columns) == ["noisyinfomaxembedder0", "noisyinfomaxembedder1"]
     pd.testing.assert_frame_equal(Z, embedder.transform(X))
+
     # A file written before the configuration was saved loads with the default output.
-    with safe_open(str(path), framework="pt") as handle:
-        header = json.loads(handle.metadata()["sklearn_ndim"])
-        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-    assert header["output_config"] == {"transform": "pandas"}
-    del header["output_config"], header["checksum"]
-    header["checksum"] = model_io._checksum(header, tensors)
-    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    def drop_output_config(header):
+        assert header.pop("output_config") == {"transform": "pandas"}
+
+    _rewrite_header(path, drop_output_config)
     old = model_io.load(path)
     assert type(old.transform(X)) is np.ndarray
     np.testing.assert_array_equal(old.transform(X), Z.to_numpy())
@@ -227,35 +238,51 @@ def test_foreign_files_are_refused(tmp_path, table_fit):
 
 
 def test_a_newer_file_layout_is_refused(table_fit, tmp_path):
-    from safetensors import safe_open
 
     _, path = _round_trip(table_fit[0], tmp_path)
-    with safe_open(str(path), framework="pt") as handle:
-        header = json.loads(handle.metadata()["sklearn_ndim"])
-        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-    header.pop("checksum")
-    header["format_version"] = 99
-    header["checksum"] = model_io._checksum(header, tensors)
-    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    _rewrite_header(path, lambda header: header.update(format_version=99))
     with pytest.raises(ValueError, match="layout 99"):
         model_io.load(path)
 
 
 def test_a_file_from_before_mixed_precision_loads_with_its_default(table_fit, tmp_path):
-    from safetensors import safe_open
 
     embedder, X = table_fit
     _, path = _round_trip(embedder, tmp_path)
-    with safe_open(str(path), framework="pt") as handle:
-        header = json.loads(handle.metadata()["sklearn_ndim"])
-        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-    header.pop("checksum")
-    del header["parameters"]["mixed_precision"]
-    header["checksum"] = model_io._checksum(header, tensors)
-    save_file(tensors, str(path), metadata={"sklearn_ndim": json.dumps(header)})
+    _rewrite_header(path, lambda header: header["parameters"].pop("mixed_precision"))
     restored = model_io.load(path)
     assert restored.get_params()["mixed_precision"] == "auto"
     np.testing.assert_array_equal(restored.transform(X), embedder.transform(X))
+
+
+@pytest.fixture(scope="module")
+def image_fit():
+    images = np.random.default_rng(0).random((64, 16, 16)).astype(np.float32)
+    return NoisyInfoMaxEmbedder(n_components=2, max_epochs=1, random_state=0).fit(images), images
+
+
+def test_the_prior_penalty_trained_with_is_saved_and_loaded(image_fit, tmp_path):
+    embedder, images = image_fit
+    restored, path = _round_trip(embedder, tmp_path)
+    assert restored.prior_penalty_ == embedder.prior_penalty_ == 30.0
+    assert restored.get_params()["prior_penalty"] == "auto"
+    # A file written before the weight was saved resolves "auto" as its fit did.
+    _rewrite_header(path, lambda header: header["fitted"].pop("prior_penalty"))
+    assert model_io.load(path).prior_penalty_ == 30.0
+    np.testing.assert_array_equal(model_io.load(path).transform(images), embedder.transform(images))
+
+
+def test_a_file_from_before_the_prior_penalty_existed_loads_without_it(image_fit, tmp_path):
+    embedder, images = image_fit
+    _, path = _round_trip(embedder, tmp_path)
+
+    def as_before_the_penalty(header):
+        del header["parameters"]["prior_penalty"], header["fitted"]["prior_penalty"]
+
+    _rewrite_header(path, as_before_the_penalty)
+    old = model_io.load(path)
+    assert old.get_params()["prior_penalty"] == 0.0 and old.prior_penalty_ == 0.0
+    np.testing.assert_array_equal(old.transform(images), embedder.transform(images))
 
 
 class _Tiny(torch.nn.Module):
