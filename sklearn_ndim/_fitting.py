@@ -22,6 +22,7 @@ from ._auto_settings import (
     cosine_schedule,
     resolve_learning_rate,
     resolve_max_epochs,
+    resolve_noise_scale,
     resolve_prior_penalty,
     trains_as_images,
 )
@@ -48,7 +49,6 @@ from ._training import (
 )
 from ._training_data import STREAM_CHUNK_ROWS, ChunkedBatchIterator, TrainingData, chunk_bounds
 from ._validation import (
-    accepted_noise_for_capacity,
     caller_stacklevel,
     check_features_vary,
     check_no_booleans,
@@ -68,7 +68,6 @@ __all__ = [
     "build_module",
     "resolve_max_epochs",
     "warn_if_widths_unused",
-    "resolve_noise_scale",
     "make_net",
     "column_range",
 ]
@@ -129,7 +128,7 @@ def _fit_state(estimator, X, group):
     batch_size = min(estimator.batch_size, rows.shape[0])
     _check_chunks_hold_a_batch(rows.shape[0], chunk_rows, batch_size)
     scored = processes * batch_size
-    noise_scale = resolve_noise_scale(estimator, prior, scored)
+    noise_scale = resolve_noise_scale(estimator, prior, scored, images)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     if group is not None:
@@ -427,18 +426,6 @@ def _warn_if_nothing_learned(mutual_info, stream=False):
             ConvergenceWarning,
             stacklevel=caller_stacklevel(),
         )
-
-
-def resolve_noise_scale(estimator, prior, batch_size):
-    """The noise scale to train with: ``"auto"`` puts the capacity at ``ln B``.
-
-    Within the range an explicit ``noise_scale`` may take: at ``d = 1`` a
-    large batch would need a smaller scale.
-    """
-    if isinstance(estimator.noise_scale, str) and estimator.noise_scale == "auto":
-        capacity = math.log(batch_size)
-        return accepted_noise_for_capacity(prior, estimator.n_components, capacity)[0]
-    return float(estimator.noise_scale)
 
 
 def warn_if_widths_unused(estimator, encoder, sample_shape):

@@ -13,7 +13,12 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._auto_settings import resolve_learning_rate, resolve_prior_penalty, trains_as_images
+from ._auto_settings import (
+    resolve_learning_rate,
+    resolve_noise_scale,
+    resolve_prior_penalty,
+    trains_as_images,
+)
 from ._callbacks import check_stream_callbacks, release_schedulers
 from ._data import InputScaler, input_ndim
 from ._distributed import initialised_group
@@ -23,7 +28,6 @@ from ._fitting import (
     _warn_if_nothing_learned,
     build_module,
     make_net,
-    resolve_noise_scale,
     set_mixed_precision,
     warn_if_widths_unused,
 )
@@ -146,7 +150,9 @@ def _first_partial_fit(estimator, X):
             stacklevel=caller_stacklevel(),
         )
     _check_whitening(estimator, batch_size)
-    noise_scale = resolve_noise_scale(estimator, prior, batch_size)
+    view_spec = ViewSpec.resolve(estimator, sample_shape)
+    images = trains_as_images(estimator, sample_shape, view_spec)
+    noise_scale = resolve_noise_scale(estimator, prior, batch_size, images)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
@@ -154,9 +160,7 @@ def _first_partial_fit(estimator, X):
         X, scaler, estimator.standardize, estimator.n_components, "the first partial_fit chunk"
     )
     _warn_if_constant_in_first_chunk(scaler)
-    view_spec = ViewSpec.resolve(estimator, sample_shape)
     with _seeded(seed, device):
-        images = trains_as_images(estimator, sample_shape, view_spec)
         module = build_module(
             estimator,
             sample_shape,

@@ -130,3 +130,28 @@ def test_the_decoder_trains_at_the_table_rate(monkeypatch):
 def test_other_values_than_a_number_or_auto_are_refused_naming_auto(name, value):
     with pytest.raises(InvalidParameterError, match=f"{name}.*'auto'"):
         NoisyInfoMaxEmbedder(**{name: value}).fit(np.zeros((10, 3)))
+
+
+@pytest.mark.parametrize("n_components", [4, 16, 32])
+def test_auto_noise_puts_the_capacity_at_ln_b_and_stops_at_1_on_images(n_components):
+    from sklearn_ndim._auto_settings import resolve_noise_scale
+    from sklearn_ndim._priors import resolve_prior
+
+    auto = NoisyInfoMaxEmbedder(n_components)
+    gaussian = resolve_prior("gaussian")
+    table = resolve_noise_scale(auto, gaussian, 256)
+    assert gaussian.capacity(n_components, table) == pytest.approx(np.log(256))
+    images = resolve_noise_scale(auto, gaussian, 256, images=True)
+    assert images == min(table, 1.0)
+    assert resolve_noise_scale(NoisyInfoMaxEmbedder(noise_scale=2.0), gaussian, 256, True) == 2.0
+
+
+def test_an_image_fit_above_16_dimensions_trains_at_noise_1_and_says_why_c_exceeds_ln_b():
+    from sklearn_ndim.metrics import information_report
+
+    fitted = NoisyInfoMaxEmbedder(32, max_epochs=1, random_state=0).fit(_images(16, n=300))
+    assert fitted.noise_scale_ == 1.0 and fitted.capacity_ > np.log(256)
+    with pytest.warns(UserWarning, match=r"prior penalty \(weight 30\) pulls"):
+        assert not information_report(fitted).capacity_visible
+    stream = NoisyInfoMaxEmbedder(32, random_state=0).partial_fit(_images(16, n=300))
+    assert stream.noise_scale_ == 1.0
