@@ -75,9 +75,10 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         the Gaussian-space embedding whatever the prior. ``0``
         is plain InfoMax (no push towards the prior). ``"auto"`` picks the
         noise whose channel capacity equals ``ln(batch_size)``, the most
-        InfoNCE can measure, kept within [1e-3, 1e3] (at ``n_components=1``
-        batches of more than 1,000 rows would need less); see
-        ``noise_scale_``.
+        InfoNCE can measure (1 at ``d = 16`` and ``B = 256``), kept within
+        [1e-3, 1e3] (at ``n_components=1`` batches of more than 1,000 rows
+        would need less); for images (as in ``max_epochs``), whose prior
+        penalty pulls whatever the noise, at most 1. See ``noise_scale_``.
 
     prior_penalty : float in [0, 1e6] or "auto", default="auto"
         Weight of a penalty that pulls the embedding towards the prior: the
