@@ -145,14 +145,9 @@ def _fit_state(estimator, X, group):
     seeded = ExitStack()
     with seeded:
         seeded.enter_context(_seeded(seed, device))
+        penalty = resolve_prior_penalty(estimator, images)
         module = build_module(
-            estimator,
-            sample_shape,
-            X.shape[1],
-            prior,
-            noise_scale,
-            device,
-            prior_penalty=resolve_prior_penalty(estimator, images),
+            estimator, sample_shape, X.shape[1], prior, noise_scale, device, penalty
         )
         if rank == 0:
             warn_if_widths_unused(estimator, module.encoder, sample_shape)

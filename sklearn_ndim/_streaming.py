@@ -161,14 +161,9 @@ def _first_partial_fit(estimator, X):
     )
     _warn_if_constant_in_first_chunk(scaler)
     with _seeded(seed, device):
+        penalty = resolve_prior_penalty(estimator, images)
         module = build_module(
-            estimator,
-            sample_shape,
-            X.shape[1],
-            prior,
-            noise_scale,
-            device,
-            prior_penalty=resolve_prior_penalty(estimator, images),
+            estimator, sample_shape, X.shape[1], prior, noise_scale, device, penalty
         )
         warn_if_widths_unused(estimator, module.encoder, sample_shape)
         net = make_net(
