@@ -9,9 +9,10 @@ half the time (docs: "Faster fits"). Tables keep the longer fit at a
 constant rate and no penalty: there the penalty costs accuracy.
 
 ``noise_scale="auto"`` puts the channel capacity at ``ln B``, the most InfoNCE
-can measure; for images, whose penalty pulls towards the prior whatever the
-noise, at most a noise of 1 (a signal-to-noise ratio of 1 per dimension),
-which it is at ``d = 16`` and ``B = 256``. Above ``d = 16`` the ``ln B`` rule
+can measure; for images trained with a prior penalty (their default), which
+pulls towards the prior whatever the noise, at most a noise of 1 (a
+signal-to-noise ratio of 1 per dimension), which it is at ``d = 16`` and
+``B = 256``. Above ``d = 16`` the ``ln B`` rule
 drowns each dimension (2.3 at ``d = 64``), and on images that cost match
 without a gain in accuracy (docs: "Choosing the noise").
 """
@@ -61,30 +62,37 @@ def trains_as_images(estimator, sample_shape, view_spec):
     return view_spec.max_shift > 0
 
 
-def resolve_max_epochs(estimator, n_samples, images=False):
+def resolve_max_epochs(estimator, n_samples, images=False, callbacks=()):
     """Epochs to train: ``max_epochs``, or the ``"auto"`` budget for ``n_samples`` rows.
 
-    Images get half the budget only with ``learning_rate="auto"``, whose
-    decay the shorter fit needs; a rate of the user's trains the full budget.
+    Images get half the budget only where :func:`cosine_schedule` decays the
+    rate (``learning_rate="auto"`` and no schedule among ``callbacks``), as
+    the shorter fit needs; otherwise they train the full budget.
     """
     if isinstance(estimator.max_epochs, str):
         epochs = min(100, math.ceil(EPOCH_BUDGET_ROWS / n_samples))
-        short = images and isinstance(estimator.learning_rate, str)
+        short = images and isinstance(estimator.learning_rate, str) and not _scheduled(callbacks)
         return math.ceil(epochs / 2) if short else epochs
     return int(estimator.max_epochs)
 
 
-def resolve_noise_scale(estimator, prior, batch_size, images=False):
+def _scheduled(callbacks):
+    """Whether ``callbacks`` (instances or ``(name, instance)``) hold a learning-rate schedule."""
+    return any(isinstance(c[1] if isinstance(c, tuple) else c, LRScheduler) for c in callbacks)
+
+
+def resolve_noise_scale(estimator, prior, batch_size, images=False, prior_penalty=0.0):
     """The noise scale to train with: ``noise_scale``, or ``"auto"``'s.
 
     ``"auto"`` puts the capacity at ``ln(batch_size)``, within the range an
     explicit ``noise_scale`` may take (at ``d = 1`` a large batch would need a
-    smaller scale), and for images at most :data:`IMAGE_MAX_AUTO_NOISE`.
+    smaller scale), and for images trained with a (resolved) prior penalty
+    at most :data:`IMAGE_MAX_AUTO_NOISE`.
     """
     if isinstance(estimator.noise_scale, str):
         capacity = math.log(batch_size)
         noise = accepted_noise_for_capacity(prior, estimator.n_components, capacity)[0]
-        return min(noise, IMAGE_MAX_AUTO_NOISE) if images else noise
+        return min(noise, IMAGE_MAX_AUTO_NOISE) if images and prior_penalty > 0 else noise
     return float(estimator.noise_scale)
 
 
@@ -112,7 +120,6 @@ def cosine_schedule(estimator, images, max_epochs, callbacks):
     Empty when the rate is set, the input is a table, or ``callbacks`` hold a
     schedule of the user's (theirs drives the rate then).
     """
-    users = any(isinstance(c[1] if isinstance(c, tuple) else c, LRScheduler) for c in callbacks)
-    if not isinstance(estimator.learning_rate, str) or not images or users:
+    if not isinstance(estimator.learning_rate, str) or not images or _scheduled(callbacks):
         return []
     return [("learning_rate_schedule", LRScheduler(policy="CosineAnnealingLR", T_max=max_epochs))]

@@ -82,12 +82,12 @@ def check_stream_callbacks(estimator, warn):
     instances = [item[1] if isinstance(item, tuple) else item for item in callbacks]
     if warn and any(isinstance(callback, LRScheduler) for callback in instances):
         warnings.warn(
-            "A learning-rate schedule (skorch's LRScheduler) does not carry over between "
-            "partial_fit calls: each call starts from learning_rate="
-            f"{resolve_learning_rate(estimator, stream=True):g}, "
-            "and what the schedule does within one call depends on the scheduler. Schedules "
-            "are meant for fit; to lower the rate over a stream, set learning_rate between "
-            "calls.",
+            "A learning-rate schedule (skorch's LRScheduler) is rebuilt in each partial_fit "
+            "call, from learning_rate="
+            f"{resolve_learning_rate(estimator, stream=True):g} at the number of epochs in "
+            "history_: a schedule sized for a fit's epochs (a cosine's T_max, say) runs on "
+            "past its end over a stream, where a cosine rises again. Schedules are meant for "
+            "fit; to lower the rate over a stream, set learning_rate between calls.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

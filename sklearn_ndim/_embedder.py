@@ -78,7 +78,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         InfoNCE can measure (1 at ``d = 16`` and ``B = 256``), kept within
         [1e-3, 1e3] (at ``n_components=1`` batches of more than 1,000 rows
         would need less); for images (as in ``max_epochs``), whose prior
-        penalty pulls whatever the noise, at most 1. See ``noise_scale_``.
+        penalty pulls whatever the noise, at most 1 (with
+        ``prior_penalty=0`` the ``ln(batch_size)`` rule). See
+        ``noise_scale_``.
 
     prior_penalty : float in [0, 1e6] or "auto", default="auto"
         Weight of a penalty that pulls the embedding towards the prior: the
@@ -179,9 +181,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         for tables, a small transposed-convolution network for images), so
         that :meth:`inverse_transform` and :meth:`sample` map embeddings back
         to the input space. The decoder is trained for as many epochs as the
-        encoder
-        and at least 1000 steps. Off by default because most uses of the
-        embedding do not need it and it adds a second training run.
+        encoder and at least 1000 steps; on images that second run can take
+        longer than the encoder's. Off by default because most uses of the
+        embedding do not need it.
 
     standardize : bool, default=True
         Standardise inputs with the training mean and standard deviation
@@ -211,7 +213,7 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         streams (``partial_fit``); for images (as in ``max_epochs``) ``fit``
         starts at 3e-3 and decays it to 0 on a cosine over the epochs,
         unless ``callbacks`` hold a ``skorch.callbacks.LRScheduler`` of
-        yours, which then drives the 3e-3.
+        yours, which then drives the 3e-3 (over the full epoch budget).
 
     weight_decay : float >= 0, default=0.0
         Adam weight decay.
@@ -443,11 +445,12 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         call refuses them (:func:`~sklearn_ndim.io.load` moves a model to
         another device, without its stream's sample); the current
         ``learning_rate``, ``weight_decay``, ``mixed_precision``,
-        ``callbacks`` and ``verbose`` apply; each call starts from
-        ``learning_rate``, so a learning-rate schedule among the callbacks
-        does not carry over (a warning says so).
-        ``fit_inverse_transform`` is not supported in streaming, and
-        a decoder from an earlier ``fit`` is dropped by the first pass.
+        ``callbacks`` and ``verbose`` apply; each call's optimiser starts
+        from ``learning_rate`` (1e-3 under ``"auto"``), and a learning-rate
+        schedule among the callbacks is rebuilt in each call at the epochs
+        in ``history_`` (a warning says what that means). A stream trains no
+        decoder: ``fit_inverse_transform=True`` is refused, and a model
+        fitted with a decoder loses it at its first pass.
 
         Parameters
         ----------

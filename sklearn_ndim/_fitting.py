@@ -121,14 +121,15 @@ def _fit_state(estimator, X, group):
     callbacks = check_callbacks(estimator.callbacks)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     images = trains_as_images(estimator, sample_shape, view_spec)
-    max_epochs = resolve_max_epochs(estimator, X.shape[0], images=images)
+    max_epochs = resolve_max_epochs(estimator, X.shape[0], images, callbacks)
+    penalty = resolve_prior_penalty(estimator, images)
     # Rows per process and batch; the critic scores each row against all
     # processes' batches, so InfoNCE's ceiling is ln(processes * batch_size).
     rows = X if group is None else group.shard(X)
     batch_size = min(estimator.batch_size, rows.shape[0])
     _check_chunks_hold_a_batch(rows.shape[0], chunk_rows, batch_size)
     scored = processes * batch_size
-    noise_scale = resolve_noise_scale(estimator, prior, scored, images)
+    noise_scale = resolve_noise_scale(estimator, prior, scored, images, penalty)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     if group is not None:
@@ -145,7 +146,6 @@ def _fit_state(estimator, X, group):
     seeded = ExitStack()
     with seeded:
         seeded.enter_context(_seeded(seed, device))
-        penalty = resolve_prior_penalty(estimator, images)
         module = build_module(
             estimator, sample_shape, X.shape[1], prior, noise_scale, device, penalty
         )

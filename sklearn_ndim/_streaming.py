@@ -152,7 +152,8 @@ def _first_partial_fit(estimator, X):
     _check_whitening(estimator, batch_size)
     view_spec = ViewSpec.resolve(estimator, sample_shape)
     images = trains_as_images(estimator, sample_shape, view_spec)
-    noise_scale = resolve_noise_scale(estimator, prior, batch_size, images)
+    penalty = resolve_prior_penalty(estimator, images)
+    noise_scale = resolve_noise_scale(estimator, prior, batch_size, images, penalty)
     capacity = prior.capacity(estimator.n_components, noise_scale)
     seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     scaler = InputScaler.fit(X, sample_shape, estimator.standardize)
@@ -161,7 +162,6 @@ def _first_partial_fit(estimator, X):
     )
     _warn_if_constant_in_first_chunk(scaler)
     with _seeded(seed, device):
-        penalty = resolve_prior_penalty(estimator, images)
         module = build_module(
             estimator, sample_shape, X.shape[1], prior, noise_scale, device, penalty
         )

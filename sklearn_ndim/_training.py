@@ -361,15 +361,19 @@ def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, ge
     decoder.train()
     steps = sum(math.ceil((stop - start) / batch_size) for start, stop in data.bounds)
     # A regression needs more steps than a few batches per epoch give on
-    # small data; each step is cheap next to a contrastive one.
+    # small data (on images a step costs about as much as a contrastive one).
     epochs = max(max_epochs, math.ceil(MIN_DECODER_STEPS / steps))
+    # The encoder is frozen: each chunk's codes are computed once (d values a row).
+    codes_of = {}
     for _ in range(epochs):
         total = 0.0
         order = torch.randperm(len(data.bounds), generator=generator, device=generator.device)
         for chunk in order.tolist():
             targets = data.rows(chunk)
-            with torch.no_grad():
-                codes = map_batches(module, targets)
+            if chunk not in codes_of:
+                with torch.no_grad():
+                    codes_of[chunk] = map_batches(module, targets)
+            codes = codes_of[chunk]
             for rows, indices in TensorBatchIterator(codes, batch_size, True, False, generator):
                 optimizer.zero_grad(set_to_none=True)
                 loss = F.mse_loss(decoder(rows).reshape(len(rows), -1), targets[indices])

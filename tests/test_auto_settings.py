@@ -2,6 +2,7 @@
 
 import functools
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -133,7 +134,9 @@ def test_other_values_than_a_number_or_auto_are_refused_naming_auto(name, value)
 
 
 @pytest.mark.parametrize("n_components", [4, 16, 32])
-def test_auto_noise_puts_the_capacity_at_ln_b_and_stops_at_1_on_images(n_components):
+def test_auto_noise_puts_the_capacity_at_ln_b_and_stops_at_1_on_images_with_a_penalty(
+    n_components,
+):
     from sklearn_ndim._auto_settings import resolve_noise_scale
     from sklearn_ndim._priors import resolve_prior
 
@@ -141,17 +144,35 @@ def test_auto_noise_puts_the_capacity_at_ln_b_and_stops_at_1_on_images(n_compone
     gaussian = resolve_prior("gaussian")
     table = resolve_noise_scale(auto, gaussian, 256)
     assert gaussian.capacity(n_components, table) == pytest.approx(np.log(256))
-    images = resolve_noise_scale(auto, gaussian, 256, images=True)
-    assert images == min(table, 1.0)
-    assert resolve_noise_scale(NoisyInfoMaxEmbedder(noise_scale=2.0), gaussian, 256, True) == 2.0
+    assert resolve_noise_scale(auto, gaussian, 256, True, 30.0) == min(table, 1.0)
+    assert resolve_noise_scale(auto, gaussian, 256, True, 0.0) == table  # no penalty: no cap
+    assert resolve_noise_scale(auto, gaussian, 256, False, 30.0) == table
+    explicit = NoisyInfoMaxEmbedder(noise_scale=2.0)
+    assert resolve_noise_scale(explicit, gaussian, 256, True, 30.0) == 2.0
 
 
-def test_an_image_fit_above_16_dimensions_trains_at_noise_1_and_says_why_c_exceeds_ln_b():
+def test_above_16_dimensions_images_train_at_noise_1_without_a_warning_from_the_report():
     from sklearn_ndim.metrics import information_report
 
-    fitted = NoisyInfoMaxEmbedder(32, max_epochs=1, random_state=0).fit(_images(16, n=300))
+    images = _images(16, n=300)
+    fitted = NoisyInfoMaxEmbedder(32, max_epochs=1, random_state=0).fit(images)
     assert fitted.noise_scale_ == 1.0 and fitted.capacity_ > np.log(256)
-    with pytest.warns(UserWarning, match=r"prior penalty \(weight 30\) pulls"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # C > ln B by design: the penalty pulls
         assert not information_report(fitted).capacity_visible
-    stream = NoisyInfoMaxEmbedder(32, random_state=0).partial_fit(_images(16, n=300))
+    stream = NoisyInfoMaxEmbedder(32, random_state=0).partial_fit(images)
     assert stream.noise_scale_ == 1.0
+    # Without the penalty the ln B rule applies, as on tables.
+    plain = NoisyInfoMaxEmbedder(32, max_epochs=1, prior_penalty=0, random_state=0).fit(images)
+    assert plain.capacity_ == pytest.approx(np.log(256))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert information_report(plain).capacity_visible
+
+
+def test_a_schedule_of_the_users_trains_images_the_full_epoch_budget():
+    auto = NoisyInfoMaxEmbedder()
+    steps = LRScheduler(policy="StepLR", step_size=1)
+    assert resolve_max_epochs(auto, 10_000, True, [steps]) == 25
+    assert resolve_max_epochs(auto, 10_000, True, [("mine", steps)]) == 25
+    assert resolve_max_epochs(auto, 10_000, True, []) == 13

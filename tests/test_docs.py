@@ -39,7 +39,7 @@ def test_code_blocks_run(page, monkeypatch, tmp_path):
     """Each page's blocks run in order in one namespace, with fits cut to two epochs."""
     import sklearn_ndim._fitting as fitting
 
-    monkeypatch.setattr(fitting, "resolve_max_epochs", lambda estimator, n_samples, images=False: 2)
+    monkeypatch.setattr(fitting, "resolve_max_epochs", lambda *args, **kwargs: 2)
     monkeypatch.chdir(tmp_path)
     # As a script's main module: blocks that start processes are guarded by
     # ``if __name__ == "__main__":``, as they must be in a script.

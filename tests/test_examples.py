@@ -49,9 +49,7 @@ def _quick_fit_distributed(real):
 
 @pytest.fixture
 def quick_training(monkeypatch):
-    monkeypatch.setattr(
-        _fitting, "resolve_max_epochs", lambda estimator, n_samples, images=False: QUICK_EPOCHS
-    )
+    monkeypatch.setattr(_fitting, "resolve_max_epochs", lambda *args, **kwargs: QUICK_EPOCHS)
     monkeypatch.setattr(_training, "MIN_DECODER_STEPS", 10)
     monkeypatch.setattr(
         distributed, "fit_distributed", _quick_fit_distributed(distributed.fit_distributed)

@@ -107,7 +107,7 @@ def test_a_schedule_warns_once_per_stream_and_each_call_starts_at_learning_rate(
     for model in (loaded, fitted.set_params(callbacks=[schedule, rates])):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*keeps no sample")
-            with pytest.warns(UserWarning, match="does not carry over between partial_fit"):
+            with pytest.warns(UserWarning, match="rebuilt in each partial_fit call"):
                 model.partial_fit(X[:100])
     assert rates.rates == [0.002, 0.002]
     with warnings.catch_warnings():

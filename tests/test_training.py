@@ -108,3 +108,26 @@ def test_an_encoder_whose_outputs_span_too_few_dimensions_warns(blobs, fast, enc
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*dimensions: the other")
         NoisyInfoMaxEmbedder(4, **fast).fit(blobs[0])
+
+
+def test_the_decoder_embeds_each_chunk_once_over_its_epochs(blobs, monkeypatch):
+    import sklearn_ndim._fitting as fitting
+
+    embedded, real_map, real_fit = [], _training.map_batches, _training.fit_decoder
+
+    def counting(function, rows, *args, **kwargs):
+        embedded.append(len(rows))
+        return real_map(function, rows, *args, **kwargs)
+
+    def fit_decoder(decoder, module, data, max_epochs, *args):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_training, "map_batches", counting)
+            real_fit(decoder, module, data, max_epochs, *args)
+        # 1,000 steps of 50 rows over 400 rows are 125 epochs, each chunk embedded once.
+        assert embedded == [len(blobs[0])] and max_epochs == 1
+
+    monkeypatch.setattr(fitting, "fit_decoder", fit_decoder)
+    NoisyInfoMaxEmbedder(
+        2, max_epochs=1, batch_size=50, fit_inverse_transform=True, random_state=0
+    ).fit(blobs[0])
+    assert embedded

@@ -5,4 +5,4 @@ def quick_fits(gallery_conf, fname, when="before"):
     """Two epochs per fit, for a smoke build of the gallery."""
     import sklearn_ndim._fitting as fitting
 
-    fitting.resolve_max_epochs = lambda estimator, n_samples, images=False: 2
+    fitting.resolve_max_epochs = lambda *args, **kwargs: 2
