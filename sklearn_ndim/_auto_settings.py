@@ -9,12 +9,12 @@ half the time (docs: "Faster fits"). Tables keep the longer fit at a
 constant rate and no penalty: there the penalty costs accuracy.
 
 ``noise_scale="auto"`` puts the channel capacity at ``ln B``, the most InfoNCE
-can measure; for images trained with a prior penalty (their default), which
-pulls towards the prior whatever the noise, at most a noise of 1 (a
-signal-to-noise ratio of 1 per dimension), which it is at ``d = 16`` and
-``B = 256``. Above ``d = 16`` the ``ln B`` rule
-drowns each dimension (2.3 at ``d = 64``), and on images that cost match
-without a gain in accuracy (docs: "Choosing the noise").
+can measure. For images trained with a prior penalty (their default), which
+pulls towards the prior whatever the noise, it stops at a noise of 1, a
+signal-to-noise ratio of 1 per dimension: the rule's own value at ``d = 16``
+and ``B = 256``. Above that the rule drowns each dimension (2.3 at ``d = 64``),
+and on images that cost match without a gain in accuracy (docs: "Choosing
+the noise").
 """
 
 import math

@@ -84,10 +84,11 @@ def check_stream_callbacks(estimator, warn):
         warnings.warn(
             "A learning-rate schedule (skorch's LRScheduler) is rebuilt in each partial_fit "
             "call, from learning_rate="
-            f"{resolve_learning_rate(estimator, stream=True):g} at the number of epochs in "
-            "history_: a schedule sized for a fit's epochs (a cosine's T_max, say) runs on "
-            "past its end over a stream, where a cosine rises again. Schedules are meant for "
-            "fit; to lower the rate over a stream, set learning_rate between calls.",
+            f"{resolve_learning_rate(estimator, stream=True):g}: the call trains its one "
+            "epoch at the rate the rebuilt schedule sets at epoch len(history_), which "
+            "depends on the scheduler and the torch version; it does not advance across "
+            "calls as in fit. Schedules are meant for fit; to lower the rate over a stream, "
+            "set learning_rate between calls.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

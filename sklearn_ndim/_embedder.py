@@ -77,10 +77,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         noise whose channel capacity equals ``ln(batch_size)``, the most
         InfoNCE can measure (1 at ``d = 16`` and ``B = 256``), kept within
         [1e-3, 1e3] (at ``n_components=1`` batches of more than 1,000 rows
-        would need less); for images (as in ``max_epochs``), whose prior
-        penalty pulls whatever the noise, at most 1 (with
-        ``prior_penalty=0`` the ``ln(batch_size)`` rule). See
-        ``noise_scale_``.
+        would need less); for images (as in ``max_epochs``) trained with a
+        positive prior penalty (``"auto"`` gives 30), which pulls whatever
+        the noise, at most 1. See ``noise_scale_``.
 
     prior_penalty : float in [0, 1e6] or "auto", default="auto"
         Weight of a penalty that pulls the embedding towards the prior: the
@@ -447,8 +446,9 @@ class NoisyInfoMaxEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ``learning_rate``, ``weight_decay``, ``mixed_precision``,
         ``callbacks`` and ``verbose`` apply; each call's optimiser starts
         from ``learning_rate`` (1e-3 under ``"auto"``), and a learning-rate
-        schedule among the callbacks is rebuilt in each call at the epochs
-        in ``history_`` (a warning says what that means). A stream trains no
+        schedule among the callbacks is rebuilt in each call, at the epochs
+        in ``history_``: it does not advance across calls as in ``fit`` (a
+        warning says so). A stream trains no
         decoder: ``fit_inverse_transform=True`` is refused, and a model
         fitted with a decoder loses it at its first pass.
 

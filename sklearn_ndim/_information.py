@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._auto_settings import IMAGE_MAX_AUTO_NOISE
 from ._inference import check_trained_channel
 from ._priors import resolve_prior
 from ._reports import InformationReport
@@ -37,11 +38,11 @@ def information_report(embedder):
     UserWarning
         When ``C > ln B``: InfoNCE cannot estimate more than ``ln B``, so the
         training objective cannot see the rest of the gap and the push towards
-        the prior weakens; not for a model trained with a prior penalty,
-        which pulls whatever the noise (images above ``d = 16``, where
-        ``noise_scale="auto"`` stops at 1, exceed ``ln B`` by design). When
-        the estimate exceeds ``C`` or is negative: it then says nothing about
-        the match, or shows no information.
+        the prior weakens; not at a noise of 1 with a prior penalty, which
+        pulls whatever the noise: images, where ``noise_scale="auto"`` stops
+        at 1, exceed ``ln B`` by design above ``d = 16`` (at ``B = 256``).
+        When the estimate exceeds ``C`` or is negative: it then says nothing
+        about the match, or shows no information.
 
     See Also
     --------
@@ -64,10 +65,13 @@ def information_report(embedder):
     )
     # "auto" noise gives C = ln B up to rounding; that is not an excess.
     capacity_visible = capacity <= ln_batch * (1 + 1e-9)
-    # A model trained with a prior penalty may exceed ln B by design (the image
-    # default above d = 16): the penalty, not the KL term, pulls it then.
-    penalty = float(getattr(embedder, "prior_penalty_", 0.0))
-    if not capacity_visible and penalty == 0:
+    # Images with a prior penalty exceed ln B by design where "auto" stops at a
+    # noise of 1 (above d = 16 at B = 256): the penalty, not the KL term, pulls.
+    capped = (
+        float(getattr(embedder, "prior_penalty_", 0.0)) > 0
+        and float(embedder.noise_scale_) == IMAGE_MAX_AUTO_NOISE < ceiling_noise
+    )
+    if not capacity_visible and not capped:
         why = (
             "noise_scale_ = 0 makes the channel capacity infinite, above"
             if math.isinf(capacity)
@@ -117,7 +121,8 @@ def suggest_noise_scale(n_components, batch_size, prior="gaussian", fraction=1.0
     """Noise scale whose channel capacity is ``fraction * ln(batch_size)``.
 
     With ``fraction=1`` the capacity equals the InfoNCE ceiling ``ln B``;
-    this is what ``noise_scale="auto"`` uses. Smaller fractions give more
+    this is what ``noise_scale="auto"`` uses (images trained with a prior
+    penalty stop at a noise of 1). Smaller fractions give more
     noise and a lower capacity; whether that brings the held-out embedding
     closer to the prior depends on the data (on the benchmark sets the match
     worsens beyond a capacity of about ``ln B``), so measure it with

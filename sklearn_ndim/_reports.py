@@ -354,5 +354,5 @@ class InformationReport:
         lines = [f"Information kept by a {self.n_components}-dimensional embedding"]
         lines += [f"{name:<40}{_fmt(value):>11}" for name, value in rows]
         if not self.capacity_visible:
-            lines.append("warning: C > ln B, the estimator cannot see the whole gap")
+            lines.append("note: C > ln B, the estimator cannot see the whole gap")
         return "\n".join(lines)

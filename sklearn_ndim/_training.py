@@ -363,8 +363,10 @@ def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, ge
     # A regression needs more steps than a few batches per epoch give on
     # small data (on images a step costs about as much as a contrastive one).
     epochs = max(max_epochs, math.ceil(MIN_DECODER_STEPS / steps))
-    # The encoder is frozen: each chunk's codes are computed once (d values a row).
-    codes_of = {}
+    # The encoder is frozen: each chunk's codes (d values a row) are computed
+    # once, and kept on the CPU when the rows come in chunks (a memmap), whose
+    # rows are never all on the device at once.
+    codes_of, chunked = {}, len(data.bounds) > 1
     for _ in range(epochs):
         total = 0.0
         order = torch.randperm(len(data.bounds), generator=generator, device=generator.device)
@@ -372,8 +374,9 @@ def fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, ge
             targets = data.rows(chunk)
             if chunk not in codes_of:
                 with torch.no_grad():
-                    codes_of[chunk] = map_batches(module, targets)
-            codes = codes_of[chunk]
+                    codes = map_batches(module, targets)
+                codes_of[chunk] = codes.cpu() if chunked else codes
+            codes = codes_of[chunk].to(targets.device)
             for rows, indices in TensorBatchIterator(codes, batch_size, True, False, generator):
                 optimizer.zero_grad(set_to_none=True)
                 loss = F.mse_loss(decoder(rows).reshape(len(rows), -1), targets[indices])

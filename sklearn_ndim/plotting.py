@@ -387,7 +387,8 @@ def plot_training_history(embedder, ax=None):
             label=f"capacity C = {embedder.capacity_:.3g}",
         )
     # Thin and dashed on top of the thick capacity line, so that both stay
-    # visible when they coincide (noise_scale="auto" sets C = ln B, bar d = 1 with B > 1000).
+    # visible when they coincide (noise_scale="auto" sets C = ln B, bar d = 1 with B > 1000
+    # and images with a prior penalty above d = 16).
     ax.axhline(
         ln_batch,
         color="black",

@@ -158,16 +158,26 @@ def test_above_16_dimensions_images_train_at_noise_1_without_a_warning_from_the_
     fitted = NoisyInfoMaxEmbedder(32, max_epochs=1, random_state=0).fit(images)
     assert fitted.noise_scale_ == 1.0 and fitted.capacity_ > np.log(256)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # C > ln B by design: the penalty pulls
+        warnings.filterwarnings("error", message=".*exceeds ln")  # by design: the penalty pulls
         assert not information_report(fitted).capacity_visible
     stream = NoisyInfoMaxEmbedder(32, random_state=0).partial_fit(images)
     assert stream.noise_scale_ == 1.0
     # Without the penalty the ln B rule applies, as on tables.
     plain = NoisyInfoMaxEmbedder(32, max_epochs=1, prior_penalty=0, random_state=0).fit(images)
     assert plain.capacity_ == pytest.approx(np.log(256))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert information_report(plain).capacity_visible
+    assert information_report(plain).capacity_visible
+
+
+def test_the_report_still_warns_of_c_above_ln_b_where_the_penalty_is_not_the_cause():
+    from sklearn_ndim.metrics import information_report
+
+    table = np.random.default_rng(0).normal(size=(300, 5))
+    for noise in (0.01, 0.0):  # far below the cap, and an infinite capacity
+        fitted = NoisyInfoMaxEmbedder(
+            2, noise_scale=noise, prior_penalty=1e-6, max_epochs=1, random_state=0
+        ).fit(table)
+        with pytest.warns(UserWarning, match="exceeds ln|above ln"):
+            information_report(fitted)
 
 
 def test_a_schedule_of_the_users_trains_images_the_full_epoch_budget():
@@ -176,3 +186,8 @@ def test_a_schedule_of_the_users_trains_images_the_full_epoch_budget():
     assert resolve_max_epochs(auto, 10_000, True, [steps]) == 25
     assert resolve_max_epochs(auto, 10_000, True, [("mine", steps)]) == 25
     assert resolve_max_epochs(auto, 10_000, True, []) == 13
+    # Through fit: 300 images have a budget of 100 epochs, halved without a schedule of yours.
+    images = _images(16, n=300)
+    scheduled = NoisyInfoMaxEmbedder(2, callbacks=[("mine", steps)], random_state=0)
+    assert scheduled.fit(images).n_iter_ == 100
+    assert NoisyInfoMaxEmbedder(2, random_state=0).fit(images).n_iter_ == 50

@@ -110,7 +110,8 @@ def test_an_encoder_whose_outputs_span_too_few_dimensions_warns(blobs, fast, enc
         NoisyInfoMaxEmbedder(4, **fast).fit(blobs[0])
 
 
-def test_the_decoder_embeds_each_chunk_once_over_its_epochs(blobs, monkeypatch):
+@pytest.mark.parametrize("memmap", [False, True], ids=["in memory", "memmap chunks"])
+def test_the_decoder_embeds_each_chunk_once_over_its_epochs(blobs, monkeypatch, tmp_path, memmap):
     import sklearn_ndim._fitting as fitting
 
     embedded, real_map, real_fit = [], _training.map_batches, _training.fit_decoder
@@ -123,11 +124,16 @@ def test_the_decoder_embeds_each_chunk_once_over_its_epochs(blobs, monkeypatch):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(_training, "map_batches", counting)
             real_fit(decoder, module, data, max_epochs, *args)
-        # 1,000 steps of 50 rows over 400 rows are 125 epochs, each chunk embedded once.
-        assert embedded == [len(blobs[0])] and max_epochs == 1
+        # 1,000 steps of 50 rows over 400 rows take 125 epochs; each chunk is embedded once.
+        assert sorted(embedded) == sorted(stop - start for start, stop in data.bounds)
 
+    X = blobs[0]
+    if memmap:
+        np.save(tmp_path / "rows.npy", X)
+        X = np.load(tmp_path / "rows.npy", mmap_mode="r")
+        monkeypatch.setattr(fitting, "STREAM_CHUNK_ROWS", 100)
     monkeypatch.setattr(fitting, "fit_decoder", fit_decoder)
     NoisyInfoMaxEmbedder(
         2, max_epochs=1, batch_size=50, fit_inverse_transform=True, random_state=0
-    ).fit(blobs[0])
-    assert embedded
+    ).fit(X)
+    assert len(embedded) == (4 if memmap else 1)
