@@ -30,6 +30,7 @@ __all__ = [
     "IMAGE_PRIOR_PENALTY",
     "TABLE_LEARNING_RATE",
     "cosine_schedule",
+    "holds_schedule",
     "resolve_learning_rate",
     "resolve_max_epochs",
     "resolve_noise_scale",
@@ -71,12 +72,16 @@ def resolve_max_epochs(estimator, n_samples, images=False, callbacks=()):
     """
     if isinstance(estimator.max_epochs, str):
         epochs = min(100, math.ceil(EPOCH_BUDGET_ROWS / n_samples))
-        short = images and isinstance(estimator.learning_rate, str) and not _scheduled(callbacks)
-        return math.ceil(epochs / 2) if short else epochs
+        return math.ceil(epochs / 2) if _decays(estimator, images, callbacks) else epochs
     return int(estimator.max_epochs)
 
 
-def _scheduled(callbacks):
+def _decays(estimator, images, callbacks):
+    """Whether ``fit`` decays ``learning_rate="auto"`` on a cosine: images, no schedule of yours."""
+    return images and isinstance(estimator.learning_rate, str) and not holds_schedule(callbacks)
+
+
+def holds_schedule(callbacks):
     """Whether ``callbacks`` (instances or ``(name, instance)``) hold a learning-rate schedule."""
     return any(isinstance(c[1] if isinstance(c, tuple) else c, LRScheduler) for c in callbacks)
 
@@ -96,14 +101,15 @@ def resolve_noise_scale(estimator, prior, batch_size, images=False, prior_penalt
     return float(estimator.noise_scale)
 
 
-def resolve_learning_rate(estimator, images=False, stream=False):
+def resolve_learning_rate(estimator, images=False):
     """Adam's learning rate: ``learning_rate``, or ``"auto"``'s for this input.
 
-    A stream (``partial_fit``) has no schedule to decay a higher rate, so it
-    takes the table's rate whatever its input.
+    ``images`` only for a ``fit`` whose rate :func:`cosine_schedule` decays;
+    streams (``partial_fit``) and the decoder have no such schedule and take
+    the table's rate whatever their input.
     """
     if isinstance(estimator.learning_rate, str):
-        return IMAGE_LEARNING_RATE if images and not stream else TABLE_LEARNING_RATE
+        return IMAGE_LEARNING_RATE if images else TABLE_LEARNING_RATE
     return float(estimator.learning_rate)
 
 
@@ -120,6 +126,6 @@ def cosine_schedule(estimator, images, max_epochs, callbacks):
     Empty when the rate is set, the input is a table, or ``callbacks`` hold a
     schedule of the user's (theirs drives the rate then).
     """
-    if not isinstance(estimator.learning_rate, str) or not images or _scheduled(callbacks):
+    if not _decays(estimator, images, callbacks):
         return []
     return [("learning_rate_schedule", LRScheduler(policy="CosineAnnealingLR", T_max=max_epochs))]

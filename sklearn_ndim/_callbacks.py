@@ -10,7 +10,7 @@ import warnings
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.callbacks.scoring import ScoringBase
 
-from ._auto_settings import resolve_learning_rate
+from ._auto_settings import holds_schedule, resolve_learning_rate
 from ._validation import caller_stacklevel
 
 __all__ = ["check_callbacks", "check_stream_callbacks", "release_schedulers"]
@@ -79,12 +79,11 @@ def _check_callback_needs(callback):
 def check_stream_callbacks(estimator, warn):
     """The estimator's callbacks for a partial_fit pass; ``warn`` about a schedule."""
     callbacks = check_callbacks(estimator.callbacks)
-    instances = [item[1] if isinstance(item, tuple) else item for item in callbacks]
-    if warn and any(isinstance(callback, LRScheduler) for callback in instances):
+    if warn and holds_schedule(callbacks):
         warnings.warn(
             "A learning-rate schedule (skorch's LRScheduler) is rebuilt in each partial_fit "
             "call, from learning_rate="
-            f"{resolve_learning_rate(estimator, stream=True):g}: the call trains its one "
+            f"{resolve_learning_rate(estimator):g}: the call trains its one "
             "epoch at the rate the rebuilt schedule sets at epoch len(history_), which "
             "depends on the scheduler and the torch version; it does not advance across "
             "calls as in fit. Schedules are meant for fit; to lower the rate over a stream, "

@@ -257,7 +257,7 @@ def make_net(
     or a stream).
     """
     if learning_rate is None:
-        learning_rate = resolve_learning_rate(estimator, stream=True)
+        learning_rate = resolve_learning_rate(estimator)
     return InfoMaxNet(
         module,
         optimizer=torch.optim.Adam,
@@ -527,7 +527,7 @@ def train_decoder(estimator, module, data, sample_shape, batch_size, seed, max_e
         ).to(device)
     generator = torch.Generator(device=device).manual_seed(seed + 1 + seed_offset(current_group()))
     # The decoder's regression keeps the table's rate under "auto" (no schedule there).
-    learning_rate = resolve_learning_rate(estimator, stream=True)
+    learning_rate = resolve_learning_rate(estimator)
     fit_decoder(decoder, module, data, max_epochs, batch_size, learning_rate, generator)
     return decoder
 

@@ -83,7 +83,7 @@ def partial_fit_state(estimator, X):
     if optimizer_state is not None:
         net.optimizer_.load_state_dict(optimizer_state)
     # The loaded state carries the old settings: the current parameters apply.
-    learning_rate = resolve_learning_rate(estimator, stream=True)
+    learning_rate = resolve_learning_rate(estimator)
     net.lr = learning_rate
     for group in net.optimizer_.param_groups:
         group["lr"] = learning_rate
